@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// The mlskel command line: parses, prints and exits. Each command lives in commands/<verb>.ts, loaded only when
+// it runs, so `mlskel --help` stays fast; the work itself is done by the library.
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, Option } from 'commander'
+import { formatError, isMlskelError } from '../errors/index.js'
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+
+/** A command's action; it sets process.exitCode when it fails without throwing. */
+type Action = (...args: unknown[]) => Promise<void>
+
+/** An action that imports its command module on first use. */
+function lazy(load: () => Promise<{ default: Action }>): Action {
+  return async (...args) => (await load()).default(...args)
+}
+
+export function buildProgram(): Command {
+  const program = new Command('mlskel')
+    .description('An opinionated skeleton for machine-learning projects in TypeScript, and the toolkit that keeps them honest.')
+    .version(version, '-V, --version')
+    .option('--verbose', 'show stack traces and debug output')
+    .showSuggestionAfterError()
+    .exitOverride()
+
+  program
+    .command('new')
+    .description('create a project from the template: layout, iris example, pipeline, tests')
+    .argument('<dir>', 'folder to create (its name becomes the package name)')
+    .addOption(new Option('--pm <manager>', 'package manager to install with').choices(['npm', 'pnpm', 'yarn']))
+    .option('--no-git', 'do not run git init and make an initial commit')
+    .option('--no-install', 'do not install dependencies')
+    .option('--force', 'use the folder even if it is not empty (existing files are kept)')
+    .option('--json', 'print a JSON summary')
+    .action(lazy(() => import('./commands/new.js')))
+
+  program
+    .command('init')
+    .description('adopt the current folder: add what is missing of the layout and template, overwrite nothing')
+    .option('--json', 'print a JSON summary')
+    .action(lazy(() => import('./commands/init.js')))
+
+  program
+    .command('run')
+    .description('run the pipeline in dependency order, skipping stages whose inputs are unchanged')
+    .argument('[stages...]', 'stages to run, with their upstream stages (default: all)')
+    .option('-f, --force', 'run the stages even if they are up to date')
+    .option('-n, --dry-run', 'show what would run and why, without running anything')
+    .option('--downstream', 'also run the stages that depend on the named ones')
+    .option('-s, --set <key=value>', 'override a params.yaml value for this run (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option('--json', 'print a JSON summary')
+    .usage('[options] [stages...] [-- args for the named stages]')
+    .addHelpText('after', '\nArguments after -- are passed to the named stages\' commands, e.g. mlskel run predict -- --input data/raw/new.csv')
+    .action(lazy(() => import('./commands/run.js')))
+
+  return program
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram()
+  const verbose = argv.includes('--verbose')
+  try {
+    await program.parseAsync(argv)
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0
+      return error.exitCode === 0 ? 0 : 2
+    }
+    console.error(formatError(error, { verbose }))
+    return isMlskelError(error) ? error.exitCode : 1
+  }
+}
+
+process.exitCode = await main(process.argv)

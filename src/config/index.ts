@@ -1,0 +1,126 @@
+// YAML files validated by zod schemas, with errors that point at the file, the line and the field.
+import { readFile } from 'node:fs/promises'
+import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml'
+import type { z } from 'zod'
+import { MlskelError, didYouMean, quote, type ErrorCode } from '../errors/index.js'
+
+export type Path = readonly (string | number)[]
+
+/** A parsed YAML file that remembers where each value came from. */
+export class YamlSource {
+  constructor(
+    readonly file: string,
+    readonly doc: Document.Parsed,
+    private readonly lines: LineCounter,
+  ) {}
+
+  get data(): unknown {
+    return this.doc.toJS()
+  }
+
+  /** The 1-based line of the value at `path`, or of the nearest ancestor that exists. */
+  lineOf(path: Path): number | undefined {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = this.doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined
+      if (node?.range) return this.lines.linePos(node.range[0]).line
+    }
+    return undefined
+  }
+
+  /** The line of a key in the map at `path` (for unknown keys, which have no value node of their own). */
+  lineOfKey(path: Path, key: string): number | undefined {
+    const parent = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true)
+    if (isMap(parent)) {
+      for (const item of parent.items) {
+        if (isScalar(item.key) && item.key.value === key && item.key.range) return this.lines.linePos(item.key.range[0]).line
+      }
+    }
+    return this.lineOf(path)
+  }
+}
+
+export async function readYaml(file: string, displayName = file): Promise<YamlSource> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new MlskelError('MLSKEL_FILE_MISSING', `${displayName} does not exist`, { where: { file: displayName } })
+    }
+    throw error
+  }
+  return parseYaml(text, displayName)
+}
+
+export function parseYaml(text: string, displayName: string): YamlSource {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const first = doc.errors[0]
+  if (first) {
+    const line = lines.linePos(first.pos[0]).line
+    throw new MlskelError('MLSKEL_YAML_SYNTAX', `${displayName} is not valid YAML: ${first.message.split('\n')[0]}`, { where: { file: displayName, line } })
+  }
+  return new YamlSource(displayName, doc, lines)
+}
+
+/** Dotted field name for messages: dataset.features[2]. */
+export function fieldName(path: Path): string {
+  return path.reduce<string>((name, part) => (typeof part === 'number' ? `${name}[${part}]` : name ? `${name}.${part}` : part), '')
+}
+
+/**
+ * Validate `source` against `schema`; on failure throw `code` naming the first problem's file, line and field,
+ * with every problem listed in the message.
+ */
+export function validateYaml<S extends z.ZodType>(source: YamlSource, schema: S, code: ErrorCode): z.output<S> {
+  const result = schema.safeParse(source.data ?? {})
+  if (result.success) return result.data
+  const problems = result.error.issues.map((issue) => describeIssue(source, schema, issue))
+  const [first] = problems
+  const more = problems.length > 1 ? `\n${problems.slice(1).map((p) => `  also ${source.file}:${p.line ?? '?'} ${p.field}: ${p.text}`).join('\n')}` : ''
+  throw new MlskelError(code, `${first!.text}${more}`, { where: { file: source.file, line: first!.line, field: first!.field || undefined } })
+}
+
+interface Problem {
+  field: string
+  line: number | undefined
+  text: string
+}
+
+function describeIssue(source: YamlSource, schema: z.ZodType, issue: z.core.$ZodIssue): Problem {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!
+    const known = objectKeysAt(schema, path)
+    return {
+      field: fieldName([...path, key]),
+      line: source.lineOfKey(path, key),
+      text: `unknown key ${quote(key)}${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).map((k) => quote(k)).join(', ')})` : ''}.${known ? didYouMean(key, known) : ''}`,
+    }
+  }
+  const value = source.doc.getIn(path)
+  const got = value === undefined ? 'it is missing' : `got ${quote(value)}`
+  return { field: fieldName(path), line: source.lineOf(path), text: `${issue.message} (${got})` }
+}
+
+/** The keys an object schema declares at `path`, looking through defaults, optionals, arrays and records. */
+function objectKeysAt(schema: z.ZodType, path: Path): string[] | undefined {
+  let def = unwrap(schema)
+  for (const part of path) {
+    if (def.type === 'object') def = unwrap((def as unknown as { shape: Record<string, z.ZodType> }).shape[part as string])
+    else if (def.type === 'array') def = unwrap((def as unknown as { element: z.ZodType }).element)
+    else if (def.type === 'record') def = unwrap((def as unknown as { valueType: z.ZodType }).valueType)
+    else return undefined
+    if (!def) return undefined
+  }
+  return def.type === 'object' ? Object.keys((def as unknown as { shape: Record<string, unknown> }).shape) : undefined
+}
+
+function unwrap(schema: z.ZodType | undefined): z.core.$ZodTypeDef {
+  let def = (schema as unknown as { _zod: { def: z.core.$ZodTypeDef } } | undefined)?._zod.def
+  while (def && (def.type === 'default' || def.type === 'optional' || def.type === 'nullable' || def.type === 'prefault' || def.type === 'pipe')) {
+    const inner = def.type === 'pipe' ? (def as unknown as { in: z.ZodType }).in : (def as unknown as { innerType: z.ZodType }).innerType
+    def = (inner as unknown as { _zod: { def: z.core.$ZodTypeDef } })._zod.def
+  }
+  return def as z.core.$ZodTypeDef
+}

@@ -1,0 +1,148 @@
+// The one registry of user-facing errors: every error mlskel shows has a stable code, says where, and says how to fix.
+//
+// Codes are never reused or renamed; docs/errors.md documents each one (a test keeps the two in sync).
+
+export const errorCatalog = {
+  MLSKEL_USAGE: 'Run the command with --help to see its arguments and options.',
+  MLSKEL_YAML_SYNTAX: 'Fix the YAML syntax at the line shown (indentation, a missing colon or quote).',
+  MLSKEL_FILE_MISSING: 'Create the file, or run the command from the project folder.',
+  MLSKEL_WRITE_FAILED: 'Check free disk space and write permissions for the folder; nothing was replaced.',
+  MLSKEL_PROJECT_NOT_FOUND: 'Run the command inside an mlskel project (a folder with mlskel.yaml), or create one with `mlskel new <dir>`.',
+
+  MLSKEL_NEW_DIR_NOT_EMPTY: 'Choose an empty or new folder, or pass --force to add the project to this one (existing files are kept).',
+  MLSKEL_NEW_INVALID_NAME: 'Use a folder name that is a valid npm package name: lower case, no spaces, no leading dot or underscore.',
+  MLSKEL_NEW_INSTALL_FAILED: 'Read the package manager output above, fix the cause, then run the install again in the project folder.',
+  MLSKEL_NEW_TEMPLATE_MISSING: 'Reinstall mlskel: its template folder is missing or incomplete.',
+
+  MLSKEL_PIPELINE_INVALID: 'Fix mlskel.yaml at the line shown; see the schema in schema/mlskel.schema.json.',
+  MLSKEL_PIPELINE_CYCLE: 'Remove one of the dependencies in the cycle: a stage cannot depend, directly or not, on its own outputs.',
+  MLSKEL_PIPELINE_UNKNOWN_STAGE: 'Use one of the stage names declared in mlskel.yaml.',
+  MLSKEL_PIPELINE_DUPLICATE_OUTPUT: 'Give each output to exactly one stage.',
+  MLSKEL_PIPELINE_UNKNOWN_PARAM: 'List only keys that exist in params.yaml under the stage\'s `params`.',
+  MLSKEL_PIPELINE_DEP_MISSING: 'Create the missing dependency, or produce it with an upstream stage that lists it under `outs`.',
+  MLSKEL_STAGE_FAILED: 'Read the stage output above, fix the cause, then run `mlskel run` again; completed stages are not re-run.',
+  MLSKEL_STAGE_KILLED: 'The stage was stopped by a signal (out of memory, Ctrl-C or a kill); run it again when the cause is gone.',
+  MLSKEL_STAGE_OUTPUT_MISSING: 'Make the stage\'s command write every path listed under its `outs`, or remove the path from `outs`.',
+  MLSKEL_RUN_LOCKED: 'Wait for the other run to finish; if no mlskel run is alive, delete the lock file named above.',
+  MLSKEL_SET_INVALID: 'Write overrides as --set key.path=value, for a key that exists in params.yaml.',
+
+  MLSKEL_PARAMS_INVALID: 'Fix params.yaml at the line shown; see the schema in schema/params.schema.json.',
+  MLSKEL_PARAMS_TARGET_NOT_COLUMN: 'Set dataset.target in params.yaml to one of the data set\'s columns.',
+  MLSKEL_PARAMS_FEATURE_NOT_COLUMN: 'List under dataset.features only columns of the data set (or leave it empty for all but the target).',
+  MLSKEL_PARAMS_FEATURE_NOT_NUMERIC: 'The random forest takes numeric features: list only numeric columns under dataset.features in params.yaml.',
+  MLSKEL_PARAMS_TASK_MISMATCH: 'Set `task` in params.yaml to fit the target: classification for labels, regression for numbers.',
+
+  MLSKEL_SETTINGS_INVALID: 'Fix the variable in .env or in the environment; .env.example documents each one.',
+
+  MLSKEL_DATA_RAW_MISSING: 'Put the CSV in the raw data folder, or point dataset.raw in params.yaml to a file that is there.',
+  MLSKEL_DATA_INVALID_VALUE: 'Fix the value at its source, or set dataset.invalid_rows: drop in params.yaml to drop such rows and count them.',
+  MLSKEL_DATA_TOO_FEW_ROWS: 'Provide more rows, or lower split.cv_folds / split.test_size in params.yaml.',
+  MLSKEL_DATA_MISSING_COLUMNS: 'Give the input every feature column the model was trained on (see the model\'s manifest.json).',
+
+  MLSKEL_MODEL_NOT_FOUND: 'Train a model first (`mlskel run train`), or pass an id listed in models/metadata.',
+  MLSKEL_MODEL_AMBIGUOUS: 'Give more characters of the model id.',
+  MLSKEL_MODEL_KIND_UNKNOWN: 'Register a loader for this kind with registerModelKind(), or retrain with a kind mlskel ships.',
+  MLSKEL_MODEL_CORRUPT: 'Retrain the model: its files do not match its manifest.',
+  MLSKEL_METADATA_INVALID: 'Fix or remove the record named above; records are written by mlskel and should not be edited by hand.',
+  MLSKEL_METRIC_UNKNOWN: 'Use a known metric name (accuracy, f1_macro, log_loss, r2, mean_squared_error, mean_absolute_error, …) or prefix your own with custom_, and a split cv, hold_out or custom_*.',
+} as const
+
+export type ErrorCode = keyof typeof errorCatalog
+
+/** Where a bad value came from. Every field is optional: give what is known. */
+export interface ErrorLocation {
+  file?: string
+  line?: number
+  field?: string
+}
+
+export interface MlskelErrorOptions {
+  where?: ErrorLocation
+  /** A fix hint for this occurrence; the catalog's hint for the code is used when absent. */
+  fix?: string
+  cause?: unknown
+  /** Exit code the CLI uses; 1 unless said otherwise. */
+  exitCode?: number
+}
+
+export class MlskelError extends Error {
+  override readonly name = 'MlskelError'
+  readonly code: ErrorCode
+  readonly where: ErrorLocation | undefined
+  readonly fix: string
+  readonly exitCode: number
+
+  constructor(code: ErrorCode, message: string, options: MlskelErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.where = options.where
+    this.fix = options.fix ?? errorCatalog[code]
+    this.exitCode = options.exitCode ?? 1
+  }
+
+  /** "params.yaml:7 (split.test_size)" — the place, as precisely as it is known. */
+  get place(): string {
+    return formatLocation(this.where)
+  }
+}
+
+export function isMlskelError(error: unknown): error is MlskelError {
+  return error instanceof MlskelError || (error instanceof Error && (error as { code?: unknown }).code !== undefined && String((error as { code?: unknown }).code).startsWith('MLSKEL_') && 'fix' in error)
+}
+
+export function formatLocation(where: ErrorLocation | undefined): string {
+  if (!where) return ''
+  const file = where.file ? `${where.file}${where.line ? `:${where.line}` : ''}` : ''
+  if (file && where.field) return `${file} (${where.field})`
+  return file || where.field || ''
+}
+
+/** Quote a value the way error messages show it: strings in quotes, the rest as JSON, long ones cut. */
+export function quote(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value)
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text
+}
+
+/** The closest candidate by edit distance, for "did you mean ...?" hints; undefined when nothing is close. */
+export function closest(input: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const candidate of candidates) {
+    const distance = editDistance(input.toLowerCase(), candidate.toLowerCase())
+    if (distance < bestDistance) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(input.length / 3)) ? best : undefined
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution))
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}
+
+export function didYouMean(input: string, candidates: Iterable<string>): string {
+  const suggestion = closest(input, candidates)
+  return suggestion ? ` Did you mean ${quote(suggestion)}?` : ''
+}
+
+/** How the CLI prints an error: known errors without a stack (unless verbose), unknown ones with it. */
+export function formatError(error: unknown, options: { verbose?: boolean } = {}): string {
+  if (isMlskelError(error)) {
+    const place = error.place
+    const lines = [`error ${error.code}: ${place ? `${place}: ` : ''}${error.message}`, `  fix: ${error.fix}`]
+    if (options.verbose && error.stack) lines.push(error.stack)
+    return lines.join('\n')
+  }
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error)
+  return `unexpected error (a bug in mlskel or in the project's code):\n${stack}\n  Run again with --verbose for details, and report it with this output.`
+}

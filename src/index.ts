@@ -1,0 +1,20 @@
+// mlskel's library: what a project's own code needs (settings, paths, params, hashing, model metadata), and
+// what the CLI is built on.
+export { z } from 'zod'
+export { MlskelError, isMlskelError, formatError, errorCatalog, type ErrorCode, type ErrorLocation } from './errors/index.js'
+export { writeFileAtomic, writeDirAtomic } from './fs/index.js'
+export { Hasher, hashFile, hashBytes, listFiles, type Digest } from './hashing/index.js'
+export { settingsSchema, loadSettings, findProjectRoot, projectPaths, PROJECT_FILE, type Settings, type ProjectPaths } from './settings/index.js'
+export {
+  paramsSchema,
+  randomForestParamsSchema,
+  loadParams,
+  parseOverrides,
+  planDataset,
+  PARAMS_FILE,
+  type Params,
+  type Task,
+  type LoadedParams,
+  type ColumnProfile,
+  type DatasetPlan,
+} from './params/index.js'

@@ -1,0 +1,93 @@
+// Typed settings from .env and the environment, with defaults; a bad value names its variable and where it was set.
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { parseEnv } from 'node:util'
+import { z } from 'zod'
+import { MlskelError, quote } from '../errors/index.js'
+
+export const PROJECT_FILE = 'mlskel.yaml'
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** The settings every mlskel project has. Extend it in the project's src/settings.ts for your own. */
+export const settingsSchema = z.object({
+  DATA_RAW: z.string().min(1).default('data/raw').describe('immutable input data'),
+  DATA_STAGING: z.string().min(1).default('data/staging').describe('typed, validated, de-duplicated copies'),
+  DATA_TRANSFORMED: z.string().min(1).default('data/transformed').describe('model-ready features and the train/test split'),
+  DATA_PREDICTIONS: z.string().min(1).default('data/predictions').describe('prediction outputs'),
+  MODEL_DIR: z.string().min(1).default('models').describe('one folder per trained model'),
+  MODEL_METADATA_DIR: z.string().min(1).default('models/metadata').describe('one JSON record per training run'),
+  API_HOST: z.string().min(1).default('0.0.0.0').describe('address the prediction API listens on'),
+  API_PORT: z.coerce.number().int().min(1).max(65535).default(5000).describe('port the prediction API listens on'),
+  LOG_LEVEL: z.enum(logLevels).default('warn').describe('pino log level'),
+})
+
+export type Settings = z.output<typeof settingsSchema>
+
+export interface LoadSettingsOptions {
+  /** Project root; found from the current folder when absent. */
+  root?: string
+  env?: NodeJS.ProcessEnv
+}
+
+/**
+ * Read settings: variables set in the environment win over those in the project's .env, which win over the
+ * schema's defaults. Only the schema's keys are read.
+ */
+export function loadSettings<S extends z.ZodObject>(schema: S = settingsSchema as unknown as S, options: LoadSettingsOptions = {}): z.output<S> {
+  const root = options.root ?? findProjectRoot()
+  const envFile = join(root, '.env')
+  const fileText = existsSync(envFile) ? readFileSync(envFile, 'utf8') : ''
+  const fromFile = fileText ? parseEnv(fileText) : {}
+  const env = options.env ?? process.env
+  const input: Record<string, string | undefined> = {}
+  for (const key of Object.keys(schema.shape)) input[key] = env[key] ?? (fromFile as Record<string, string | undefined>)[key]
+  const result = schema.safeParse(input)
+  if (result.success) return result.data
+  const issue = result.error.issues[0]!
+  const key = String(issue.path[0])
+  const inEnv = env[key] !== undefined
+  const line = inEnv ? undefined : fileText.split('\n').findIndex((l) => new RegExp(`^\\s*(export\\s+)?${key}\\s*=`).test(l)) + 1 || undefined
+  throw new MlskelError('MLSKEL_SETTINGS_INVALID', `${key}=${quote(input[key])} (from ${inEnv ? 'the environment' : '.env'}): ${issue.message}`, {
+    where: inEnv ? { field: key } : { file: '.env', line, field: key },
+  })
+}
+
+/** The project root: the nearest folder at or above `from` holding mlskel.yaml. */
+export function findProjectRoot(from = process.cwd()): string {
+  let dir = resolve(from)
+  for (;;) {
+    if (existsSync(join(dir, PROJECT_FILE))) return dir
+    const parent = dirname(dir)
+    if (parent === dir) {
+      throw new MlskelError('MLSKEL_PROJECT_NOT_FOUND', `no ${PROJECT_FILE} in ${resolve(from)} or any folder above it`)
+    }
+    dir = parent
+  }
+}
+
+export interface ProjectPaths {
+  root: string
+  raw: string
+  staging: string
+  transformed: string
+  predictions: string
+  models: string
+  metadata: string
+  /** mlskel's own state (hash cache, run lock): not committed. */
+  state: string
+}
+
+/** Absolute paths of the project's folders, from its settings. */
+export function projectPaths(root: string, settings: Pick<Settings, 'DATA_RAW' | 'DATA_STAGING' | 'DATA_TRANSFORMED' | 'DATA_PREDICTIONS' | 'MODEL_DIR' | 'MODEL_METADATA_DIR'>): ProjectPaths {
+  return {
+    root,
+    raw: resolve(root, settings.DATA_RAW),
+    staging: resolve(root, settings.DATA_STAGING),
+    transformed: resolve(root, settings.DATA_TRANSFORMED),
+    predictions: resolve(root, settings.DATA_PREDICTIONS),
+    models: resolve(root, settings.MODEL_DIR),
+    metadata: resolve(root, settings.MODEL_METADATA_DIR),
+    state: join(root, '.mlskel'),
+  }
+}

@@ -1,0 +1,11 @@
+// Vitest for mlskel's own suite: unit tests beside the code, end-to-end tests in tests/.
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 600_000,
+    pool: 'forks',
+  },
+})
