@@ -18,3 +18,5 @@ export {
   type ColumnProfile,
   type DatasetPlan,
 } from './params/index.js'
+export { runScript, isEntryPoint } from './script/index.js'
+export { createLogger, type Logger } from './logging/index.js'
