@@ -7,11 +7,11 @@ import { formatError, isMlskelError } from '../errors/index.js'
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
-/** A command's action; it sets process.exitCode when it fails without throwing. */
-type Action = (...args: unknown[]) => Promise<void>
-
-/** An action that imports its command module on first use. */
-function lazy(load: () => Promise<{ default: Action }>): Action {
+/**
+ * An action that imports its command module on first use. A command's default export does the work; it throws
+ * known errors, and sets process.exitCode when it fails without throwing.
+ */
+function lazy<A extends unknown[]>(load: () => Promise<{ default: (...args: A) => Promise<void> }>): (...args: A) => Promise<void> {
   return async (...args) => (await load()).default(...args)
 }
 

@@ -25,7 +25,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     }
     await rename(temp, path)
   } catch (error) {
-    await rm(temp, { force: true })
+    await discard(temp)
     throw writeFailed(path, error)
   }
 }
@@ -56,9 +56,14 @@ export async function writeDirAtomic(path: string, fill: (dir: string) => Promis
       return 'replaced'
     }
   } catch (error) {
-    await rm(temp, { recursive: true, force: true })
+    await discard(temp)
     throw writeFailed(path, error)
   }
+}
+
+/** Remove a temp file or folder after a failure; a failure to clean up must not hide the first error. */
+async function discard(temp: string): Promise<void> {
+  await rm(temp, { recursive: true, force: true }).catch(() => undefined)
 }
 
 function writeFailed(path: string, error: unknown): unknown {

@@ -1,0 +1,110 @@
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { loadParams, parseOverrides, planDataset, type ColumnProfile } from './index.js'
+
+const iris = `# params.yaml
+dataset:
+  raw: iris.csv
+  target: species
+  features: []
+task: classification
+split: { test_size: 0.2, cv_folds: 5, seed: 42 }
+model: { n_estimators: 100 }
+`
+
+async function project(text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'mlskel-params-'))
+  await writeFile(join(dir, 'params.yaml'), text)
+  return dir
+}
+
+const numeric = (name: string): ColumnProfile => ({ name, numeric: 150, text: 0, distinct: 30, integral: false })
+const columns: ColumnProfile[] = [numeric('sepal_length'), numeric('petal_length'), { name: 'species', numeric: 0, text: 150, distinct: 3, integral: false, example: { value: 'setosa', line: 2 } }]
+
+describe('loadParams', () => {
+  it('reads the template params with defaults filled in', async () => {
+    const { params } = await loadParams(await project(iris), { overrides: {} })
+    expect(params).toEqual({
+      dataset: { raw: 'iris.csv', target: 'species', features: [], invalid_rows: 'drop' },
+      task: 'classification',
+      split: { test_size: 0.2, cv_folds: 5, seed: 42 },
+      model: { n_estimators: 100, max_features: 1, bootstrap: true },
+    })
+  })
+
+  it('names the line, the key and a suggestion for an unknown key', async () => {
+    const root = await project(iris.replace('seed: 42', 'seeed: 42'))
+    await expect(loadParams(root, { overrides: {} })).rejects.toMatchObject({
+      code: 'MLSKEL_PARAMS_INVALID',
+      where: { file: 'params.yaml', line: 7, field: 'split.seeed' },
+      message: expect.stringContaining('unknown key "seeed". Did you mean "seed"?'),
+    })
+  })
+
+  it('quotes a bad value and its line', async () => {
+    const root = await project(iris.replace('n_estimators: 100', 'n_estimators: many'))
+    await expect(loadParams(root, { overrides: {} })).rejects.toMatchObject({
+      code: 'MLSKEL_PARAMS_INVALID',
+      where: { line: 8, field: 'model.n_estimators' },
+      message: expect.stringContaining('got "many"'),
+    })
+  })
+
+  it('rejects a task it does not know', async () => {
+    await expect(loadParams(await project(iris.replace('task: classification', 'task: clustering')), { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_PARAMS_INVALID', where: { line: 6, field: 'task' } })
+  })
+
+  it('reports malformed YAML with its line', async () => {
+    await expect(loadParams(await project('dataset:\n  raw: [iris.csv\ntask: x\n'), { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_YAML_SYNTAX', where: { file: 'params.yaml' } })
+  })
+
+  it('reports a missing params.yaml', async () => {
+    await expect(loadParams(await mkdtemp(join(tmpdir(), 'mlskel-params-')), { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_FILE_MISSING' })
+  })
+
+  it('applies overrides, from options or from MLSKEL_SET, and validates them', async () => {
+    const root = await project(iris)
+    expect((await loadParams(root, { overrides: parseOverrides(['model.n_estimators=7', 'task=regression']) })).params).toMatchObject({ model: { n_estimators: 7 }, task: 'regression' })
+    expect((await loadParams(root, { env: { MLSKEL_SET: '{"split.seed":1}' } })).params.split.seed).toBe(1)
+    await expect(loadParams(root, { overrides: { 'model.n_estimators': 'lots' } })).rejects.toMatchObject({ code: 'MLSKEL_PARAMS_INVALID' })
+    await expect(loadParams(root, { overrides: { 'nothing.here': 1 } })).rejects.toMatchObject({ code: 'MLSKEL_SET_INVALID' })
+  })
+})
+
+describe('parseOverrides', () => {
+  it('reads values as YAML scalars and rejects a pair without a key', () => {
+    expect(parseOverrides(['a.b=3', 'c=true', 'd=text'])).toEqual({ 'a.b': 3, c: true, d: 'text' })
+    expect(() => parseOverrides(['=3'])).toThrow(/key.path=value/)
+  })
+})
+
+describe('planDataset', () => {
+  it('takes every column but the target when features is empty', async () => {
+    const loaded = await loadParams(await project(iris), { overrides: {} })
+    expect(planDataset(loaded, columns, 'data/raw/iris.csv')).toEqual({ target: 'species', features: ['sepal_length', 'petal_length'] })
+  })
+
+  it('names the target line when the target is not a column, with a suggestion', async () => {
+    const loaded = await loadParams(await project(iris.replace('target: species', 'target: specie')), { overrides: {} })
+    expect(() => planDataset(loaded, columns, 'data/raw/iris.csv')).toThrow(expect.objectContaining({ code: 'MLSKEL_PARAMS_TARGET_NOT_COLUMN', where: expect.objectContaining({ line: 4, field: 'dataset.target' }), message: expect.stringContaining('Did you mean "species"?') }))
+  })
+
+  it('rejects a listed feature that is not a column', async () => {
+    const loaded = await loadParams(await project(iris.replace('features: []', 'features: [sepal_length, petal_width]')), { overrides: {} })
+    expect(() => planDataset(loaded, columns, 'iris.csv')).toThrow(expect.objectContaining({ code: 'MLSKEL_PARAMS_FEATURE_NOT_COLUMN', where: expect.objectContaining({ field: 'dataset.features[1]' }) }))
+  })
+
+  it('rejects a text feature for the numeric model, quoting a value and its line', async () => {
+    const loaded = await loadParams(await project(iris.replace('target: species', 'target: petal_length')), { overrides: {} })
+    expect(() => planDataset({ ...loaded, params: { ...loaded.params, task: 'regression' } }, columns, 'iris.csv')).toThrow(expect.objectContaining({ code: 'MLSKEL_PARAMS_FEATURE_NOT_NUMERIC', message: expect.stringContaining('line 2 has "setosa"') }))
+  })
+
+  it('rejects regression on text labels and classification on a continuous target', async () => {
+    const regression = await loadParams(await project(iris.replace('task: classification', 'task: regression')), { overrides: {} })
+    expect(() => planDataset(regression, columns, 'iris.csv')).toThrow(expect.objectContaining({ code: 'MLSKEL_PARAMS_TASK_MISMATCH', where: expect.objectContaining({ line: 6, field: 'task' }) }))
+    const continuous = await loadParams(await project(iris.replace('target: species', 'target: petal_length')), { overrides: {} })
+    expect(() => planDataset(continuous, [numeric('sepal_length'), numeric('petal_length')], 'iris.csv')).toThrow(expect.objectContaining({ code: 'MLSKEL_PARAMS_TASK_MISMATCH' }))
+  })
+})

@@ -1,0 +1,233 @@
+// Creating projects from the template (`mlskel new`) and adopting existing folders (`mlskel init`).
+//
+// The template is a real project in the package's template/ folder; files are copied as they are, dotfiles are
+// stored under other names (npm would drop or act on them) and renamed by one table, and package.json gets
+// structured edits: its name and how it depends on mlskel.
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { copyFile, mkdir, readFile, readdir, stat } from 'node:fs/promises'
+import { basename, dirname, join, relative, resolve, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import validateName from 'validate-npm-package-name'
+import { MlskelError, quote } from '../errors/index.js'
+import { writeFileAtomic } from '../fs/index.js'
+import { listFiles } from '../hashing/index.js'
+
+/** Template file names that become other names in a project. Tests share this table. */
+export const RENAMES: Readonly<Record<string, string>> = {
+  _gitignore: '.gitignore',
+  '_env.example': '.env.example',
+  _dockerignore: '.dockerignore',
+}
+
+export type PackageManager = 'npm' | 'pnpm' | 'yarn'
+
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url))
+
+export function templateDir(): string {
+  return join(packageRoot, 'template')
+}
+
+/** The project name for a folder: its base name, lower-cased, spaces made dashes; validated as an npm name. */
+export function projectNameFor(dir: string): string {
+  const name = basename(resolve(dir)).trim().toLowerCase().replace(/\s+/g, '-')
+  const result = validateName(name)
+  if (!result.validForNewPackages) {
+    const problems = [...(result.errors ?? []), ...(result.warnings ?? [])].join('; ')
+    throw new MlskelError('MLSKEL_NEW_INVALID_NAME', `${quote(name)} (from the folder ${quote(dir)}) is not a valid npm package name: ${problems}`, { where: { field: '<dir>' } })
+  }
+  return name
+}
+
+/** The package manager that started this process, from npm_config_user_agent ("pnpm/9.1.0 npm/? node/v20"). */
+export function detectPackageManager(env: NodeJS.ProcessEnv = process.env): PackageManager {
+  const agent = env.npm_config_user_agent ?? ''
+  if (agent.startsWith('pnpm/')) return 'pnpm'
+  if (agent.startsWith('yarn/')) return 'yarn'
+  return 'npm'
+}
+
+/**
+ * How a new project should depend on this mlskel: MLSKEL_DEPENDENCY when set; a `file:` spec to this checkout
+ * when mlskel runs from one; the `file:` spec to the tarball or folder npm installed it from, read from npm's
+ * lockfile; otherwise a caret range on this version (installed from the registry).
+ */
+export async function resolveMlskelSpec(env: NodeJS.ProcessEnv = process.env, root = packageRoot): Promise<string> {
+  if (env.MLSKEL_DEPENDENCY) return env.MLSKEL_DEPENDENCY
+  const pkgRoot = resolve(root)
+  const marker = `${sep}node_modules${sep}`
+  const at = pkgRoot.lastIndexOf(marker)
+  if (at < 0) return `file:${pkgRoot}`
+  const installRoot = pkgRoot.slice(0, at)
+  const key = relative(installRoot, pkgRoot).split(sep).join('/')
+  for (const lock of [join(installRoot, 'node_modules', '.package-lock.json'), join(installRoot, 'package-lock.json')]) {
+    try {
+      const parsed = JSON.parse(await readFile(lock, 'utf8')) as { packages?: Record<string, { resolved?: string }> }
+      const resolved = parsed.packages?.[key]?.resolved
+      if (!resolved) continue
+      if (resolved.startsWith('file:')) return `file:${resolve(installRoot, resolved.slice('file:'.length))}`
+      if (!/^https?:/.test(resolved)) return `file:${resolve(installRoot, resolved)}`
+      break
+    } catch {
+      // no such lockfile: try the next
+    }
+  }
+  return `^${JSON.parse(await readFile(join(pkgRoot, 'package.json'), 'utf8')).version as string}`
+}
+
+export interface CopyResult {
+  /** Project-relative paths written. */
+  added: string[]
+  /** Project-relative paths that existed and were left alone. */
+  kept: string[]
+}
+
+/** Copy the template into `root`, never overwriting an existing file; package.json gets its edits on the way. */
+export async function copyTemplate(root: string, edits: { name: string; mlskelSpec: string }): Promise<CopyResult> {
+  const source = templateDir()
+  let files: string[]
+  try {
+    files = await listFiles(source)
+  } catch (error) {
+    throw new MlskelError('MLSKEL_NEW_TEMPLATE_MISSING', `cannot read the template at ${source}`, { cause: error })
+  }
+  if (!files.includes('package.json')) throw new MlskelError('MLSKEL_NEW_TEMPLATE_MISSING', `the template at ${source} has no package.json`)
+  const result: CopyResult = { added: [], kept: [] }
+  for (const file of files) {
+    const target = projectPathOf(file)
+    const destination = join(root, target)
+    if (existsSync(destination)) {
+      result.kept.push(target)
+      continue
+    }
+    await mkdir(dirname(destination), { recursive: true })
+    if (target === 'package.json') {
+      const pkg = JSON.parse(await readFile(join(source, file), 'utf8')) as Record<string, unknown> & { dependencies?: Record<string, string> }
+      pkg.name = edits.name
+      pkg.dependencies = { ...pkg.dependencies, mlskel: edits.mlskelSpec }
+      await writeFileAtomic(destination, `${JSON.stringify(pkg, null, 2)}\n`)
+    } else {
+      await copyFile(join(source, file), destination)
+    }
+    result.added.push(target)
+  }
+  return result
+}
+
+/** A template path as it is named in a project: `_gitignore` → `.gitignore`, in any folder. */
+export function projectPathOf(templatePath: string): string {
+  const parts = templatePath.split('/')
+  const last = parts.pop()!
+  return [...parts, RENAMES[last] ?? last].join('/')
+}
+
+/** The entries of `dir` (up to `max`), or [] when it does not exist. */
+export async function folderEntries(dir: string, max = 5): Promise<string[]> {
+  try {
+    return (await readdir(dir)).slice(0, max)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
+export interface NewProjectOptions {
+  dir: string
+  force?: boolean
+  /** Dependency spec for mlskel in the new package.json; resolved from how mlskel was installed when absent. */
+  mlskelSpec?: string
+}
+
+export interface NewProject extends CopyResult {
+  root: string
+  name: string
+  mlskelSpec: string
+}
+
+/** Steps 1–3 of `mlskel new`: name and folder checked, template copied. Install and git are separate steps. */
+export async function createProject(options: NewProjectOptions): Promise<NewProject> {
+  // 1. project name and folder
+  const root = resolve(options.dir)
+  const name = projectNameFor(options.dir)
+  if (existsSync(root) && !(await stat(root)).isDirectory()) {
+    throw new MlskelError('MLSKEL_NEW_DIR_NOT_EMPTY', `${quote(options.dir)} exists and is a file, not a folder`, { fix: 'Choose another name for the project folder.' })
+  }
+  // 2. folder not empty
+  const entries = await folderEntries(root, 6)
+  if (entries.length > 0 && !options.force) {
+    const shown = entries.slice(0, 5).map((e) => quote(e)).join(', ')
+    throw new MlskelError('MLSKEL_NEW_DIR_NOT_EMPTY', `${quote(options.dir)} is not empty: it holds ${shown}${entries.length > 5 ? ', …' : ''}`)
+  }
+  // 3. template copied, package.json edited
+  await mkdir(root, { recursive: true })
+  const mlskelSpec = options.mlskelSpec ?? (await resolveMlskelSpec())
+  const copied = await copyTemplate(root, { name, mlskelSpec })
+  return { root, name, mlskelSpec, ...copied }
+}
+
+/** `mlskel init`: add whatever of the layout and template `dir` lacks; overwrite nothing. */
+export async function adoptProject(dir: string, options: { mlskelSpec?: string } = {}): Promise<NewProject> {
+  const root = resolve(dir)
+  let name: string
+  try {
+    const existing = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { name?: string }
+    name = existing.name ?? projectNameFor(root)
+  } catch {
+    name = projectNameFor(root)
+  }
+  const mlskelSpec = options.mlskelSpec ?? (await resolveMlskelSpec())
+  const copied = await copyTemplate(root, { name, mlskelSpec })
+  return { root, name, mlskelSpec, ...copied }
+}
+
+export interface CommandResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  output: string
+}
+
+/** Run a command, handing each chunk of its output to `onOutput`; resolves with its exit and full output. */
+export function runCommand(command: string, args: readonly string[], options: { cwd: string; onOutput?: (chunk: string) => void; env?: NodeJS.ProcessEnv }): Promise<CommandResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    const collect = (chunk: Buffer) => {
+      const text = chunk.toString()
+      output += text
+      options.onOutput?.(text)
+    }
+    child.stdout.on('data', collect)
+    child.stderr.on('data', collect)
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolvePromise({ code, signal, output }))
+  })
+}
+
+/** Install the project's dependencies with `pm`; MLSKEL_NEW_INSTALL_FAILED when it fails. */
+export async function installDependencies(root: string, pm: PackageManager, onOutput?: (chunk: string) => void): Promise<void> {
+  let result: CommandResult
+  try {
+    result = await runCommand(pm, ['install'], { cwd: root, onOutput })
+  } catch (error) {
+    throw new MlskelError('MLSKEL_NEW_INSTALL_FAILED', `could not start ${pm}: ${(error as Error).message}`, { fix: `Install ${pm}, or choose another with --pm, or skip with --no-install and install later.`, cause: error })
+  }
+  if (result.code !== 0) {
+    const tail = result.output.trim().split('\n').slice(-15).join('\n')
+    throw new MlskelError('MLSKEL_NEW_INSTALL_FAILED', `\`${pm} install\` in ${root} failed (exit ${result.code ?? result.signal}):\n${tail}`)
+  }
+}
+
+export type GitOutcome = { status: 'committed' } | { status: 'skipped'; reason: string }
+
+/** `git init` and an initial commit, when git is there and the folder is not already inside a repository. */
+export async function initGit(root: string): Promise<GitOutcome> {
+  const git = (args: string[]) => runCommand('git', args, { cwd: root }).catch((): CommandResult => ({ code: -1, signal: null, output: 'git is not installed' }))
+  const inside = await git(['rev-parse', '--is-inside-work-tree'])
+  if (inside.code === -1) return { status: 'skipped', reason: 'git is not installed' }
+  if (inside.code === 0 && inside.output.trim() === 'true') return { status: 'skipped', reason: 'the folder is already inside a git repository' }
+  for (const args of [['init', '-q'], ['add', '-A'], ['commit', '-q', '-m', 'Initial commit from mlskel']]) {
+    const result = await git(args)
+    if (result.code !== 0) return { status: 'skipped', reason: `git ${args[0]} failed: ${result.output.trim().split('\n')[0] ?? ''}` }
+  }
+  return { status: 'committed' }
+}
