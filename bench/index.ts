@@ -1,0 +1,64 @@
+// npm run bench: the performance targets of the CLI, measured on the built package. Each figure is a median of
+// whole-command wall times, shown beside its target and as a ratio to the baseline measured in the same run
+// (`node -e 0`: the cost of starting Node at all on this machine).
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+
+const repo = resolve(import.meta.dirname, '..')
+const cli = join(repo, 'dist', 'cli', 'index.js')
+const work = join(repo, 'bench', '.data')
+const project = join(work, 'iris')
+
+function time(command: string, args: string[], cwd: string, setup?: () => void): number {
+  setup?.()
+  const start = performance.now()
+  const result = spawnSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+  const elapsed = performance.now() - start
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`)
+  return elapsed
+}
+
+function median(command: string, args: string[], cwd: string, runs: number, setup?: () => void): number {
+  time(command, args, cwd, setup) // warm the page cache and the module cache
+  const samples = Array.from({ length: runs }, () => time(command, args, cwd, setup)).sort((a, b) => a - b)
+  return samples[Math.floor(samples.length / 2)]!
+}
+
+interface Row {
+  name: string
+  ms: number
+  targetMs: number
+}
+
+const rows: Row[] = []
+const node = median(process.execPath, ['-e', '0'], repo, 20)
+
+rows.push({ name: 'mlskel --help', ms: median(process.execPath, [cli, '--help'], repo, 20), targetMs: 150 })
+
+const scratch = join(work, 'new')
+rows.push({
+  name: 'mlskel new --no-install',
+  ms: median(process.execPath, [cli, 'new', scratch, '--no-install'], repo, 10, () => rmSync(scratch, { recursive: true, force: true })),
+  targetMs: 1000,
+})
+
+// an installed iris project, made once and reused by later runs of the benchmark
+if (!existsSync(join(project, 'node_modules'))) {
+  rmSync(project, { recursive: true, force: true })
+  mkdirSync(work, { recursive: true })
+  console.log('setting up bench/.data/iris (mlskel new with install; once)…')
+  time(process.execPath, [cli, 'new', project, '--no-git'], repo)
+}
+const mlskelBin = join(project, 'node_modules', '.bin', 'mlskel')
+rows.push({ name: 'iris pipeline, every stage run', ms: median(mlskelBin, ['run', '--force'], project, 3), targetMs: 10_000 })
+rows.push({ name: 'iris pipeline, no-op re-run', ms: median(mlskelBin, ['run'], project, 10), targetMs: 300 })
+
+console.log(`\nbaseline: node -e 0 = ${node.toFixed(0)} ms (median of 20)\n`)
+console.log(`${'benchmark'.padEnd(34)}${'median'.padStart(10)}${'target'.padStart(10)}${'× node'.padStart(9)}  verdict`)
+for (const row of rows) {
+  const verdict = row.ms <= row.targetMs ? 'ok' : 'OVER TARGET'
+  console.log(`${row.name.padEnd(34)}${`${row.ms.toFixed(0)} ms`.padStart(10)}${`${row.targetMs} ms`.padStart(10)}${(row.ms / node).toFixed(1).padStart(9)}  ${verdict}`)
+}
+process.exitCode = rows.every((row) => row.ms <= row.targetMs) ? 0 : 1

@@ -1,0 +1,142 @@
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { RENAMES, adoptProject, createProject, detectPackageManager, initGit, projectNameFor, projectPathOf, resolveMlskelSpec, runCommand, templateDir } from './index.js'
+
+const temp = () => mkdtemp(join(tmpdir(), 'mlskel-new-'))
+
+describe('createProject', () => {
+  it('creates the layout of DESIGN.md with dotfiles renamed and package.json edited', async () => {
+    const dir = join(await temp(), 'churn-model')
+    const project = await createProject({ dir, mlskelSpec: 'file:/somewhere/mlskel' })
+    for (const folder of ['data/raw', 'data/staging', 'data/transformed', 'data/predictions', 'models/metadata', 'notebooks', 'reports', 'src/etl', 'src/helpers', 'src/model', 'tests']) {
+      expect(existsSync(join(dir, folder)), folder).toBe(true)
+    }
+    for (const file of ['.gitignore', '.env.example', 'mlskel.yaml', 'params.yaml', 'Makefile', 'README.md', 'src/settings.ts', 'src/model/train.ts', 'src/model/predict.ts', 'data/raw/iris.csv']) {
+      expect(existsSync(join(dir, file)), file).toBe(true)
+    }
+    expect(existsSync(join(dir, '_gitignore'))).toBe(false)
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))
+    expect(pkg.name).toBe('churn-model')
+    expect(pkg.dependencies.mlskel).toBe('file:/somewhere/mlskel')
+    expect(project.added).toContain('.gitignore')
+    expect(project.kept).toEqual([])
+  })
+
+  it('refuses a folder that is not empty, naming what is there', async () => {
+    const dir = join(await temp(), 'proj')
+    await mkdir(dir)
+    await writeFile(join(dir, 'notes.txt'), 'mine')
+    await expect(createProject({ dir, mlskelSpec: 'x' })).rejects.toMatchObject({ code: 'MLSKEL_NEW_DIR_NOT_EMPTY', message: expect.stringContaining('"notes.txt"') })
+  })
+
+  it('with force, adds the project beside existing files and keeps them', async () => {
+    const dir = join(await temp(), 'proj')
+    await mkdir(dir)
+    await writeFile(join(dir, 'README.md'), 'my readme')
+    const project = await createProject({ dir, force: true, mlskelSpec: 'x' })
+    expect(await readFile(join(dir, 'README.md'), 'utf8')).toBe('my readme')
+    expect(project.kept).toEqual(['README.md'])
+    expect(existsSync(join(dir, 'mlskel.yaml'))).toBe(true)
+  })
+
+  it('refuses a path that is a file', async () => {
+    const file = join(await temp(), 'proj')
+    await writeFile(file, '')
+    await expect(createProject({ dir: file, mlskelSpec: 'x' })).rejects.toMatchObject({ code: 'MLSKEL_NEW_DIR_NOT_EMPTY', message: expect.stringContaining('is a file') })
+  })
+})
+
+describe('project names', () => {
+  it('derives a valid npm name from the folder', () => {
+    expect(projectNameFor('/x/Churn Model')).toBe('churn-model')
+  })
+
+  it.each(['.hidden', '_private', 'node_modules', 'a:b', 'dé'])('rejects %j with a clear error', (name) => {
+    expect(() => projectNameFor(`/x/${name}`)).toThrow(expect.objectContaining({ code: 'MLSKEL_NEW_INVALID_NAME', message: expect.stringContaining('is not a valid npm package name') }))
+  })
+})
+
+describe('the rename table', () => {
+  it('covers every underscore file the template ships, in any folder', async () => {
+    const { listFiles } = await import('../hashing/index.js')
+    const underscored = (await listFiles(templateDir())).map((f) => f.split('/').pop()!).filter((f) => f.startsWith('_'))
+    for (const name of underscored) expect(RENAMES, name).toHaveProperty([name])
+    expect(projectPathOf('deploy/_gitignore')).toBe('deploy/.gitignore')
+  })
+})
+
+describe('adoptProject', () => {
+  it('adds what is missing, overwrites nothing, and lists both', async () => {
+    const dir = join(await temp(), 'legacy')
+    await mkdir(join(dir, 'src', 'model'), { recursive: true })
+    await writeFile(join(dir, 'src', 'model', 'train.ts'), '// my training')
+    await writeFile(join(dir, 'package.json'), '{"name":"legacy-proj"}')
+    const project = await adoptProject(dir, { mlskelSpec: 'x' })
+    expect(await readFile(join(dir, 'src', 'model', 'train.ts'), 'utf8')).toBe('// my training')
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe('{"name":"legacy-proj"}')
+    expect(project.kept.sort()).toEqual(['package.json', 'src/model/train.ts'])
+    expect(project.added).toContain('mlskel.yaml')
+    expect(project.name).toBe('legacy-proj')
+    // a second run adds nothing
+    expect((await adoptProject(dir, { mlskelSpec: 'x' })).added).toEqual([])
+  })
+})
+
+describe('resolveMlskelSpec', () => {
+  it('uses MLSKEL_DEPENDENCY when set', async () => {
+    expect(await resolveMlskelSpec({ MLSKEL_DEPENDENCY: '^9.0.0' })).toBe('^9.0.0')
+  })
+
+  it('points at the checkout when mlskel runs from one', async () => {
+    expect(await resolveMlskelSpec({}, '/src/mlskel')).toBe('file:/src/mlskel')
+  })
+
+  it('points at the tarball npm installed mlskel from', async () => {
+    const installRoot = await temp()
+    const pkgRoot = join(installRoot, 'node_modules', 'mlskel')
+    await mkdir(pkgRoot, { recursive: true })
+    await writeFile(join(pkgRoot, 'package.json'), '{"version":"1.2.3"}')
+    await writeFile(join(installRoot, 'package-lock.json'), JSON.stringify({ packages: { 'node_modules/mlskel': { resolved: 'file:../pkgs/mlskel-1.2.3.tgz' } } }))
+    expect(await resolveMlskelSpec({}, pkgRoot)).toBe(`file:${resolve(installRoot, '../pkgs/mlskel-1.2.3.tgz')}`)
+  })
+
+  it('uses a caret range when mlskel came from the registry', async () => {
+    const installRoot = await temp()
+    const pkgRoot = join(installRoot, 'node_modules', 'mlskel')
+    await mkdir(pkgRoot, { recursive: true })
+    await writeFile(join(pkgRoot, 'package.json'), '{"version":"1.2.3"}')
+    await writeFile(join(installRoot, 'package-lock.json'), JSON.stringify({ packages: { 'node_modules/mlskel': { resolved: 'https://registry.npmjs.org/mlskel/-/mlskel-1.2.3.tgz' } } }))
+    expect(await resolveMlskelSpec({}, pkgRoot)).toBe('^1.2.3')
+  })
+})
+
+describe('detectPackageManager', () => {
+  it('reads the user agent of the package manager that started mlskel', () => {
+    expect(detectPackageManager({ npm_config_user_agent: 'pnpm/9.1.0 npm/? node/v20.19.0' })).toBe('pnpm')
+    expect(detectPackageManager({ npm_config_user_agent: 'yarn/1.22.0' })).toBe('yarn')
+    expect(detectPackageManager({})).toBe('npm')
+  })
+})
+
+describe('initGit', () => {
+  it('makes a repository with an initial commit of every file', async () => {
+    const dir = join(await temp(), 'proj')
+    await createProject({ dir, mlskelSpec: 'x' })
+    expect(await initGit(dir)).toEqual({ status: 'committed' })
+    const log = await runCommand('git', ['log', '--oneline'], { cwd: dir })
+    expect(log.output).toContain('Initial commit from mlskel')
+    const status = await runCommand('git', ['status', '--porcelain'], { cwd: dir })
+    expect(status.output).toBe('')
+  })
+
+  it('skips a folder already inside a repository', async () => {
+    const outer = await temp()
+    await runCommand('git', ['init', '-q'], { cwd: outer })
+    const dir = join(outer, 'proj')
+    await mkdir(dir)
+    expect(await initGit(dir)).toMatchObject({ status: 'skipped', reason: expect.stringContaining('already inside') })
+  })
+})

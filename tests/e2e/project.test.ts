@@ -1,0 +1,159 @@
+// End to end, as a user gets it: npm pack, install mlskel from the tarball, `mlskel new`, install the project,
+// run its pipeline and its own tests; then the skip rules, and other data sets switched to through params.yaml.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+const repo = resolve(import.meta.dirname, '../..')
+
+/** The environment of a user's shell: none of this test runner's or npm-script variables. */
+function userEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('VITEST') || key.startsWith('npm_') || key === 'NODE_OPTIONS' || key === 'TEST' || key === 'NODE_ENV') continue
+    env[key] = value
+  }
+  return { ...env, NO_COLOR: '1', CI: 'true' }
+}
+
+interface Run {
+  status: number | null
+  stdout: string
+  stderr: string
+}
+
+function run(command: string, args: string[], options: SpawnSyncOptions & { cwd: string }): Run {
+  const result = spawnSync(command, args, { env: userEnv(), encoding: 'utf8', maxBuffer: 64 << 20, timeout: 600_000, ...options })
+  return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) }
+}
+
+function ok(result: Run): Run {
+  if (result.status !== 0) throw new Error(`exit ${result.status}\n--- stdout\n${result.stdout.slice(-4000)}\n--- stderr\n${result.stderr.slice(-4000)}`)
+  return result
+}
+
+interface Summary {
+  ok: boolean
+  stages: { name: string; status: string; reasons: string[] }[]
+}
+
+const statuses = (summary: Summary) => Object.fromEntries(summary.stages.map((s) => [s.name, s.status]))
+
+let work: string
+let tarball: string
+let mlskel: string
+let project: string
+
+function mlskelRun(args: string[] = []): Summary {
+  const result = ok(run(mlskel, ['run', '--json', ...args], { cwd: project }))
+  return JSON.parse(result.stdout) as Summary
+}
+
+function newestRecord(): { model_id: string; scores: Record<string, Record<string, number>>; task: string } {
+  const dir = join(project, 'models', 'metadata')
+  const newest = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().pop()!
+  return JSON.parse(readFileSync(join(dir, newest), 'utf8'))
+}
+
+function setParams(edit: (text: string) => string): void {
+  const file = join(project, 'params.yaml')
+  writeFileSync(file, edit(readFileSync(file, 'utf8')))
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'mlskel-e2e-'))
+  // 1. the package as published
+  const packed = ok(run('npm', ['pack', '--pack-destination', work, '--silent'], { cwd: repo }))
+  tarball = join(work, packed.stdout.trim().split('\n').pop()!)
+  // 2. mlskel installed from the tarball, as a user's tool
+  const tool = join(work, 'tool')
+  mkdirSync(tool)
+  writeFileSync(join(tool, 'package.json'), '{"private":true}')
+  ok(run('npm', ['install', '--no-audit', '--no-fund', tarball], { cwd: tool }))
+  mlskel = join(tool, 'node_modules', '.bin', 'mlskel')
+  // 3. a project created from it, installed
+  const created = ok(run(mlskel, ['new', 'iris-project', '--pm', 'npm'], { cwd: work }))
+  expect(created.stdout).toContain('iris-project is ready')
+  project = join(work, 'iris-project')
+})
+
+describe('a project created from the packed tarball', () => {
+  it('depends on that tarball, and has its first commit', () => {
+    const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'))
+    expect(pkg.name).toBe('iris-project')
+    expect(pkg.dependencies.mlskel).toBe(`file:${tarball}`)
+    expect(ok(run('git', ['log', '--oneline'], { cwd: project })).stdout).toContain('Initial commit from mlskel')
+  })
+
+  it('runs its pipeline end to end: dataset, a recorded model with scores, predictions', () => {
+    const result = ok(run('npm', ['run', 'pipeline'], { cwd: project }))
+    for (const stage of ['generate-dataset', 'train', 'predict']) expect(result.stdout + result.stderr).toContain(stage)
+    expect(existsSync(join(project, 'data', 'transformed', 'train.parquet'))).toBe(true)
+    expect(existsSync(join(project, 'mlskel.lock'))).toBe(true)
+    const record = newestRecord()
+    expect(record.task).toBe('classification')
+    expect(record.scores.accuracy!.hold_out).toBeGreaterThan(0.8)
+    expect(record.scores.accuracy!.cv).toBeGreaterThan(0.8)
+    expect(Object.keys(record.scores).sort()).toEqual(['accuracy', 'f1_macro', 'log_loss'])
+    expect(existsSync(join(project, 'models', record.model_id, 'model.json'))).toBe(true)
+    const predictions = readdirSync(join(project, 'data', 'predictions')).filter((f) => f.endsWith('.csv'))
+    expect(predictions.length).toBeGreaterThan(0)
+  })
+
+  it('skips every stage when nothing changed', () => {
+    expect(statuses(mlskelRun())).toEqual({ 'generate-dataset': 'skipped', train: 'skipped', predict: 'skipped' })
+  })
+
+  it('re-runs train and predict only when src/model/train.ts changes', () => {
+    appendFileSync(join(project, 'src', 'model', 'train.ts'), '\n// a change\n')
+    const summary = mlskelRun()
+    expect(statuses(summary)).toEqual({ 'generate-dataset': 'skipped', train: 'ran', predict: 'ran' })
+    expect(summary.stages.find((s) => s.name === 'train')!.reasons.join(' ')).toContain('src/model/train.ts')
+  })
+
+  it('re-runs train and predict only when the model params change', () => {
+    setParams((text) => text.replace(/n_estimators: \d+/, 'n_estimators: 40'))
+    expect(statuses(mlskelRun())).toEqual({ 'generate-dataset': 'skipped', train: 'ran', predict: 'ran' })
+    expect(statuses(mlskelRun())).toEqual({ 'generate-dataset': 'skipped', train: 'skipped', predict: 'skipped' })
+  })
+
+  it("passes its own npm test: lint, typecheck, tests with coverage", () => {
+    const result = ok(run('npm', ['test'], { cwd: project }))
+    expect(result.stdout).toMatch(/Tests\s+\d+ passed/)
+  })
+
+  it('reports an unknown stage with a suggestion and exit code 1', () => {
+    const result = run(mlskel, ['run', 'trian'], { cwd: project })
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain('MLSKEL_PIPELINE_UNKNOWN_STAGE')
+    expect(result.stderr).toContain('Did you mean "train"?')
+  })
+})
+
+describe('other data sets, switched to through params.yaml alone', () => {
+  const generate = (task: string, out: string) =>
+    ok(run(join(repo, 'node_modules', '.bin', 'tsx'), [join(repo, 'scripts', 'make-dataset.ts'), '--task', task, '--rows', '3000', '--cols', '30', '--seed', '7', '--out', out], { cwd: project }))
+
+  it('trains and predicts a classification data set of 3,000 rows and 30 columns', () => {
+    generate('classification', join(project, 'data', 'raw', 'synthetic-classes.csv'))
+    setParams((text) => text.replace('raw: iris.csv', 'raw: synthetic-classes.csv').replace('target: species', 'target: label').replace(/n_estimators: \d+/, 'n_estimators: 20'))
+    const summary = mlskelRun()
+    expect(summary.ok).toBe(true)
+    const record = newestRecord()
+    expect(record.task).toBe('classification')
+    expect(record.scores.accuracy!.hold_out).toBeGreaterThan(0.5)
+  })
+
+  it('trains and predicts a regression data set of 3,000 rows and 30 columns', () => {
+    generate('regression', join(project, 'data', 'raw', 'synthetic-values.csv'))
+    setParams((text) => text.replace('raw: synthetic-classes.csv', 'raw: synthetic-values.csv').replace('target: label', 'target: value').replace('task: classification', 'task: regression'))
+    const summary = mlskelRun()
+    expect(summary.ok).toBe(true)
+    const record = newestRecord()
+    expect(record.task).toBe('regression')
+    expect(Object.keys(record.scores).sort()).toEqual(['mean_absolute_error', 'mean_squared_error', 'r2'])
+    expect(record.scores.r2!.hold_out).toBeGreaterThan(0.5)
+  })
+})
