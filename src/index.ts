@@ -20,3 +20,38 @@ export {
 } from './params/index.js'
 export { runScript, isEntryPoint } from './script/index.js'
 export { createLogger, type Logger } from './logging/index.js'
+export {
+  trainRandomForest,
+  evaluate,
+  crossValidate,
+  splitFolds,
+  combineScores,
+  validateScores,
+  saveModel,
+  loadModel,
+  registerModelKind,
+  registeredModelKinds,
+  listModelIds,
+  signatureSchema,
+  manifestSchema,
+  accuracy,
+  f1Macro,
+  logLoss,
+  r2,
+  meanSquaredError,
+  meanAbsoluteError,
+  KNOWN_METRICS,
+  RANDOM_FOREST_CLASSIFIER,
+  RANDOM_FOREST_REGRESSOR,
+  type Signature,
+  type Dataset,
+  type Predictor,
+  type Scores,
+  type ModelManifest,
+  type SavedModel,
+  type LoadedModel,
+  type ModelLoader,
+  type RandomForestHyperParameters,
+} from './models/index.js'
+export { metadataRecordSchema, recordTraining, readRecords, readRecord, newRunId, METADATA_SCHEMA_VERSION, type MetadataRecord, type RecordTrainingOptions } from './metadata/index.js'
+export { canonicalJson, sortKeys } from './json/index.js'

@@ -1,0 +1,161 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { loadModel, saveModel, trainRandomForest, type SavedModel } from '../models/index.js'
+import { clusters } from '../models/test-data.js'
+import { metadataRecordSchema, newRunId, readRecord, readRecords, recordTraining, type RecordTrainingOptions } from './index.js'
+
+let root: string
+let models: string
+let metadata: string
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'mlskel-metadata-'))
+  models = join(root, 'models')
+  metadata = join(models, 'metadata')
+})
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true })
+})
+
+async function trainAndSave(seed = 1): Promise<SavedModel> {
+  const { data, signature } = clusters(10)
+  const predictor = trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 3 }, seed, signature, data })
+  return saveModel(models, predictor, { description: 'clusters', inputExample: [{ f0: 0, f1: 0, f2: 0, f3: 0 }] })
+}
+
+function options(model: SavedModel, extra: Partial<RecordTrainingOptions> = {}): RecordTrainingOptions {
+  return {
+    root,
+    metadataDir: metadata,
+    model,
+    description: 'three clusters',
+    task: 'classification',
+    hyperParameters: { n_estimators: 3, max_features: 1, bootstrap: true },
+    params: { split: { seed: 42, cv_folds: 5, test_size: 0.2 }, task: 'classification' },
+    overrides: {},
+    data: { location: 'data/transformed/train.parquet', identifier: 'a'.repeat(64), rows: 30, features: ['f0', 'f1', 'f2', 'f3'], target: 'label', inputs: [{ path: 'data/raw/x.csv', sha256: 'b'.repeat(64) }] },
+    testingStrategy: '5-fold cross-validation on the train split; 20% hold-out',
+    scores: { accuracy: { cv: 0.95, hold_out: 0.9 }, log_loss: { cv: 0.2, hold_out: 0.3 } },
+    durations: { fit: 0.12 },
+    ...extra,
+  }
+}
+
+describe('recordTraining', () => {
+  it('writes a valid record named by its run id, atomically, leaving no temp file', async () => {
+    const model = await trainAndSave()
+    const record = await recordTraining(options(model))
+    expect(await readdir(metadata)).toEqual([`${record.run_id}.json`])
+    const text = await readFile(join(metadata, `${record.run_id}.json`), 'utf8')
+    const onDisk = JSON.parse(text)
+    expect(metadataRecordSchema.parse(onDisk)).toEqual(record)
+    expect(onDisk).toMatchObject({
+      schema_version: 1,
+      model_id: model.id,
+      model_type: 'ml-random-forest-classifier',
+      model_location: `models/${model.id}`,
+      model_hash: model.manifest.files.model.sha256,
+      model_size: model.size,
+      seed: 42,
+      data: { n_features: 4, rows: 30, location: 'data/transformed/train.parquet' },
+      scores: { accuracy: { cv: 0.95, hold_out: 0.9 } },
+      git: { commit: null, branch: null, dirty: null },
+      environment: { node: process.versions.node },
+    })
+    expect(onDisk.run_id).toMatch(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$/)
+    expect(Date.parse(onDisk.timestamp)).not.toBeNaN()
+    expect(onDisk.command).toEqual(process.argv)
+    expect(Object.keys(onDisk).slice(0, 3)).toEqual(['schema_version', 'run_id', 'timestamp'])
+    expect(text.endsWith('}\n')).toBe(true)
+  })
+
+  it('records the git commit, branch and a clean tree, not counting the model and record being written', async () => {
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: root, encoding: 'utf8' }).trim()
+    git('init', '-q', '-b', 'main')
+    await writeFile(join(root, 'train.ts'), '// code\n')
+    git('add', '.')
+    git('commit', '-q', '-m', 'init')
+    const record = await recordTraining(options(await trainAndSave()))
+    expect(record.git).toEqual({ commit: git('rev-parse', 'HEAD'), branch: 'main', dirty: false })
+    await writeFile(join(root, 'train.ts'), '// changed\n')
+    expect((await recordTraining(options(await trainAndSave(2)))).git.dirty).toBe(true)
+  })
+
+  it('records the overrides that `mlskel run --set` hands over in MLSKEL_SET when none are given', async () => {
+    const model = await trainAndSave()
+    process.env.MLSKEL_SET = JSON.stringify({ 'model.n_estimators': 3 })
+    try {
+      const { overrides: _, ...rest } = options(model)
+      expect((await recordTraining(rest)).overrides).toEqual({ 'model.n_estimators': 3 })
+    } finally {
+      delete process.env.MLSKEL_SET
+    }
+  })
+
+  it('refuses an unknown metric and writes nothing', async () => {
+    const model = await trainAndSave()
+    await expect(recordTraining(options(model, { scores: { accuracy: { cv: 1 }, precision: { cv: 1 } } }))).rejects.toMatchObject({ code: 'MLSKEL_METRIC_UNKNOWN', message: expect.stringContaining('"precision"') })
+    await expect(readdir(metadata)).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('refuses a record that breaks the schema, naming the field', async () => {
+    const model = await trainAndSave()
+    await expect(recordTraining(options(model, { data: { ...options(model).data, identifier: 'not-a-hash' } }))).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { field: 'data.identifier' } })
+  })
+})
+
+describe('reading records', () => {
+  it('returns no records for a missing folder', async () => {
+    expect(await readRecords(join(root, 'nowhere'))).toEqual([])
+  })
+
+  it('returns records newest first, and loadModel picks the newest record\'s model', async () => {
+    const first = await trainAndSave(1)
+    const second = await trainAndSave(2)
+    const a = await recordTraining(options(first))
+    const b = await recordTraining(options(second))
+    expect((await readRecords(metadata)).map((r) => r.run_id)).toEqual([b.run_id, a.run_id])
+    expect((await loadModel(models)).manifest.id).toBe(second.id)
+    await recordTraining(options(first))
+    expect((await loadModel(models, { metadataDir: metadata })).manifest.id).toBe(first.id)
+  })
+
+  it('refuses a record edited into an invalid one, naming the file and the field', async () => {
+    const record = await recordTraining(options(await trainAndSave()))
+    const path = join(metadata, `${record.run_id}.json`)
+    await writeFile(path, JSON.stringify({ ...record, model_size: 'big' }))
+    await expect(readRecords(metadata)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { file: path, field: 'model_size' } })
+    await writeFile(path, JSON.stringify({ ...record, scores: { accuracy: { test: 1 } } }))
+    await expect(readRecord(path)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { file: path, field: 'scores.accuracy.test' } })
+    await writeFile(path, '{ not json')
+    await expect(readRecord(path)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { file: path } })
+  })
+
+  it('keeps fields a later version of the record adds', async () => {
+    const record = await recordTraining(options(await trainAndSave()))
+    const path = join(metadata, `${record.run_id}.json`)
+    await writeFile(path, JSON.stringify({ ...record, feature_schema: [{ name: 'f0' }] }))
+    expect(await readRecord(path)).toMatchObject({ feature_schema: [{ name: 'f0' }] })
+  })
+})
+
+describe('run ids', () => {
+  it('sort as text in the order they were made, even within one millisecond', () => {
+    const now = new Date('2026-11-26T17:42:33.123Z')
+    const ids = [newRunId(now), newRunId(now), newRunId(now)]
+    expect([...ids].sort()).toEqual(ids)
+    expect(new Set(ids).size).toBe(3)
+  })
+})
+
+describe('metadataRecordSchema', () => {
+  it('converts to a JSON Schema with every field described', () => {
+    const schema = z.toJSONSchema(metadataRecordSchema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, { description?: string }>; required: string[] }
+    expect(schema.required).toContain('model_id')
+    for (const [name, property] of Object.entries(schema.properties)) expect(property.description, name).toBeTruthy()
+  })
+})

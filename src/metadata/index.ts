@@ -1,0 +1,215 @@
+// Training metadata: one JSON record per trained model in models/metadata/, linking the model to the code, data,
+// parameters, environment and scores that produced it. One zod schema is the source of the type, the checks on
+// write and on read, and the published JSON Schema (schema/metadata.schema.json).
+import { randomBytes } from 'node:crypto'
+import { readFile, readdir } from 'node:fs/promises'
+import { join, relative, sep } from 'node:path'
+import { z } from 'zod'
+import { MlskelError } from '../errors/index.js'
+import { TEMP_PREFIX, writeFileAtomic } from '../fs/index.js'
+import { sortKeys } from '../json/index.js'
+import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, validateScores, type SavedModel, type Scores } from '../models/index.js'
+import { getAt, overridesFromEnv, type Task } from '../params/index.js'
+import { gitState } from './git.js'
+
+export const METADATA_SCHEMA_VERSION = 1
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/)
+
+/** run ids: UTC time to the millisecond, then 6 random hex digits: 20261126T174233.123Z-3fa9c1. */
+export const RUN_ID_PATTERN = /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$/
+
+export const metadataRecordSchema = z
+  .looseObject({
+    schema_version: z.literal(METADATA_SCHEMA_VERSION).describe('version of this record format'),
+    run_id: z.string().regex(RUN_ID_PATTERN).describe('this training run: UTC time then a random suffix; sorts by time as text'),
+    timestamp: z.iso.datetime().describe('when the record was written (ISO 8601, UTC)'),
+    description: z.string().describe('what the model is, in words'),
+    task: z.enum(['classification', 'regression']).describe('what the model does'),
+
+    model_id: z.string().regex(/^[0-9a-f]{16}$/).describe('the model: first 16 hex digits of the SHA-256 of its model.json'),
+    model_type: z.string().min(1).describe('the model kind, e.g. ml-random-forest-classifier'),
+    model_location: z.string().min(1).describe('the model\'s folder, relative to the project root, with / separators'),
+    model_hash: sha256.describe('SHA-256 of model.json'),
+    model_size: z.int().min(0).describe('bytes of the model\'s folder'),
+
+    hyper_parameters: z.record(z.string(), z.unknown()).describe('hyper-parameters the model was trained with'),
+    params: z.unknown().describe('params.yaml as resolved for this run (defaults filled, overrides applied)'),
+    overrides: z.record(z.string(), z.unknown()).describe('`mlskel run --set` overrides applied to params.yaml, by dotted key'),
+    seed: z.int().nullable().describe('seed of the split, folds and model; null when unknown'),
+
+    data: z
+      .looseObject({
+        location: z.string().min(1).describe('the input data the model was trained from, relative to the project root'),
+        identifier: sha256.describe('SHA-256 of the input data\'s content'),
+        rows: z.int().min(0).describe('number of rows'),
+        n_features: z.int().min(0).describe('number of features'),
+        features: z.array(z.string()).describe('feature names, in the model\'s column order'),
+        target: z.string().describe('the column predicted'),
+        inputs: z.array(z.strictObject({ path: z.string().min(1), sha256 })).describe('every input file and its content hash (raw data, splits, ...), paths relative to the project root'),
+      })
+      .describe('the data the model was trained on'),
+
+    testing_strategy: z.string().describe('how the scores were measured, e.g. 5-fold cross-validation on the train split, and a 20% hold-out'),
+    scores: z
+      .record(z.string().regex(METRIC_NAME_PATTERN), z.record(z.string().regex(SPLIT_NAME_PATTERN), z.number()))
+      .describe('{ metric: { split: value } }: known metric names or custom_*, splits cv, hold_out or custom_*'),
+    durations: z.record(z.string(), z.number().min(0)).describe('seconds spent per phase (e.g. load, cross_validation, fit)'),
+
+    git: z
+      .looseObject({
+        commit: z.string().nullable().describe('HEAD commit; null outside git or before the first commit'),
+        branch: z.string().nullable().describe('current branch; null when detached or outside git'),
+        dirty: z.boolean().nullable().describe('whether the working tree differed from the commit; null outside git'),
+      })
+      .describe('the code the model was trained from'),
+    command: z.array(z.string()).describe('the command line of the training process'),
+    environment: z
+      .looseObject({
+        node: z.string().describe('Node.js version'),
+        os: z.string().describe('operating system (process.platform)'),
+        arch: z.string().describe('CPU architecture'),
+      })
+      .describe('where the model was trained'),
+  })
+  .describe('mlskel model metadata record: what produced a trained model')
+
+export type MetadataRecord = z.output<typeof metadataRecordSchema>
+
+export interface RecordTrainingOptions {
+  /** The project root; locations in the record are relative to it. */
+  root: string
+  metadataDir: string
+  model: SavedModel
+  description: string
+  task: Task
+  hyperParameters: Record<string, unknown>
+  /** params.yaml as resolved. */
+  params: unknown
+  /** --set overrides; read from MLSKEL_SET (what `mlskel run --set` hands a stage) when absent. */
+  overrides?: Record<string, unknown>
+  /** Defaults to params.split.seed when that is a whole number. */
+  seed?: number
+  data: {
+    /** Path of the input data, relative to root. */
+    location: string
+    /** Its content SHA-256. */
+    identifier: string
+    rows: number
+    features: string[]
+    target: string
+    /** e.g. the raw CSV, the train and test splits; paths relative to root. */
+    inputs?: { path: string; sha256: string }[]
+  }
+  testingStrategy: string
+  scores: Scores
+  /** Seconds per phase. */
+  durations?: Record<string, number>
+}
+
+/** Write the metadata record of a training run to <metadataDir>/<run_id>.json (atomically) and return it. */
+export async function recordTraining(o: RecordTrainingOptions): Promise<MetadataRecord> {
+  validateScores(o.scores)
+  const runId = newRunId()
+  const modelLocation = toPosix(relative(o.root, o.model.dir))
+  const seed = o.seed ?? getAt(o.params, 'split.seed')
+  const draft = {
+    schema_version: METADATA_SCHEMA_VERSION,
+    run_id: runId,
+    timestamp: timestampOf(runId),
+    description: o.description,
+    task: o.task,
+    model_id: o.model.id,
+    model_type: o.model.manifest.kind,
+    model_location: modelLocation,
+    model_hash: o.model.manifest.files.model.sha256,
+    model_size: o.model.size,
+    hyper_parameters: sortKeys(o.hyperParameters),
+    params: sortKeys(o.params ?? null),
+    overrides: sortKeys(o.overrides ?? overridesFromEnv(process.env)),
+    seed: typeof seed === 'number' && Number.isInteger(seed) ? seed : null,
+    data: {
+      location: toPosix(o.data.location),
+      identifier: o.data.identifier,
+      rows: o.data.rows,
+      n_features: o.data.features.length,
+      features: o.data.features,
+      target: o.data.target,
+      inputs: (o.data.inputs ?? []).map((input) => ({ path: toPosix(input.path), sha256: input.sha256 })),
+    },
+    testing_strategy: o.testingStrategy,
+    scores: o.scores,
+    durations: o.durations ?? {},
+    git: await gitState(o.root, [modelLocation, toPosix(relative(o.root, o.metadataDir))]),
+    command: [...process.argv],
+    environment: { node: process.versions.node, os: process.platform, arch: process.arch },
+  }
+  const parsed = metadataRecordSchema.safeParse(draft)
+  if (!parsed.success) throw invalid(parsed.error, `the record of run ${runId}`, undefined)
+  const path = join(o.metadataDir, `${runId}.json`)
+  await writeFileAtomic(path, `${JSON.stringify(parsed.data, null, 2)}\n`)
+  return parsed.data
+}
+
+/** Every training record in `metadataDir`, validated, newest first; a missing folder has none. */
+export async function readRecords(metadataDir: string): Promise<MetadataRecord[]> {
+  let names: string[]
+  try {
+    names = await readdir(metadataDir)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+  const files = names.filter((name) => name.endsWith('.json') && !name.startsWith(TEMP_PREFIX) && !name.startsWith('.'))
+  const records = await Promise.all(files.map((name) => readRecord(join(metadataDir, name))))
+  return records.sort((a, b) => (a.run_id < b.run_id ? 1 : a.run_id > b.run_id ? -1 : 0))
+}
+
+/** One record, validated: MLSKEL_METADATA_INVALID names the file and the first bad field. */
+export async function readRecord(path: string): Promise<MetadataRecord> {
+  let raw: unknown
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new MlskelError('MLSKEL_FILE_MISSING', `metadata record ${path} does not exist`, { where: { file: path }, cause: error })
+    }
+    throw new MlskelError('MLSKEL_METADATA_INVALID', `metadata record ${path} is not valid JSON: ${(error as Error).message}`, { where: { file: path }, cause: error })
+  }
+  const parsed = metadataRecordSchema.safeParse(raw)
+  if (!parsed.success) throw invalid(parsed.error, `metadata record ${path}`, path)
+  return parsed.data
+}
+
+let lastRunTime = 0
+
+/**
+ * A new run id: sortable as text by time, readable, unique (24 random bits per millisecond). Within a process
+ * ids never repeat a millisecond, so two runs recorded in the same one still sort in the order they were made.
+ */
+export function newRunId(now = new Date()): string {
+  const time = Math.max(now.getTime(), lastRunTime + 1)
+  lastRunTime = time
+  return `${new Date(time).toISOString().replace(/[-:]/g, '')}-${randomBytes(3).toString('hex')}`
+}
+
+function timestampOf(runId: string): string {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z/.exec(runId)!
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`
+}
+
+function invalid(error: z.ZodError, what: string, file: string | undefined): MlskelError {
+  const problems = error.issues.map((issue) => `${fieldOf(issue.path) || '(top level)'}: ${issue.message}`)
+  const first = error.issues[0]!
+  return new MlskelError('MLSKEL_METADATA_INVALID', `${what} is invalid: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, {
+    where: { ...(file ? { file } : {}), field: fieldOf(first.path) },
+  })
+}
+
+function fieldOf(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((name, part) => (typeof part === 'number' ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part)), '')
+}
+
+function toPosix(path: string): string {
+  return path.split(sep).join('/')
+}

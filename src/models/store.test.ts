@@ -1,0 +1,130 @@
+import { mkdtemp, mkdir, readFile, readdir, rm, writeFile, appendFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { hashBytes } from '../hashing/index.js'
+import { loadModel, registerModelKind, saveModel, trainRandomForest, type Predictor, type Signature } from './index.js'
+import { clusters, linear } from './test-data.js'
+
+let root: string
+let models: string
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'mlskel-models-'))
+  models = join(root, 'models')
+})
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true })
+})
+
+const example = [{ f0: 0, f1: 0, f2: 0, f3: 0 }]
+
+function classifier(seed = 1): Predictor {
+  const { data, signature } = clusters(10)
+  return trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 5 }, seed, signature, data })
+}
+
+describe('saveModel', () => {
+  it('writes model.json and manifest.json in a folder named by the content hash', async () => {
+    const saved = await saveModel(models, classifier(), { description: 'clusters', inputExample: example })
+    const bytes = await readFile(join(saved.dir, 'model.json'))
+    expect(saved.id).toBe(hashBytes(bytes).slice(0, 16))
+    expect(saved.dir).toBe(join(models, saved.id))
+    expect((await readdir(saved.dir)).sort()).toEqual(['manifest.json', 'model.json'])
+    const manifest = JSON.parse(await readFile(join(saved.dir, 'manifest.json'), 'utf8'))
+    expect(manifest).toEqual(saved.manifest)
+    expect(manifest).toMatchObject({ manifest_version: 1, id: saved.id, kind: 'ml-random-forest-classifier', description: 'clusters', input_example: example, files: { model: { path: 'model.json', sha256: hashBytes(bytes), size: bytes.length } } })
+    expect(manifest.signature.target.classes).toEqual(['a', 'b', 'c'])
+    expect(saved.size).toBeGreaterThan(bytes.length)
+    expect(JSON.parse(bytes.toString())).toMatchObject({ format: 1, kind: 'ml-random-forest-classifier' })
+  })
+
+  it('gives the same bytes and id for the same training, and keeps the folder already there', async () => {
+    const first = await saveModel(models, classifier(3), { description: 'one', inputExample: example })
+    const second = await saveModel(join(root, 'other'), classifier(3), { description: 'two', inputExample: example })
+    expect(second.id).toBe(first.id)
+    expect(await readFile(join(second.dir, 'model.json'))).toEqual(await readFile(join(first.dir, 'model.json')))
+    const again = await saveModel(models, classifier(3), { description: 'three', inputExample: example })
+    expect(again.manifest.description).toBe('one')
+    expect((await readdir(models)).filter((name) => name.startsWith('.'))).toEqual([])
+    expect((await saveModel(models, classifier(4), { description: 'x', inputExample: example })).id).not.toBe(first.id)
+  })
+})
+
+describe('loadModel', () => {
+  it('loads a saved classifier that predicts as the original did', async () => {
+    const predictor = classifier()
+    const saved = await saveModel(models, predictor, { description: 'd', inputExample: example })
+    const loaded = await loadModel(models, { id: saved.id })
+    const { data } = clusters(10, 9)
+    expect(loaded.predictor.predict(data.X)).toEqual(predictor.predict(data.X))
+    expect(loaded.predictor.predictProba!(data.X)).toEqual(predictor.predictProba!(data.X))
+    expect(loaded.manifest).toEqual(saved.manifest)
+    expect(loaded.dir).toBe(saved.dir)
+    // A loaded model saves to the same bytes, so the same id.
+    expect((await saveModel(join(root, 'again'), loaded.predictor, { description: 'd', inputExample: example })).id).toBe(saved.id)
+  })
+
+  it('loads a saved regressor that predicts as the original did', async () => {
+    const { data, signature } = linear(60)
+    const predictor = trainRandomForest({ task: 'regression', hyperParameters: { n_estimators: 5 }, seed: 2, signature, data })
+    const saved = await saveModel(models, predictor, { description: 'd', inputExample: [{ x0: 1, x1: 2, x2: 3 }] })
+    const loaded = await loadModel(models, { id: saved.id })
+    expect(loaded.predictor.predict(data.X)).toEqual(predictor.predict(data.X))
+  })
+
+  it('finds a model by a unique prefix of its id', async () => {
+    const saved = await saveModel(models, classifier(), { description: 'd', inputExample: example })
+    expect((await loadModel(models, { id: saved.id.slice(0, 5) })).manifest.id).toBe(saved.id)
+  })
+
+  it('refuses a prefix that matches two models, naming both', async () => {
+    await mkdir(join(models, 'aaaaaaaaaaaaaaa1'), { recursive: true })
+    await mkdir(join(models, 'aaaaaaaaaaaaaaa2'), { recursive: true })
+    await expect(loadModel(models, { id: 'aaaa' })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_AMBIGUOUS', message: expect.stringContaining('aaaaaaaaaaaaaaa1, aaaaaaaaaaaaaaa2') })
+  })
+
+  it('says when no model has the id, or the models folder is empty', async () => {
+    await expect(loadModel(models, { id: 'ffff' })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining('"ffff"') })
+    const saved = await saveModel(models, classifier(), { description: 'd', inputExample: example })
+    const other = saved.id.startsWith('0') ? '1' : '0'
+    await expect(loadModel(models, { id: other })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining(saved.id) })
+  })
+
+  it('says there is no newest model when nothing was recorded', async () => {
+    await saveModel(models, classifier(), { description: 'd', inputExample: example })
+    await expect(loadModel(models)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining('no training recorded') })
+  })
+
+  it('refuses a model.json that no longer matches its manifest', async () => {
+    const saved = await saveModel(models, classifier(), { description: 'd', inputExample: example })
+    await appendFile(join(saved.dir, 'model.json'), ' ')
+    await expect(loadModel(models, { id: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', where: { file: join(saved.dir, 'model.json'), field: 'files.model.sha256' } })
+  })
+
+  it('refuses a manifest that is not valid, naming the field', async () => {
+    const saved = await saveModel(models, classifier(), { description: 'd', inputExample: example })
+    const manifest = JSON.parse(await readFile(join(saved.dir, 'manifest.json'), 'utf8'))
+    await writeFile(join(saved.dir, 'manifest.json'), JSON.stringify({ ...manifest, files: { model: { ...manifest.files.model, size: 'big' } } }))
+    await expect(loadModel(models, { id: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', where: { field: 'files.model.size' } })
+  })
+
+  it('refuses a model of a kind no loader is registered for', async () => {
+    const saved = await saveModel(models, constant('never-registered', 1), { description: 'd', inputExample: [] })
+    await expect(loadModel(models, { id: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_KIND_UNKNOWN', message: expect.stringContaining('"never-registered"') })
+  })
+
+  it('loads a custom kind through the loader registered for it', async () => {
+    registerModelKind('test-constant', (json) => constant('test-constant', (json as { value: number }).value))
+    const saved = await saveModel(models, constant('test-constant', 42), { description: 'always 42', inputExample: [{ x: 1 }] })
+    const loaded = await loadModel(models, { id: saved.id })
+    expect(loaded.predictor.kind).toBe('test-constant')
+    expect(loaded.predictor.predict([[1], [2]])).toEqual([42, 42])
+  })
+})
+
+const constantSignature: Signature = { features: [{ name: 'x', type: 'number' }], target: { name: 'y', type: 'number' } }
+
+function constant(kind: string, value: number): Predictor {
+  return { kind, signature: constantSignature, predict: (X) => X.map(() => value), toJSON: () => ({ value, signature: constantSignature }) }
+}

@@ -1,0 +1,214 @@
+// The model store: one folder per trained model under models/, named by the content hash of its model.json, with
+// a manifest beside it. Loading checks the hash and finds the loader by kind; models are JSON, never code.
+import { readFile, readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { MlskelError, didYouMean, quote } from '../errors/index.js'
+import { TEMP_PREFIX, writeDirAtomic, writeFileAtomic } from '../fs/index.js'
+import { hashBytes } from '../hashing/index.js'
+import { canonicalJson } from '../json/index.js'
+import { signatureSchema } from './signature.js'
+import type { ModelManifest, Predictor } from './types.js'
+
+export const MODEL_FILE = 'model.json'
+export const MANIFEST_FILE = 'manifest.json'
+/** Format of model.json's envelope ({ format, kind, ...the kind's own data }). */
+export const MODEL_FORMAT = 1
+
+export const manifestSchema = z
+  .strictObject({
+    manifest_version: z.literal(1),
+    id: z.string().regex(/^[0-9a-f]{16}$/).describe('first 16 hex characters of the SHA-256 of model.json'),
+    kind: z.string().min(1).describe('the model kind; its loader is registered under this name'),
+    description: z.string(),
+    signature: signatureSchema,
+    input_example: z.array(z.record(z.string(), z.number())).describe('a few input rows, keyed by feature name'),
+    files: z.strictObject({ model: z.strictObject({ path: z.literal(MODEL_FILE), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.int().min(0) }) }),
+  })
+  .describe('mlskel model manifest: what a saved model is and how to check it')
+
+export interface SavedModel {
+  id: string
+  dir: string
+  manifest: ModelManifest
+  /** Bytes of the model's folder (model.json and manifest.json). */
+  size: number
+}
+
+export interface LoadedModel {
+  manifest: ModelManifest
+  predictor: Predictor
+  dir: string
+}
+
+export type ModelLoader = (json: unknown, manifest: ModelManifest) => Predictor
+
+const loaders = new Map<string, ModelLoader>()
+
+/** Teach loadModel a model kind. Registering a kind again replaces its loader. */
+export function registerModelKind(kind: string, load: ModelLoader): void {
+  if (!kind) throw new TypeError('a model kind needs a name')
+  loaders.set(kind, load)
+}
+
+export function registeredModelKinds(): string[] {
+  return [...loaders.keys()].sort()
+}
+
+/**
+ * Save a trained model to <modelsDir>/<id>/: model.json (deterministic JSON of the predictor) and manifest.json.
+ * The id is derived from model.json's content, so saving the same model twice keeps the first folder.
+ */
+export async function saveModel(modelsDir: string, predictor: Predictor, o: { description: string; inputExample: Record<string, number>[] }): Promise<SavedModel> {
+  const own = predictor.toJSON()
+  if (own === null || typeof own !== 'object' || Array.isArray(own)) throw new TypeError(`predictor ${predictor.kind}: toJSON() must return an object`)
+  const text = canonicalJson({ ...(own as Record<string, unknown>), format: MODEL_FORMAT, kind: predictor.kind })
+  const sha256 = hashBytes(text)
+  const id = sha256.slice(0, 16)
+  const manifest: ModelManifest = manifestSchema.parse({
+    manifest_version: 1,
+    id,
+    kind: predictor.kind,
+    description: o.description,
+    signature: predictor.signature,
+    input_example: o.inputExample,
+    files: { model: { path: MODEL_FILE, sha256, size: Buffer.byteLength(text) } },
+  })
+  const dir = join(modelsDir, id)
+  const fill = async (temp: string) => {
+    await writeFileAtomic(join(temp, MODEL_FILE), text)
+    await writeFileAtomic(join(temp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
+  }
+  const outcome = await writeDirAtomic(dir, fill)
+  if (outcome === 'kept' && !(await holds(dir, sha256))) {
+    // A folder by that name whose model.json is not this model (edited or half-deleted): put the real one back.
+    await writeDirAtomic(dir, fill, { replace: true })
+  }
+  const onDisk = outcome === 'kept' ? await readManifest(dir, id).catch(() => manifest) : manifest
+  return { id, dir, manifest: onDisk, size: await folderSize(dir) }
+}
+
+/**
+ * Load a saved model: by id or unique id prefix, or else the model of the newest training record in
+ * `metadataDir` (default <modelsDir>/metadata). Checks model.json against the manifest's hash before reading it.
+ */
+export async function loadModel(modelsDir: string, o: { id?: string; metadataDir?: string } = {}): Promise<LoadedModel> {
+  const id = o.id !== undefined ? await resolveId(modelsDir, o.id) : await newestModelId(modelsDir, o.metadataDir ?? join(modelsDir, 'metadata'))
+  const dir = join(modelsDir, id)
+  const manifest = await readManifest(dir, id)
+  const modelPath = join(dir, MODEL_FILE)
+  let bytes: Buffer
+  try {
+    bytes = await readFile(modelPath)
+  } catch (error) {
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${id} has no readable ${MODEL_FILE}: ${(error as Error).message}`, { where: { file: modelPath }, cause: error })
+  }
+  const actual = hashBytes(bytes)
+  if (actual !== manifest.files.model.sha256) {
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `${MODEL_FILE} of model ${id} has SHA-256 ${actual.slice(0, 16)}…, but its manifest says ${manifest.files.model.sha256.slice(0, 16)}…: the file was changed or damaged`, {
+      where: { file: modelPath, field: 'files.model.sha256' },
+    })
+  }
+  const load = loaders.get(manifest.kind)
+  if (!load) {
+    const known = registeredModelKinds()
+    throw new MlskelError('MLSKEL_MODEL_KIND_UNKNOWN', `model ${id} is of kind ${quote(manifest.kind)}, which no loader is registered for (known: ${known.join(', ') || 'none'}).${didYouMean(manifest.kind, known)}`, {
+      where: { file: join(dir, MANIFEST_FILE), field: 'kind' },
+    })
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(bytes.toString('utf8'))
+  } catch (error) {
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `${MODEL_FILE} of model ${id} is not valid JSON: ${(error as Error).message}`, { where: { file: modelPath }, cause: error })
+  }
+  const envelope = json as { format?: unknown; kind?: unknown }
+  if (envelope === null || typeof envelope !== 'object' || envelope.format !== MODEL_FORMAT || envelope.kind !== manifest.kind) {
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `${MODEL_FILE} of model ${id} is not a format ${MODEL_FORMAT} ${quote(manifest.kind)} model (format ${quote(envelope?.format)}, kind ${quote(envelope?.kind)})`, { where: { file: modelPath } })
+  }
+  let predictor: Predictor
+  try {
+    predictor = load(json, manifest)
+  } catch (error) {
+    if (error instanceof MlskelError) throw error
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${id} (${manifest.kind}) could not be loaded: ${error instanceof Error ? error.message : String(error)}`, { where: { file: modelPath }, cause: error })
+  }
+  return { manifest, predictor, dir }
+}
+
+/** The ids of the models in `modelsDir`, sorted. */
+export async function listModelIds(modelsDir: string): Promise<string[]> {
+  let entries
+  try {
+    entries = await readdir(modelsDir, { withFileTypes: true })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+  return entries.filter((e) => e.isDirectory() && /^[0-9a-f]{16}$/.test(e.name) && !e.name.startsWith(TEMP_PREFIX)).map((e) => e.name).sort()
+}
+
+async function resolveId(modelsDir: string, prefix: string): Promise<string> {
+  const ids = await listModelIds(modelsDir)
+  if (ids.includes(prefix)) return prefix
+  const matches = prefix ? ids.filter((id) => id.startsWith(prefix.toLowerCase())) : []
+  if (matches.length === 1) return matches[0]!
+  if (matches.length > 1) {
+    throw new MlskelError('MLSKEL_MODEL_AMBIGUOUS', `model id ${quote(prefix)} matches ${matches.length} models: ${matches.join(', ')}`, { where: { file: modelsDir } })
+  }
+  const known = ids.length > 0 ? ` (models there: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})` : ' (it holds no model)'
+  throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `no model with id ${quote(prefix)} in ${modelsDir}${known}`, { where: { file: modelsDir } })
+}
+
+async function newestModelId(modelsDir: string, metadataDir: string): Promise<string> {
+  // Loaded here, not at the top: the metadata module depends on this one.
+  const { readRecords } = await import('../metadata/index.js')
+  const [newest] = await readRecords(metadataDir)
+  if (!newest) {
+    throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `no model id given and no training recorded in ${metadataDir}, so there is no newest model to load`, { where: { file: metadataDir } })
+  }
+  const ids = await listModelIds(modelsDir)
+  if (!ids.includes(newest.model_id)) {
+    throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `the newest training record (run ${newest.run_id}) names model ${newest.model_id}, but ${join(modelsDir, newest.model_id)} does not exist`, {
+      where: { file: join(metadataDir, `${newest.run_id}.json`), field: 'model_id' },
+      fix: 'Retrain (`mlskel run train`), or pass the id of a model that exists.',
+    })
+  }
+  return newest.model_id
+}
+
+async function readManifest(dir: string, id: string): Promise<ModelManifest> {
+  const path = join(dir, MANIFEST_FILE)
+  let raw: unknown
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'))
+  } catch (error) {
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${id}: ${MANIFEST_FILE} is missing or not JSON: ${(error as Error).message}`, { where: { file: path }, cause: error })
+  }
+  const parsed = manifestSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const field = issue.path.join('.')
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${id}: ${MANIFEST_FILE} field ${field || '(top level)'}: ${issue.message}`, { where: { file: path, field } })
+  }
+  if (parsed.data.id !== id) {
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model folder ${id} holds the manifest of model ${parsed.data.id}`, { where: { file: path, field: 'id' } })
+  }
+  return parsed.data
+}
+
+async function holds(dir: string, sha256: string): Promise<boolean> {
+  try {
+    return hashBytes(await readFile(join(dir, MODEL_FILE))) === sha256
+  } catch {
+    return false
+  }
+}
+
+async function folderSize(dir: string): Promise<number> {
+  let total = 0
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size
+  }
+  return total
+}
