@@ -55,3 +55,22 @@ export {
 } from './models/index.js'
 export { metadataRecordSchema, recordTraining, readRecords, readRecord, newRunId, METADATA_SCHEMA_VERSION, type MetadataRecord, type RecordTrainingOptions } from './metadata/index.js'
 export { canonicalJson, sortKeys } from './json/index.js'
+export {
+  pipelineSchema,
+  lockFileSchema,
+  loadPipeline,
+  selectStages,
+  runPipeline,
+  readLockFile,
+  reasonsToRun,
+  LOCK_FILE,
+  type Pipeline,
+  type Stage,
+  type PipelineConfig,
+  type LockFile,
+  type StageRecord,
+  type RunPipelineOptions,
+  type RunSummary,
+  type StageSummary,
+  type StageStatus,
+} from './pipeline/index.js'

@@ -23,6 +23,7 @@ export const errorCatalog = {
   MLSKEL_STAGE_FAILED: 'Read the stage output above, fix the cause, then run `mlskel run` again; completed stages are not re-run.',
   MLSKEL_STAGE_KILLED: 'The stage was stopped by a signal (out of memory, Ctrl-C or a kill); run it again when the cause is gone.',
   MLSKEL_STAGE_OUTPUT_MISSING: 'Make the stage\'s command write every path listed under its `outs`, or remove the path from `outs`.',
+  MLSKEL_LOCK_INVALID: 'Restore mlskel.lock from git, or delete it (every stage then runs once more); it is written by mlskel and should not be edited by hand.',
   MLSKEL_RUN_LOCKED: 'Wait for the other run to finish; if no mlskel run is alive, delete the lock file named above.',
   MLSKEL_SET_INVALID: 'Write overrides as --set key.path=value, for a key that exists in params.yaml.',
 
@@ -38,6 +39,7 @@ export const errorCatalog = {
   MLSKEL_DATA_INVALID_VALUE: 'Fix the value at its source, or set dataset.invalid_rows: drop in params.yaml to drop such rows and count them.',
   MLSKEL_DATA_TOO_FEW_ROWS: 'Provide more rows, or lower split.cv_folds / split.test_size in params.yaml.',
   MLSKEL_DATA_MISSING_COLUMNS: 'Give the input every feature column the model was trained on (see the model\'s manifest.json).',
+  MLSKEL_DATA_NOT_GENERATED: 'Run `mlskel run` (or `npm run pipeline`): it regenerates the data set when params.yaml or the raw data changed, then trains.',
 
   MLSKEL_MODEL_NOT_FOUND: 'Train a model first (`mlskel run train`), or pass an id listed in models/metadata.',
   MLSKEL_MODEL_AMBIGUOUS: 'Give more characters of the model id.',

@@ -1,11 +1,12 @@
 // Typed settings from .env and the environment, with defaults; a bad value names its variable and where it was set.
 import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 import { z } from 'zod'
 import { MlskelError, quote } from '../errors/index.js'
+import { findProjectRoot } from './root.js'
 
-export const PROJECT_FILE = 'mlskel.yaml'
+export { PROJECT_FILE, findProjectRoot } from './root.js'
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -51,19 +52,6 @@ export function loadSettings<S extends z.ZodObject>(schema: S = settingsSchema a
   throw new MlskelError('MLSKEL_SETTINGS_INVALID', `${key}=${quote(input[key])} (from ${inEnv ? 'the environment' : '.env'}): ${issue.message}`, {
     where: inEnv ? { field: key } : { file: '.env', line, field: key },
   })
-}
-
-/** The project root: the nearest folder at or above `from` holding mlskel.yaml. */
-export function findProjectRoot(from = process.cwd()): string {
-  let dir = resolve(from)
-  for (;;) {
-    if (existsSync(join(dir, PROJECT_FILE))) return dir
-    const parent = dirname(dir)
-    if (parent === dir) {
-      throw new MlskelError('MLSKEL_PROJECT_NOT_FOUND', `no ${PROJECT_FILE} in ${resolve(from)} or any folder above it`)
-    }
-    dir = parent
-  }
 }
 
 export interface ProjectPaths {

@@ -1,0 +1,10 @@
+// The pipeline runner's public surface: mlskel.yaml's schema, the validated stage graph, mlskel.lock, and runPipeline.
+export { pipelineSchema, stageSchema, lockFileSchema, stageRecordSchema, isProjectPath, normalizeProjectPath, type PipelineConfig, type StageConfig } from './schema.js'
+export { buildGraph, selectStages, overlaps, type Pipeline, type Stage, type Edge, type Graph, type Selection } from './graph.js'
+export { loadPipeline, type LoadPipelineOptions } from './load.js'
+export { StateCache, STATE_CACHE_FILE } from './cache.js'
+export { readLockFile, writeLockFile, LOCK_FILE, type LockFile, type StageRecord } from './lock.js'
+export { acquireRunLock, RUN_LOCK_FILE, type RunLock, type RunLockHolder } from './run-lock.js'
+export { shellQuote, type StageOutput } from './execute.js'
+export { formatDuration, type StageStatus, type StageSummary } from './reporter.js'
+export { runPipeline, reasonsToRun, HASH_CACHE_FILE, STAGE_ENV, type RunPipelineOptions, type RunSummary, type StageState } from './runner.js'

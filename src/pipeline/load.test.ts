@@ -1,0 +1,168 @@
+// Loading mlskel.yaml: schema, graph and params checks, each error with its file and line.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { selectStages } from './graph.js'
+import { loadPipeline } from './load.js'
+import { pipelineSchema } from './schema.js'
+
+const PARAMS = 'dataset: { raw: iris.csv, target: species }\ntask: classification\nmodel: { n_estimators: 10 }\n'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function project(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'mlskel-load-'))
+  dirs.push(root)
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true })
+    writeFileSync(join(root, path), text)
+  }
+  return root
+}
+
+const load = (yaml: string, files: Record<string, string> = {}) => loadPipeline(project({ 'mlskel.yaml': yaml, ...files }))
+const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable('it loaded'), (error: unknown) => error as Error & { code: string; where: unknown })
+
+describe('loadPipeline', () => {
+  it('orders stages by their paths, keeping declaration order among independent ones', async () => {
+    const pipeline = await load(`stages:
+  predict: { cmd: p, deps: [models, data/ready], outs: [out/predictions] }
+  report: { cmd: r, deps: [data/raw] }
+  train: { cmd: t, deps: [data/ready/train.csv], outs: [models] }
+  prepare: { cmd: e, deps: [data/raw], outs: [data/ready] }
+checks: { anything: [1, 2] }
+`)
+    expect(pipeline.stages.map((s) => s.name)).toEqual(['report', 'prepare', 'train', 'predict'])
+    expect(pipeline.declared).toEqual(['predict', 'report', 'train', 'prepare'])
+    expect(pipeline.upstream.get('predict')!.map((e) => e.on)).toEqual(['train', 'prepare'])
+    expect(pipeline.checks).toEqual({ anything: [1, 2] })
+  })
+
+  it('normalizes paths: ./data//raw/ is data/raw', async () => {
+    const pipeline = await load('stages:\n  a: { cmd: x, deps: [./data//raw/], outs: [out/] }\n')
+    expect(pipeline.byName.get('a')).toMatchObject({ deps: ['data/raw'], outs: ['out'] })
+  })
+
+  it('does not read params.yaml when no stage declares params', async () => {
+    const pipeline = await load('stages:\n  a: { cmd: x }\n')
+    expect(pipeline.paramValues).toEqual({})
+  })
+
+  it('reads the declared params keys, dotted ones too, with defaults applied', async () => {
+    const pipeline = await load('stages:\n  a: { cmd: x, params: [model.n_estimators, split, task] }\n', { 'params.yaml': PARAMS })
+    expect(pipeline.paramValues).toEqual({ 'model.n_estimators': 10, split: { test_size: 0.2, cv_folds: 5, seed: 42 }, task: 'classification' })
+  })
+
+  it('names the stages of a cycle in order, with file and line', async () => {
+    const error = await failure(
+      load(`stages:
+  first:
+    cmd: a
+    deps: [c/out]
+    outs: [a/out]
+  second:
+    cmd: b
+    deps: [a/out]
+    outs: [b/out]
+  third:
+    cmd: c
+    deps: [b/out/file.csv]
+    outs: [c]
+`),
+    )
+    expect(error.code).toBe('MLSKEL_PIPELINE_CYCLE')
+    expect(error.message).toContain('first → third → second → first')
+    expect(error.where).toEqual({ file: 'mlskel.yaml', line: 4, field: 'stages.first.deps[0]' })
+  })
+
+  it('refuses a stage that depends on its own output', async () => {
+    const error = await failure(load('stages:\n  a:\n    cmd: x\n    deps: [models/old]\n    outs: [models]\n'))
+    expect(error).toMatchObject({ code: 'MLSKEL_PIPELINE_CYCLE', where: { file: 'mlskel.yaml', line: 4 } })
+    expect(error.message).toContain('stage "a" depends on its own output: dep "models/old" lies inside out "models"')
+  })
+
+  it('refuses two stages writing the same output, or one inside the other', async () => {
+    const same = await failure(load('stages:\n  a: { cmd: x, outs: [models] }\n  b: { cmd: y, outs: [./models/] }\n'))
+    expect(same).toMatchObject({ code: 'MLSKEL_PIPELINE_DUPLICATE_OUTPUT', where: { file: 'mlskel.yaml', line: 3, field: 'stages.b.outs[0]' } })
+    expect(same.message).toContain('stages "a" and "b" both write "models"')
+    const nested = await failure(load('stages:\n  a: { cmd: x, outs: [data] }\n  b: { cmd: y, outs: [data/staging] }\n'))
+    expect(nested).toMatchObject({ code: 'MLSKEL_PIPELINE_DUPLICATE_OUTPUT', where: { line: 3 } })
+    expect(nested.message).toContain('stage "a" writes "data" and stage "b" writes "data/staging", one inside the other')
+  })
+
+  it('points at an unknown key with its line and a suggestion', async () => {
+    const error = await failure(load('stages:\n  train:\n    cmd: x\n    dpes: [data]\n'))
+    expect(error).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { file: 'mlskel.yaml', line: 4, field: 'stages.train.dpes' } })
+    expect(error.message).toContain('unknown key "dpes". Did you mean "deps"?')
+  })
+
+  it('refuses a missing or empty cmd, a bad stage name, and paths outside the project', async () => {
+    expect(await failure(load('stages:\n  a:\n    deps: [x]\n'))).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { field: 'stages.a.cmd' } })
+    expect(await failure(load('stages:\n  a:\n    cmd: "  "\n'))).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { line: 3, field: 'stages.a.cmd' } })
+    const name = await failure(load('stages:\n  train model:\n    cmd: x\n'))
+    expect(name).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { line: 3 } })
+    expect(name.message).toContain('kebab-case or snake_case')
+    const absolute = await failure(load('stages:\n  a:\n    cmd: x\n    deps: [/etc/passwd]\n'))
+    expect(absolute).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { line: 4, field: 'stages.a.deps[0]' } })
+    expect(absolute.message).toContain('must be a path inside the project')
+    expect(await failure(load('stages:\n  a:\n    cmd: x\n    outs: [data/../../up]\n'))).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { field: 'stages.a.outs[0]' } })
+  })
+
+  it('reports malformed YAML with its line', async () => {
+    const error = await failure(load('stages:\n  a:\n    cmd: x\n   deps: [y\n'))
+    expect(error).toMatchObject({ code: 'MLSKEL_YAML_SYNTAX', where: { file: 'mlskel.yaml', line: 4 } })
+  })
+
+  it('says so when mlskel.yaml is missing', async () => {
+    const root = project({ 'params.yaml': PARAMS })
+    const error = await failure(loadPipeline(root))
+    expect(error.code).toBe('MLSKEL_FILE_MISSING')
+    expect(error.message).toContain(`mlskel.yaml does not exist in ${root}`)
+  })
+
+  it('refuses a params key that params.yaml does not have, with a suggestion', async () => {
+    const error = await failure(load('stages:\n  train:\n    cmd: x\n    params: [modle]\n', { 'params.yaml': PARAMS }))
+    expect(error).toMatchObject({ code: 'MLSKEL_PIPELINE_UNKNOWN_PARAM', where: { file: 'mlskel.yaml', line: 4, field: 'stages.train.params[0]' } })
+    expect(error.message).toContain('param "modle", which params.yaml does not have. Did you mean "model"?')
+    expect(await failure(load('stages:\n  train:\n    cmd: x\n    params: [model.depth]\n', { 'params.yaml': PARAMS }))).toMatchObject({ code: 'MLSKEL_PIPELINE_UNKNOWN_PARAM' })
+  })
+})
+
+describe('selectStages', () => {
+  const yaml = `stages:
+  prepare: { cmd: e, deps: [raw], outs: [ready] }
+  train: { cmd: t, deps: [ready], outs: [models] }
+  predict: { cmd: p, deps: [models], outs: [predictions] }
+  report: { cmd: r, deps: [raw] }
+`
+
+  it('adds the upstream stages of the named ones, in run order', async () => {
+    const selection = await selectStages(await load(yaml), ['train'])
+    expect(selection.stages.map((s) => s.name)).toEqual(['prepare', 'train'])
+    expect([...selection.targets]).toEqual(['train'])
+  })
+
+  it('adds the stages depending on the named ones with downstream', async () => {
+    const selection = await selectStages(await load(yaml), ['prepare'], { downstream: true })
+    expect(selection.stages.map((s) => s.name)).toEqual(['prepare', 'train', 'predict'])
+  })
+
+  it('names an unknown stage with a suggestion', async () => {
+    const error = await failure(load(yaml).then((p) => selectStages(p, ['trian'])))
+    expect(error).toMatchObject({ code: 'MLSKEL_PIPELINE_UNKNOWN_STAGE', where: { file: 'mlskel.yaml', line: 1 } })
+    expect(error.message).toContain('no stage named "trian" in mlskel.yaml (stages: prepare, train, predict, report). Did you mean "train"?')
+  })
+})
+
+describe('pipelineSchema', () => {
+  it('gives a JSON Schema with descriptions', () => {
+    const schema = z.toJSONSchema(pipelineSchema, { io: 'input', unrepresentable: 'any' }) as unknown as { description?: string; properties: { stages: { propertyNames: unknown } } }
+    expect(schema.description).toMatch(/^mlskel\.yaml/)
+    expect(schema.properties.stages.propertyNames).toMatchObject({ pattern: expect.any(String) })
+  })
+})

@@ -1,0 +1,112 @@
+// The run lock: one `mlskel run` per project at a time. A second run refuses with the holder's pid and start time;
+// a lock left by a dead process is taken over.
+import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { MlskelError } from '../errors/index.js'
+
+export const RUN_LOCK_FILE = '.mlskel/run.lock'
+
+export interface RunLockHolder {
+  pid: number
+  started_at: string
+  argv: string[]
+}
+
+export interface RunLock {
+  path: string
+  holder: RunLockHolder
+  release(): Promise<void>
+}
+
+/** Take `.mlskel/run.lock` at `root`, created exclusively; throws MLSKEL_RUN_LOCKED while a live process holds it. */
+export async function acquireRunLock(root: string, argv: readonly string[] = process.argv.slice(2)): Promise<RunLock> {
+  const path = join(root, RUN_LOCK_FILE)
+  const holder: RunLockHolder = { pid: process.pid, started_at: new Date().toISOString(), argv: [...argv] }
+  await mkdir(dirname(path), { recursive: true })
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(path, 'wx')
+      try {
+        await handle.writeFile(`${JSON.stringify(holder)}\n`)
+      } finally {
+        await handle.close()
+      }
+      return { path, holder, release: () => releaseRunLock(path, holder) }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw error
+    }
+    const other = await readHolder(path)
+    if (other === 'gone') continue
+    if (other === 'being-written' || isAlive(other.pid)) {
+      const who = other === 'being-written' ? 'another mlskel run (starting right now)' : `another mlskel run (pid ${other.pid}, started ${other.started_at}${other.argv.length > 0 ? `: mlskel ${other.argv.join(' ')}` : ''})`
+      throw new MlskelError('MLSKEL_RUN_LOCKED', `${who} holds the run lock ${RUN_LOCK_FILE} in ${root}`, { where: { file: RUN_LOCK_FILE } })
+    }
+    // Stale: its process is gone. Only the run holding the takeover file may remove it, and it re-checks first,
+    // so two runs taking over at once cannot each delete the other's fresh lock.
+    if (!(await takeOver(path, other))) {
+      throw new MlskelError('MLSKEL_RUN_LOCKED', `another mlskel run is taking over the stale run lock ${RUN_LOCK_FILE} in ${root}`, { where: { file: RUN_LOCK_FILE } })
+    }
+  }
+}
+
+async function takeOver(path: string, stale: RunLockHolder): Promise<boolean> {
+  const guard = `${path}.takeover`
+  let handle
+  try {
+    handle = await open(guard, 'wx')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    // a takeover that crashed half-way leaves its guard behind: old guards do not count
+    const age = Date.now() - (await stat(guard).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs
+    if (age < 5_000) return false
+    await unlink(guard).catch(() => undefined)
+    return takeOver(path, stale)
+  }
+  try {
+    const now = await readHolder(path)
+    if (typeof now === 'object' && now.pid === stale.pid && now.started_at === stale.started_at) await unlink(path).catch(() => undefined)
+    return true
+  } finally {
+    await handle.close()
+    await unlink(guard).catch(() => undefined)
+  }
+}
+
+/** Remove the lock if it is still ours (a run that was judged dead and taken over must not remove the new holder's). */
+async function releaseRunLock(path: string, holder: RunLockHolder): Promise<void> {
+  const current = await readHolder(path)
+  if (typeof current === 'object' && current.pid === holder.pid && current.started_at === holder.started_at) {
+    await unlink(path).catch(() => undefined)
+  }
+}
+
+async function readHolder(path: string): Promise<RunLockHolder | 'gone' | 'being-written'> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'
+    throw error
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<RunLockHolder>
+    if (typeof parsed.pid === 'number' && Number.isInteger(parsed.pid) && parsed.pid > 0) {
+      return { pid: parsed.pid, started_at: String(parsed.started_at ?? 'at an unknown time'), argv: Array.isArray(parsed.argv) ? parsed.argv.map(String) : [] }
+    }
+  } catch {
+    // fall through: empty or garbled
+  }
+  // Created but not yet written (the holder is between open and write), or garbled long ago: judge by its age.
+  const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: 0 }))).mtimeMs
+  return age < 5_000 ? 'being-written' : { pid: 0, started_at: 'unknown', argv: [] }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

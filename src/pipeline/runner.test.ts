@@ -1,0 +1,348 @@
+// runPipeline on real fixture projects: real stage processes, real hashes, real mlskel.lock.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { Writable } from 'node:stream'
+import { afterAll, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { lockFileSchema } from './schema.js'
+import { LOCK_FILE } from './lock.js'
+import { RUN_LOCK_FILE } from './run-lock.js'
+import { runPipeline, type RunPipelineOptions, type RunSummary } from './runner.js'
+
+// Each stage writes <out>/out.txt with what it saw, and appends its name to runs.log (read by nothing).
+const WRITER = `
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
+const [out, ...args] = process.argv.slice(2)
+mkdirSync(out, { recursive: true })
+writeFileSync(out + '/out.txt', JSON.stringify({ stage: process.env.MLSKEL_STAGE, set: process.env.MLSKEL_SET ?? null, args, path: process.env.PATH }))
+appendFileSync('runs.log', process.env.MLSKEL_STAGE + '\\n')
+console.log('stage ' + process.env.MLSKEL_STAGE + ' wrote ' + out)
+`
+
+const PARAMS = `dataset:
+  raw: iris.csv
+  target: species
+task: classification
+split: { seed: 42 }
+model: { n_estimators: 10 }
+`
+
+const STAGES = `# fixture pipeline
+stages:
+  prepare:
+    cmd: node src/w.mjs data/prepared
+    deps: [data/raw, src/w.mjs]
+    params: [dataset, split.seed]
+    outs: [data/prepared]
+  train:
+    cmd: node src/w.mjs models
+    deps: [src/train.txt, data/prepared]
+    params: [model]
+    outs: [models]
+  predict:
+    cmd: node src/w.mjs data/predictions
+    deps: [models, data/prepared]
+    outs: [data/predictions]
+  report:
+    cmd: node src/w.mjs reports
+    deps: [data/raw]
+    outs: [reports]
+`
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function project(files: Record<string, string> = {}): string {
+  const root = mkdtempSync(join(tmpdir(), 'mlskel-run-'))
+  dirs.push(root)
+  const all = { 'mlskel.yaml': STAGES, 'params.yaml': PARAMS, 'src/w.mjs': WRITER, 'src/train.txt': 'v1\n', 'data/raw/iris.csv': 'a,species\n1,x\n', ...files }
+  for (const [path, text] of Object.entries(all)) write(root, path, text)
+  return root
+}
+
+function write(root: string, path: string, text: string): void {
+  mkdirSync(dirname(join(root, path)), { recursive: true })
+  writeFileSync(join(root, path), text)
+}
+
+class Capture extends Writable {
+  text = ''
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.text += chunk.toString()
+    done()
+  }
+}
+
+interface Run extends RunSummary {
+  progress: string
+  output: string
+}
+
+async function run(root: string, options: Partial<RunPipelineOptions> = {}): Promise<Run> {
+  const progress = new Capture()
+  const output = new Capture()
+  const summary = await runPipeline({ root, progress, output: { stdout: output, stderr: output }, forwardSignals: false, ...options })
+  return { ...summary, progress: progress.text, output: output.text }
+}
+
+const statuses = (summary: RunSummary) => Object.fromEntries(summary.stages.map((s) => [s.name, s.status]))
+const reasons = (summary: RunSummary, name: string) => summary.stages.find((s) => s.name === name)?.reasons
+const lockOf = (root: string) => lockFileSchema.parse(parse(readFileSync(join(root, LOCK_FILE), 'utf8')))
+
+// Each test has its own project folder, and the stages are processes: run them side by side.
+describe.concurrent('runPipeline', () => {
+  it('runs every stage in dependency order and records each in mlskel.lock', async () => {
+    const root = project()
+    const result = await run(root)
+    expect(result.ok).toBe(true)
+    expect(result.stages.map((s) => [s.name, s.status])).toEqual([
+      ['prepare', 'ran'],
+      ['train', 'ran'],
+      ['predict', 'ran'],
+      ['report', 'ran'],
+    ])
+    expect(reasons(result, 'prepare')).toEqual(['never run'])
+    expect(readFileSync(join(root, 'runs.log'), 'utf8')).toBe('prepare\ntrain\npredict\nreport\n')
+    expect(result.output).toContain('stage train wrote models')
+    expect(result.progress).toContain('[2/4] train  running: never run')
+    expect(result.progress).toMatch(/\[2\/4\] train {2}done in \d+/)
+    expect(Object.keys(lockOf(root).stages)).toEqual(['prepare', 'train', 'predict', 'report'])
+  })
+
+  it('gives each stage MLSKEL_STAGE and node_modules/.bin first on its PATH', async () => {
+    const root = project()
+    await run(root)
+    const seen = JSON.parse(readFileSync(join(root, 'models/out.txt'), 'utf8')) as { stage: string; path: string; set: unknown }
+    expect(seen.stage).toBe('train')
+    expect(seen.path.startsWith(join(root, 'node_modules', '.bin'))).toBe(true)
+    expect(seen.set).toBeNull()
+  })
+
+  it('skips every stage when nothing changed', async () => {
+    const root = project()
+    await run(root)
+    const lockBefore = readFileSync(join(root, LOCK_FILE), 'utf8')
+    const again = await run(root)
+    expect(Object.values(statuses(again))).toEqual(['skipped', 'skipped', 'skipped', 'skipped'])
+    expect(again.progress).toContain('up to date, skipped')
+    expect(readFileSync(join(root, 'runs.log'), 'utf8').split('\n').filter(Boolean)).toHaveLength(4)
+    expect(readFileSync(join(root, LOCK_FILE), 'utf8')).toBe(lockBefore)
+  })
+
+  it('re-runs a stage whose dep changed, and its downstream stages only', async () => {
+    const root = project()
+    await run(root)
+    write(root, 'src/train.txt', 'version two\n')
+    const result = await run(root)
+    expect(statuses(result)).toEqual({ prepare: 'skipped', train: 'ran', predict: 'ran', report: 'skipped' })
+    expect(reasons(result, 'train')).toEqual(['dep src/train.txt changed'])
+    expect(reasons(result, 'predict')).toEqual(['upstream stage train ran'])
+  })
+
+  it('re-runs only the stages declaring a params key whose value changed (and what depends on them)', async () => {
+    const root = project()
+    await run(root)
+    write(root, 'params.yaml', PARAMS.replace('n_estimators: 10', 'n_estimators: 20'))
+    const result = await run(root)
+    expect(statuses(result)).toEqual({ prepare: 'skipped', train: 'ran', predict: 'ran', report: 'skipped' })
+    expect(reasons(result, 'train')).toEqual(['param model changed'])
+    expect(lockOf(root).stages.train?.params).toEqual({ model: expect.objectContaining({ n_estimators: 20 }) })
+  })
+
+  it('re-runs a stage whose output is missing or was changed since its run', async () => {
+    const root = project()
+    await run(root)
+    rmSync(join(root, 'reports'), { recursive: true })
+    write(root, 'data/predictions/extra.csv', 'edited by hand\n')
+    const result = await run(root)
+    expect(statuses(result)).toEqual({ prepare: 'skipped', train: 'skipped', predict: 'ran', report: 'ran' })
+    expect(reasons(result, 'report')).toEqual(['output reports missing'])
+    expect(reasons(result, 'predict')).toEqual(['output data/predictions changed since last run'])
+  })
+
+  it('runs up-to-date stages again with force', async () => {
+    const root = project()
+    await run(root)
+    const all = await run(root, { force: true })
+    expect(Object.values(statuses(all))).toEqual(['ran', 'ran', 'ran', 'ran'])
+    expect(reasons(all, 'report')).toEqual(['forced'])
+    const one = await run(root, { force: true, stages: ['train'] })
+    expect(statuses(one)).toEqual({ prepare: 'skipped', train: 'ran' })
+  })
+
+  it('says what would run and why in a dry run, and runs and writes nothing', async () => {
+    const root = project()
+    const result = await run(root, { dryRun: true })
+    expect(Object.values(statuses(result))).toEqual(['would-run', 'would-run', 'would-run', 'would-run'])
+    expect(result.progress).toContain('[1/4] prepare  would run: never run')
+    expect(existsSync(join(root, 'runs.log'))).toBe(false)
+    expect(existsSync(join(root, LOCK_FILE))).toBe(false)
+    expect(existsSync(join(root, '.mlskel'))).toBe(false)
+
+    await run(root)
+    write(root, 'src/train.txt', 'changed!\n')
+    const lockBefore = readFileSync(join(root, LOCK_FILE), 'utf8')
+    const dry = await run(root, { dryRun: true })
+    expect(statuses(dry)).toEqual({ prepare: 'skipped', train: 'would-run', predict: 'would-run', report: 'skipped' })
+    expect(reasons(dry, 'predict')).toEqual(['upstream stage train would run'])
+    expect(readFileSync(join(root, LOCK_FILE), 'utf8')).toBe(lockBefore)
+    expect(readFileSync(join(root, 'runs.log'), 'utf8').split('\n').filter(Boolean)).toHaveLength(4)
+  })
+
+  it('runs a named stage after its upstream stages, and leaves the rest alone', async () => {
+    const root = project()
+    const result = await run(root, { stages: ['train'] })
+    expect(result.stages.map((s) => [s.name, s.status])).toEqual([
+      ['prepare', 'ran'],
+      ['train', 'ran'],
+    ])
+    expect(existsSync(join(root, 'data/predictions'))).toBe(false)
+  })
+
+  it('adds the stages depending on the named ones with downstream', async () => {
+    const root = project()
+    await run(root)
+    const result = await run(root, { stages: ['prepare'], downstream: true, force: true })
+    expect(statuses(result)).toEqual({ prepare: 'ran', train: 'ran', predict: 'ran' })
+  })
+
+  it('hands --set overrides to the stages in MLSKEL_SET, records them, and decides on them', async () => {
+    const root = project()
+    await run(root)
+    const result = await run(root, { overrides: { 'model.n_estimators': 5 } })
+    expect(statuses(result)).toEqual({ prepare: 'skipped', train: 'ran', predict: 'ran', report: 'skipped' })
+    expect(reasons(result, 'train')).toEqual(['param model changed'])
+    const seen = JSON.parse(readFileSync(join(root, 'models/out.txt'), 'utf8')) as { set: string }
+    expect(JSON.parse(seen.set)).toEqual({ 'model.n_estimators': 5 })
+    const train = lockOf(root).stages.train!
+    expect(train.overrides).toEqual({ 'model.n_estimators': 5 })
+    expect(train.params).toEqual({ model: expect.objectContaining({ n_estimators: 5 }) })
+    expect(lockOf(root).stages.prepare?.overrides).toBeUndefined()
+
+    expect(statuses(await run(root, { overrides: { 'model.n_estimators': 5 } }))).toMatchObject({ train: 'skipped' })
+    const back = await run(root)
+    expect(reasons(back, 'train')).toEqual(['param model changed'])
+    expect(lockOf(root).stages.train?.overrides).toBeUndefined()
+  })
+
+  it('rejects an override for a key params.yaml does not have', async () => {
+    const root = project()
+    await expect(run(root, { overrides: { 'nothing.here': 1 } })).rejects.toMatchObject({ code: 'MLSKEL_SET_INVALID' })
+  })
+
+  it('appends arguments to the named stages\' commands only, shell-quoted, and records the command', async () => {
+    const root = project()
+    await run(root)
+    const result = await run(root, { stages: ['train'], args: ['--fast', 'two words', "it's"], downstream: true })
+    expect(reasons(result, 'train')).toEqual(['command changed'])
+    expect(JSON.parse(readFileSync(join(root, 'models/out.txt'), 'utf8')).args).toEqual(['--fast', 'two words', "it's"])
+    expect(JSON.parse(readFileSync(join(root, 'data/predictions/out.txt'), 'utf8')).args).toEqual([])
+    expect(lockOf(root).stages.train?.cmd).toBe(`node src/w.mjs models --fast 'two words' 'it'\\''s'`)
+  })
+
+  it('refuses arguments after -- when no stage is named', async () => {
+    const root = project()
+    await expect(run(root, { args: ['--fast'] })).rejects.toMatchObject({ code: 'MLSKEL_USAGE' })
+  })
+
+  it('stops at a failing stage: not recorded, downstream not run, earlier stages kept', async () => {
+    const root = project({ 'mlskel.yaml': STAGES.replace('cmd: node src/w.mjs models', `cmd: node -e "console.error('boom'); process.exit(3)"`) })
+    const result = await run(root)
+    expect(result.ok).toBe(false)
+    expect(result.error).toMatchObject({ code: 'MLSKEL_STAGE_FAILED', where: { file: 'mlskel.yaml', line: 9 } })
+    expect(result.error?.message).toContain('stage "train" failed with exit code 3')
+    expect(result.output).toContain('boom')
+    expect(statuses(result)).toEqual({ prepare: 'ran', train: 'failed', predict: 'not-run', report: 'not-run' })
+    expect(result.progress).toContain('train  failed after')
+    expect(result.progress).toContain('not run: predict, report')
+    expect(Object.keys(lockOf(root).stages)).toEqual(['prepare'])
+    expect(existsSync(join(root, RUN_LOCK_FILE))).toBe(false)
+  })
+
+  it('reports a stage killed by a signal', async () => {
+    const root = project({ 'mlskel.yaml': STAGES.replace('cmd: node src/w.mjs reports', `cmd: node -e "process.kill(process.pid, 'SIGKILL')"`) })
+    const result = await run(root)
+    expect(result.error).toMatchObject({ code: 'MLSKEL_STAGE_KILLED' })
+    expect(result.error?.message).toContain('stage "report" was killed by signal SIGKILL')
+    expect(lockOf(root).stages.report).toBeUndefined()
+  })
+
+  it('fails a stage that exits 0 without writing a declared output', async () => {
+    const root = project({ 'mlskel.yaml': STAGES.replace('cmd: node src/w.mjs reports', 'cmd: node -e "0"') })
+    const result = await run(root)
+    expect(result.error).toMatchObject({ code: 'MLSKEL_STAGE_OUTPUT_MISSING', where: { line: 20 } })
+    expect(result.error?.message).toContain('did not write its output "reports"')
+    expect(lockOf(root).stages.report).toBeUndefined()
+  })
+
+  it('fails a stage whose dep does not exist and that no stage produces, when it is about to run', async () => {
+    const root = project()
+    rmSync(join(root, 'src/train.txt'))
+    const result = await run(root)
+    expect(statuses(result)).toEqual({ prepare: 'ran', train: 'failed', predict: 'not-run', report: 'not-run' })
+    expect(result.error).toMatchObject({ code: 'MLSKEL_PIPELINE_DEP_MISSING', where: { file: 'mlskel.yaml', line: 10 } })
+    expect(result.error?.message).toContain('"src/train.txt", which does not exist')
+  })
+
+  it('refuses to start while a live process holds the run lock, naming it', async () => {
+    const root = project()
+    write(root, RUN_LOCK_FILE, JSON.stringify({ pid: process.pid, started_at: '2030-01-01T00:00:00.000Z', argv: ['run', 'train'] }))
+    const failure = await run(root).catch((error: unknown) => error)
+    expect(failure).toMatchObject({ code: 'MLSKEL_RUN_LOCKED' })
+    expect((failure as Error).message).toContain(`pid ${process.pid}`)
+    expect((failure as Error).message).toContain('2030-01-01T00:00:00.000Z')
+    expect((failure as Error).message).toContain('.mlskel/run.lock')
+    expect(existsSync(join(root, 'runs.log'))).toBe(false)
+    expect(existsSync(join(root, RUN_LOCK_FILE))).toBe(true)
+  })
+
+  it('takes over a run lock left by a dead process, and releases it', async () => {
+    const root = project()
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' })
+    write(root, RUN_LOCK_FILE, JSON.stringify({ pid: Number(dead.stdout.trim()), started_at: '2020-01-01T00:00:00.000Z', argv: ['run'] }))
+    const result = await run(root)
+    expect(result.ok).toBe(true)
+    expect(existsSync(join(root, RUN_LOCK_FILE))).toBe(false)
+  })
+
+  it('writes a well-formed mlskel.lock', async () => {
+    const root = project()
+    await run(root)
+    const text = readFileSync(join(root, LOCK_FILE), 'utf8')
+    expect(text.split('\n')[0]).toMatch(/^# mlskel\.lock: .*/)
+    expect(text).toMatch(/written by `mlskel run`/i)
+    expect(text).toMatch(/commit it/i)
+    const lock = lockOf(root)
+    expect(lock.schema_version).toBe(1)
+    const prepare = lock.stages.prepare!
+    expect(prepare.cmd).toBe('node src/w.mjs data/prepared')
+    expect(Object.keys(prepare.deps)).toEqual(['data/raw', 'src/w.mjs'])
+    expect(Object.values(prepare.deps).every((h) => /^[0-9a-f]{64}$/.test(h))).toBe(true)
+    expect(prepare.params).toEqual({ dataset: expect.objectContaining({ raw: 'iris.csv', target: 'species' }), 'split.seed': 42 })
+    expect(Object.keys(prepare.outs)).toEqual(['data/prepared'])
+    expect(new Date(prepare.ran_at).toISOString()).toBe(prepare.ran_at)
+    expect(prepare.duration_ms).toBeGreaterThan(0)
+  })
+
+  it('notices a hand-edited mlskel.lock even when its cached copy says otherwise', async () => {
+    const root = project()
+    await run(root)
+    write(root, LOCK_FILE, readFileSync(join(root, LOCK_FILE), 'utf8').replace('cmd: node src/w.mjs reports', 'cmd: something else'))
+    const result = await run(root)
+    expect(statuses(result)).toMatchObject({ report: 'ran' })
+    expect(reasons(result, 'report')).toEqual(['command changed'])
+    write(root, LOCK_FILE, 'schema_version: 2\n')
+    await expect(run(root)).rejects.toMatchObject({ code: 'MLSKEL_LOCK_INVALID', where: { file: 'mlskel.lock' } })
+  })
+
+  it('validates mlskel.yaml again as soon as it changes, even after a cached no-op run', async () => {
+    const root = project()
+    await run(root)
+    write(root, 'mlskel.yaml', STAGES.replace('outs: [reports]', 'outs: [reports]\n    colour: red'))
+    await expect(run(root)).rejects.toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { line: 21 } })
+  })
+})

@@ -1,0 +1,56 @@
+// The full check of mlskel.yaml: its schema (zod), its graph, and its stages' params against params.yaml. This is
+// the slow path of loading, imported only when the files changed since the last run that validated them.
+import { parseYaml, validateYaml, type YamlSource } from '../config/index.js'
+import { MlskelError, didYouMean, quote } from '../errors/index.js'
+import { getAt, loadParams, PARAMS_FILE, type LoadedParams, type Overrides } from '../params/index.js'
+import { PROJECT_FILE } from '../settings/root.js'
+import { buildGraph, type Stage } from './graph.js'
+import { normalizeProjectPath, pipelineSchema } from './schema.js'
+
+export interface ValidatedPipeline {
+  source: YamlSource
+  /** In declaration order. */
+  stages: Stage[]
+  paramValues: Record<string, unknown>
+  checks: Record<string, unknown> | undefined
+}
+
+export async function validatePipeline(root: string, text: string, overrides: Overrides): Promise<ValidatedPipeline> {
+  const source = parseYaml(text, PROJECT_FILE)
+  const config = validateYaml(source, pipelineSchema, 'MLSKEL_PIPELINE_INVALID')
+  const stages = Object.entries(config.stages).map(([name, stage], index): Stage => ({
+    name,
+    index,
+    cmd: stage.cmd,
+    deps: (stage.deps ?? []).map(normalizeProjectPath),
+    params: stage.params ?? [],
+    outs: (stage.outs ?? []).map(normalizeProjectPath),
+  }))
+  buildGraph(stages, (path) => source.lineOf(path))
+
+  // params.yaml is read only when something needs it
+  const paramValues: Record<string, unknown> = {}
+  if (stages.some((s) => s.params.length > 0) || Object.keys(overrides).length > 0) {
+    const params = await loadParams(root, { overrides })
+    for (const stage of stages) {
+      stage.params.forEach((key, i) => {
+        const value = paramValue(params, key)
+        if (value === undefined) {
+          const known = Object.keys(params.params)
+          throw new MlskelError('MLSKEL_PIPELINE_UNKNOWN_PARAM', `stage ${quote(stage.name)} lists param ${quote(key)}, which ${PARAMS_FILE} does not have.${didYouMean(key.split('.')[0]!, known)}`, {
+            where: { file: PROJECT_FILE, line: source.lineOf(['stages', stage.name, 'params', i]), field: `stages.${stage.name}.params[${i}]` },
+          })
+        }
+        paramValues[key] = value
+      })
+    }
+  }
+  return { source, stages, paramValues, checks: config.checks }
+}
+
+/** The value a stage sees for a params key: from the validated params (defaults applied), else from the file. */
+function paramValue(params: LoadedParams, key: string): unknown {
+  const value = getAt(params.params, key) ?? params.source.doc.getIn(key.split('.'))
+  // YAML nodes (from the raw document) become plain values; validated values already are
+  return JSON.parse(JSON.stringify(value ?? null)) ?? undefined
+}
