@@ -44,7 +44,7 @@ export function buildProgram(): Command {
     .command('run')
     .description('run the pipeline in dependency order, skipping stages whose inputs are unchanged')
     .argument('[stages...]', 'stages to run, with their upstream stages (default: all)')
-    .option('-f, --force', 'run the stages even if they are up to date')
+    .option('-f, --force', 'run the named stages (all when none is named) even if they are up to date')
     .option('-n, --dry-run', 'show what would run and why, without running anything')
     .option('--downstream', 'also run the stages that depend on the named ones')
     .option('-s, --set <key=value>', 'override a params.yaml value for this run (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])

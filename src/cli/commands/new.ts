@@ -1,7 +1,12 @@
 // `mlskel new <dir>`: create a project from the template, install it, make its first commit.
+//
+// Progress goes to stderr as plain lines (the package manager's output streams beneath its step), so stdout holds
+// only the result: the next steps, or the --json summary. No spinner library: like `mlskel run`, the lines read
+// the same in a terminal and in a CI log, and an error is printed once, by the CLI, with its code and fix.
 import { relative } from 'node:path'
-import { Listr } from 'listr2'
-import { createProject, detectPackageManager, initGit, installDependencies, type GitOutcome, type NewProject, type PackageManager } from '../../scaffold/index.js'
+import { styleText } from 'node:util'
+import { formatDuration } from '../../pipeline/reporter.js'
+import { createProject, detectPackageManager, initGit, installDependencies, type GitOutcome, type PackageManager } from '../../scaffold/index.js'
 
 interface NewOptions {
   pm?: PackageManager
@@ -11,48 +16,42 @@ interface NewOptions {
   json?: boolean
 }
 
+const color = process.stderr.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb'
+const dim = (text: string) => (color ? styleText('dim', text) : text)
+const step = (text: string) => process.stderr.write(`${color ? styleText('cyan', '›') : '>'} ${text}\n`)
+
 export default async function newCommand(dir: string, options: NewOptions): Promise<void> {
   const pm = options.pm ?? detectPackageManager()
-  const state: { project?: NewProject; git?: GitOutcome; installed: boolean } = { installed: false }
-  const tasks = new Listr(
-    [
-      {
-        title: `Create ${dir} from the template`,
-        task: async (_, task) => {
-          state.project = await createProject({ dir, force: options.force })
-          task.title = `Created ${dir}: ${state.project.added.length} files${state.project.kept.length ? `, ${state.project.kept.length} existing kept` : ''}`
-        },
-      },
-      {
-        title: `Install dependencies with ${pm}`,
-        enabled: () => options.install,
-        task: async (_, task) => {
-          await installDependencies(state.project!.root, pm, (chunk) => {
-            const line = chunk.trim().split('\n').pop()
-            if (line) task.output = line
-          })
-          state.installed = true
-        },
-        rendererOptions: { outputBar: 1 },
-      },
-      {
-        title: 'Initialize git and commit',
-        enabled: () => options.git,
-        task: async (_, task) => {
-          state.git = await initGit(state.project!.root)
-          if (state.git.status === 'skipped') task.skip(`git skipped: ${state.git.reason}`)
-        },
-      },
-    ],
-    { renderer: options.json ? 'silent' : 'default', fallbackRenderer: 'simple', exitOnError: true, rendererOptions: { collapseErrors: false } },
-  )
-  await tasks.run()
-  const project = state.project!
+
+  const project = await createProject({ dir, force: options.force })
+  step(`created ${project.name} from the template: ${project.added.length} files${project.kept.length ? `, ${project.kept.length} existing kept` : ''}`)
+
+  let installed = false
+  if (options.install) {
+    step(`installing dependencies with ${pm}…`)
+    const started = performance.now()
+    let pending = ''
+    await installDependencies(project.root, pm, (chunk) => {
+      const lines = (pending + chunk).split('\n')
+      pending = lines.pop() ?? ''
+      for (const line of lines) if (line.trim()) process.stderr.write(dim(`  │ ${line}\n`))
+    })
+    if (pending.trim()) process.stderr.write(dim(`  │ ${pending}\n`))
+    installed = true
+    step(`installed in ${formatDuration(performance.now() - started)}`)
+  }
+
+  let git: GitOutcome = { status: 'skipped', reason: '--no-git' }
+  if (options.git) {
+    git = await initGit(project.root)
+    step(git.status === 'committed' ? 'initialized git with an initial commit' : `git skipped: ${git.reason}`)
+  }
+
   if (options.json) {
-    console.log(JSON.stringify({ root: project.root, name: project.name, mlskel: project.mlskelSpec, files: project.added, kept: project.kept, installed: state.installed, git: state.git ?? { status: 'skipped', reason: '--no-git' } }, null, 2))
+    console.log(JSON.stringify({ root: project.root, name: project.name, mlskel: project.mlskelSpec, files: project.added, kept: project.kept, installed, git }, null, 2))
     return
   }
-  const cd = relative(process.cwd(), project.root) || '.'
-  const steps = [`cd ${cd}`, ...(state.installed ? [] : [`${pm} install`]), `${pm} run pipeline     # generate-dataset > train > predict`, `${pm} test              # lint, typecheck, tests with coverage`]
-  console.log(`\nProject ${project.name} is ready in ${project.root}\n\nNext:\n${steps.map((s) => `  ${s}`).join('\n')}\n`)
+  const cd = relative(process.cwd(), project.root)
+  const next = [...(cd ? [`cd ${cd}`] : []), ...(installed ? [] : [`${pm} install`]), `${pm} run pipeline     # generate-dataset > train > predict`, `${pm} test              # lint, typecheck, tests with coverage`]
+  console.log(`\nProject ${project.name} is ready in ${project.root}\n\nNext:\n${next.map((s) => `  ${s}`).join('\n')}\n`)
 }
