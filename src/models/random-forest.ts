@@ -5,7 +5,10 @@ import { z } from 'zod'
 import { MlskelError, quote } from '../errors/index.js'
 import { randomForestParamsSchema, PARAMS_FILE, type Task } from '../params/index.js'
 import { signatureSchema } from './signature.js'
+import { installFastSplit } from './fast-split.js'
 import type { Dataset, ModelManifest, Predictor, Signature } from './types.js'
+
+installFastSplit() // ml-cart's O(n²) split search, replaced by an equivalent O(n log n) one (see fast-split.ts)
 
 export const RANDOM_FOREST_CLASSIFIER = 'ml-random-forest-classifier'
 export const RANDOM_FOREST_REGRESSOR = 'ml-random-forest-regressor'
