@@ -14,6 +14,6 @@ const sources: Record<string, { schema: z.ZodType; title: string }> = {
 /** File name → JSON Schema (draft 2020-12) of the format as a user writes it (defaults optional). */
 export function publishedSchemas(): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(sources).map(([file, { schema, title }]) => [file, { $id: `https://mlskel.dev/schema/${file}`, title, ...z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) }]),
+    Object.entries(sources).map(([file, { schema, title }]) => [file, { title, ...z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) }]),
   )
 }
