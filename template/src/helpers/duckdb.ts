@@ -1,0 +1,66 @@
+// DuckDB for the scripts: an in-memory database per use, SQL quoting, and tables read into plain rows.
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import { extname } from 'node:path'
+
+export type Db = DuckDBConnection
+
+/** Run `fn` with a fresh in-memory DuckDB connection, closed afterwards whatever happens. */
+export async function withDuckDB<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const instance = await DuckDBInstance.create(':memory:')
+  const db = await instance.connect()
+  try {
+    return await fn(db)
+  } finally {
+    db.closeSync()
+    instance.closeSync()
+  }
+}
+
+/** A string literal for SQL: 'it''s'. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`
+}
+
+/** A quoted identifier for SQL: "my ""column""". */
+export function sqlIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/** The table function that reads `file`: Parquet by its extension, CSV (header row, types sniffed) otherwise. */
+export function tableSource(file: string, options: { allText?: boolean } = {}): string {
+  if (extname(file).toLowerCase() === '.parquet') return `read_parquet(${sqlString(file)})`
+  return `read_csv(${sqlString(file)}, header = true${options.allText ? ', all_varchar = true' : ''})`
+}
+
+export type Value = number | string | boolean | null
+
+export interface Table {
+  columns: string[]
+  rows: Value[][]
+}
+
+/** Run a query and return its columns and rows, with big integers as numbers and dates as ISO text. */
+export async function query(db: Db, sql: string): Promise<Table> {
+  const reader = await db.runAndReadAll(sql)
+  const rows = reader.getRowsJS().map((row) => row.map(toValue))
+  return { columns: reader.columnNames(), rows }
+}
+
+/** Read a Parquet or CSV file (optionally only some columns, in that order) into memory. */
+export async function readTable(db: Db, file: string, columns?: readonly string[]): Promise<Table> {
+  const select = columns ? columns.map(sqlIdent).join(', ') : '*'
+  return query(db, `SELECT ${select} FROM ${tableSource(file)}`)
+}
+
+/** The column names of a Parquet or CSV file, without reading its rows. */
+export async function readColumns(db: Db, file: string): Promise<string[]> {
+  return (await query(db, `DESCRIBE SELECT * FROM ${tableSource(file)}`)).rows.map((row) => String(row[0]))
+}
+
+function toValue(value: unknown): Value {
+  if (value === null || value === undefined) return null
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value
+  if (typeof value === 'bigint') return Number(value)
+  if (value instanceof Date) return value.toISOString()
+  return String(value)
+}

@@ -1,0 +1,118 @@
+// predict: predict an input file (CSV or Parquet; default: the test split's features) with the newest model (or
+// --model <id>), write data/predictions/<input name>.csv and log the prediction's metadata as one JSON line.
+import { existsSync } from 'node:fs'
+import { basename, extname, join, resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import { hashBytes, hashFile, loadModel, MlskelError, runScript, writeFileAtomic, type LoadedModel } from 'mlskel'
+import { projectRelative, readDatasetDescription, readTable, withDuckDB, type Table } from '../helpers/index.js'
+import { loadProject } from '../settings.js'
+
+export interface PredictOptions {
+  /** Project root; found from the current folder when absent. */
+  root?: string
+  /** A model id or a unique prefix of one; the newest model when absent. */
+  model?: string
+  /** CSV or Parquet file with the model's feature columns; the test split when absent. */
+  input?: string
+  /** Print the metadata line on stdout (the CLI does; tests need not). */
+  print?: boolean
+}
+
+/** What a prediction run logs (one JSON line on stdout) and writes beside its output. */
+export interface PredictionMetadata {
+  event: 'prediction'
+  model_id: string
+  input: string
+  input_sha256: string
+  output: string
+  output_sha256: string
+  rows: number
+  seconds: number
+}
+
+export async function predict(options: PredictOptions = {}): Promise<PredictionMetadata> {
+  const start = performance.now()
+  // 1. the model and the input
+  const { root, paths } = loadProject(options.root)
+  const loaded = await loadModel(paths.models, { ...(options.model ? { id: options.model } : {}), metadataDir: paths.metadata })
+  const inputFile = options.input ? resolve(options.input) : resolve(root, (await readDatasetDescription(paths.transformed, root)).files.test)
+  const inputLabel = inputFile.startsWith(root) ? projectRelative(root, inputFile) : inputFile
+  if (!existsSync(inputFile)) {
+    throw new MlskelError('MLSKEL_FILE_MISSING', `input ${inputLabel} does not exist`, { where: { file: inputLabel }, fix: 'Pass --input a CSV or Parquet file that exists (paths are relative to the current folder).' })
+  }
+
+  // 2. its feature columns, as numbers, in the model's order
+  const features = loaded.manifest.signature.features.map((f) => f.name)
+  const table = await withDuckDB((db) => readTable(db, inputFile))
+  const X = featureRows(table, features, inputLabel, extname(inputFile).toLowerCase() !== '.parquet')
+
+  // 3. predict, and write the predictions beside the features they came from
+  const csv = predictionsCsv(loaded, features, X)
+  const outputFile = join(paths.predictions, `${basename(inputFile, extname(inputFile))}.csv`)
+  await writeFileAtomic(outputFile, csv)
+  const metadata: PredictionMetadata = {
+    event: 'prediction',
+    model_id: loaded.manifest.id,
+    input: inputLabel,
+    input_sha256: await hashFile(inputFile),
+    output: projectRelative(root, outputFile),
+    output_sha256: hashBytes(csv),
+    rows: X.length,
+    seconds: Number(((performance.now() - start) / 1000).toFixed(3)),
+  }
+  await writeFileAtomic(outputFile.replace(/\.csv$/, '.json'), `${JSON.stringify(metadata, null, 2)}\n`)
+  if (options.print) console.log(JSON.stringify(metadata))
+  return metadata
+}
+
+/** The feature columns of `table` as rows of numbers; clear errors for missing columns and non-numbers. */
+export function featureRows(table: Table, features: readonly string[], inputLabel: string, isCsv: boolean): number[][] {
+  const missing = features.filter((f) => !table.columns.includes(f))
+  if (missing.length > 0) {
+    throw new MlskelError('MLSKEL_DATA_MISSING_COLUMNS', `${inputLabel} lacks the feature column${missing.length > 1 ? 's' : ''} ${missing.map((m) => JSON.stringify(m)).join(', ')} the model needs (it has: ${table.columns.join(', ')})`, {
+      where: { file: inputLabel },
+    })
+  }
+  const indices = features.map((f) => table.columns.indexOf(f))
+  return table.rows.map((row, r) =>
+    indices.map((index, i) => {
+      const value = row[index]
+      const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN
+      if (Number.isFinite(number)) return number
+      // CSV rows are numbered by file line (after the header); Parquet rows from 1
+      const where = isCsv ? { file: inputLabel, line: r + 2, field: features[i]! } : { file: inputLabel, field: features[i]! }
+      throw new MlskelError('MLSKEL_DATA_INVALID_VALUE', `${isCsv ? '' : `row ${r + 1}: `}column ${JSON.stringify(features[i])} holds ${JSON.stringify(value)}, which is not a number`, {
+        where,
+        fix: 'Give every feature a number in the input file; rows with missing or text values cannot be predicted.',
+      })
+    }),
+  )
+}
+
+function predictionsCsv(loaded: LoadedModel, features: readonly string[], X: number[][]): string {
+  const { predictor } = loaded
+  const predictions = predictor.predict(X)
+  const probabilities = predictor.predictProba?.(X).map((row) => Math.max(...row))
+  const header = [...features, 'prediction', ...(probabilities ? ['probability'] : [])]
+  const lines = X.map((row, r) => [...row.map(String), csvCell(predictions[r]!), ...(probabilities ? [String(probabilities[r])] : [])].join(','))
+  return `${[header.map(csvCell).join(','), ...lines].join('\n')}\n`
+}
+
+function csvCell(value: string | number): string {
+  const text = String(value)
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let values: { model?: string | undefined; input?: string | undefined }
+  try {
+    ;({ values } = parseArgs({ args: argv, options: { model: { type: 'string' }, input: { type: 'string' }, verbose: { type: 'boolean' } }, strict: true, allowPositionals: false }))
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
+    throw new MlskelError('MLSKEL_USAGE', `predict: ${reason}`, { fix: 'predict takes --model <id> (default: the newest model) and --input <file.csv|file.parquet> (default: the test split).' })
+  }
+  await predict({ ...values, print: true })
+}
+
+await runScript(import.meta.url, main)

@@ -1,0 +1,138 @@
+// train: fit the random forest of params.yaml on the training split, score it (k-fold cross-validation on the
+// training split, hold-out on the test split), save it under models/ and record its metadata in models/metadata/.
+import { performance } from 'node:perf_hooks'
+import { join, resolve } from 'node:path'
+import {
+  combineScores,
+  crossValidate,
+  evaluate,
+  hashFile,
+  loadParams,
+  MlskelError,
+  recordTraining,
+  runScript,
+  saveModel,
+  trainRandomForest,
+  type Dataset,
+  type Params,
+  type SavedModel,
+  type Scores,
+  type Signature,
+} from 'mlskel'
+import { checkDatasetMatches, formatTable, projectRelative, readDatasetDescription, readExamples, withDuckDB, type DatasetDescription } from '../helpers/index.js'
+import { loadProject } from '../settings.js'
+
+export interface TrainOptions {
+  /** Project root; found from the current folder when absent. */
+  root?: string
+  /** params.yaml overrides by dotted key (as `mlskel run --set` gives them); read from MLSKEL_SET when absent. */
+  overrides?: Record<string, unknown>
+  /** Print the scores and where the model went on stdout (the CLI does; tests need not). */
+  print?: boolean
+}
+
+export interface TrainResult {
+  model: SavedModel
+  scores: Scores
+  /** The training run, as named in its metadata record. */
+  runId: string
+  /** The metadata record's file, relative to the project root. */
+  recordFile: string
+}
+
+export async function train(options: TrainOptions = {}): Promise<TrainResult> {
+  // 1. settings, params and the data set generate-dataset made from them
+  const { root, paths } = loadProject(options.root)
+  const loaded = await loadParams(root, options.overrides ? { overrides: options.overrides } : {})
+  const { params } = loaded
+  const description = await readDatasetDescription(paths.transformed, root)
+  checkDatasetMatches(description, params, projectRelative(root, resolve(paths.raw, params.dataset.raw)))
+  const { task } = params
+  const signature = signatureOf(description)
+  const durations: Record<string, number> = {}
+  const timed = async <T>(phase: string, work: () => T | Promise<T>): Promise<T> => {
+    const start = performance.now()
+    const result = await work()
+    durations[phase] = Number(((performance.now() - start) / 1000).toFixed(3))
+    return result
+  }
+
+  const { trainSet, testSet } = await timed('load_data', () =>
+    withDuckDB(async (db) => ({
+      trainSet: await readExamples(db, root, description.files.train, description),
+      testSet: await readExamples(db, root, description.files.test, description),
+    })),
+  )
+
+  // 2. cross-validate on the training split, fit on all of it, score on the held-out test split
+  const fit = (data: Dataset) => trainRandomForest({ task, hyperParameters: params.model, seed: params.split.seed, signature, data })
+  const cv = await timed('cross_validation', () => crossValidate({ task, folds: params.split.cv_folds, seed: params.split.seed, data: trainSet, train: fit }))
+  const predictor = await timed('fit', () => fit(trainSet))
+  const holdOut = await timed('evaluate', () => evaluate(task, predictor, testSet))
+  const scores = combineScores({ cv, hold_out: holdOut })
+
+  // 3. save the model, then the record that links it to the code, data, params and scores
+  const modelDescription = describeModel(params, description)
+  const inputExample = testSet.X.slice(0, 3).map((row) => Object.fromEntries(signature.features.map((f, i) => [f.name, row[i]!])))
+  const model = await timed('save', () => saveModel(paths.models, predictor, { description: modelDescription, inputExample }))
+  const files = description.files
+  const [rawHash, stagingHash, trainHash, testHash] = await Promise.all([files.raw, files.staging, files.train, files.test].map((file) => hashFile(resolve(root, file))))
+  const record = await recordTraining({
+    root,
+    metadataDir: paths.metadata,
+    model,
+    description: modelDescription,
+    task,
+    hyperParameters: params.model,
+    params,
+    overrides: loaded.overrides,
+    data: {
+      location: files.raw,
+      identifier: rawHash!,
+      rows: description.rows.kept,
+      features: signature.features.map((f) => f.name),
+      target: signature.target.name,
+      inputs: [
+        { path: files.raw, sha256: rawHash! },
+        { path: files.staging, sha256: stagingHash! },
+        { path: files.train, sha256: trainHash! },
+        { path: files.test, sha256: testHash! },
+      ],
+    },
+    testingStrategy: testingStrategy(params),
+    scores,
+    durations,
+  })
+  const result: TrainResult = { model, scores, runId: record.run_id, recordFile: projectRelative(root, join(paths.metadata, `${record.run_id}.json`)) }
+  if (options.print) console.log(summary(result, root))
+  return result
+}
+
+/** The model's signature from the data set: feature names, and the target with its classes for classification. */
+export function signatureOf(description: DatasetDescription): Signature {
+  return { features: description.features, target: description.target }
+}
+
+export function describeModel(params: Params, description: DatasetDescription): string {
+  const forest = params.task === 'classification' ? 'random forest classifier' : 'random forest regressor'
+  return `${forest} predicting ${description.target.name} from ${description.features.length} features of ${description.files.raw}`
+}
+
+export function testingStrategy(params: Params): string {
+  const { cv_folds, test_size, seed } = params.split
+  return `${cv_folds}-fold cross-validation on the training split; hold-out on ${Math.round(test_size * 100)}% test split (seed ${seed})`
+}
+
+function summary(result: TrainResult, root: string): string {
+  const metrics = Object.keys(result.scores)
+  const table = formatTable([['metric', 'cv', 'hold_out'], ...metrics.map((m) => [m, result.scores[m]!.cv ?? '', result.scores[m]!.hold_out ?? ''])])
+  return [`train: model ${result.model.id}`, '', table, '', `model:  ${projectRelative(root, result.model.dir)}/`, `record: ${result.recordFile}`].join('\n')
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const unknown = argv.filter((arg) => arg !== '--verbose')
+  if (unknown.length > 0) throw new MlskelError('MLSKEL_USAGE', `train takes no arguments (got ${unknown.join(' ')}); it reads params.yaml (override with mlskel run --set key=value)`)
+  await train({ print: true })
+}
+
+await runScript(import.meta.url, main)

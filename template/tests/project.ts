@@ -1,0 +1,66 @@
+// Test fixture: a temporary project with the iris example to run the stages on, so tests never touch the real
+// data, models or records.
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url))
+/** The example data set the tests run on; keep it in data/raw even when the project uses other data. */
+export const IRIS_CSV = join(PROJECT_ROOT, 'data', 'raw', 'iris.csv')
+
+export interface TestProject {
+  root: string
+  /** Edit params.yaml's text: each [from, to] replaces the first `from`. */
+  editParams(...edits: [string, string][]): void
+  writeRaw(name: string, csv: string): void
+  readRaw(name: string): string
+  remove(): void
+}
+
+/**
+ * The iris example's params.yaml, with small forests (10 trees) so training takes a fraction of a second. Tests
+ * use it rather than the project's params.yaml, so they keep passing while you point the project at your data.
+ */
+export const TEST_PARAMS = `dataset:
+  raw: iris.csv
+  target: species
+  features: []
+  invalid_rows: drop
+task: classification
+split:
+  test_size: 0.2
+  cv_folds: 5
+  seed: 42
+model:
+  n_estimators: 10
+`
+
+/** A temporary project: this project's mlskel.yaml, the iris CSV and TEST_PARAMS. */
+export function copyProject(): TestProject {
+  const root = mkdtempSync(join(tmpdir(), 'mlskel-project-test-'))
+  cpSync(join(PROJECT_ROOT, 'mlskel.yaml'), join(root, 'mlskel.yaml'))
+  mkdirSync(join(root, 'data', 'raw'), { recursive: true })
+  writeFileSync(join(root, 'data', 'raw', 'iris.csv'), readFileSync(IRIS_CSV))
+  const params = join(root, 'params.yaml')
+  writeFileSync(params, TEST_PARAMS)
+  return {
+    root,
+    editParams(...edits) {
+      let text = readFileSync(params, 'utf8')
+      for (const [from, to] of edits) {
+        if (!text.includes(from)) throw new Error(`params.yaml has no ${JSON.stringify(from)}`)
+        text = text.replace(from, to)
+      }
+      writeFileSync(params, text)
+    },
+    writeRaw: (name, csv) => writeFileSync(join(root, 'data', 'raw', name), csv),
+    readRaw: (name) => readFileSync(join(root, 'data', 'raw', name), 'utf8'),
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  }
+}
+
+/** The iris CSV with `extra` lines appended (each a full row). */
+export function irisWith(project: TestProject, ...extra: string[]): string {
+  return `${project.readRaw('iris.csv').trimEnd()}\n${extra.join('\n')}\n`
+}
