@@ -148,7 +148,7 @@ describe('other data sets, switched to through params.yaml alone', () => {
 
   it('trains and predicts a regression data set of 3,000 rows and 30 columns', () => {
     generate('regression', join(project, 'data', 'raw', 'synthetic-values.csv'))
-    setParams((text) => text.replace('raw: synthetic-classes.csv', 'raw: synthetic-values.csv').replace('target: label', 'target: value').replace('task: classification', 'task: regression'))
+    setParams((text) => text.replace('raw: synthetic-classes.csv', 'raw: synthetic-values.csv').replace('target: label', 'target: target').replace('task: classification', 'task: regression'))
     const summary = mlskelRun()
     expect(summary.ok).toBe(true)
     const record = newestRecord()
