@@ -105,6 +105,17 @@ describe('predict on the command line', () => {
     }
   })
 
+  it('prints its usage with --help and predicts nothing', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {})
+    try {
+      await main(['--help'])
+      expect(log).toHaveBeenCalledTimes(1)
+      expect(String(log.mock.calls[0]![0])).toContain('--input <file>')
+    } finally {
+      log.mockRestore()
+    }
+  })
+
   it('rejects an unknown flag, saying which flags it takes', async () => {
     const error = await rejection(main(['--modle', 'abc']))
     expect(error.code).toBe('MLSKEL_USAGE')

@@ -104,15 +104,29 @@ function csvCell(value: string | number): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
 
+export const USAGE = `Usage: tsx src/model/predict.ts [--model <id>] [--input <file>]
+
+Predict with a trained model and write data/predictions/<input name>.csv.
+
+Options:
+  --model <id>     a model id, or a unique prefix of one (default: the newest model)
+  --input <file>   a CSV or Parquet file with the model's feature columns (default: the test split)
+  --verbose        show stack traces
+  -h, --help       show this help`
+
 export async function main(argv: string[]): Promise<void> {
-  let values: { model?: string | undefined; input?: string | undefined }
+  let values: { model?: string | undefined; input?: string | undefined; help?: boolean | undefined }
   try {
-    ;({ values } = parseArgs({ args: argv, options: { model: { type: 'string' }, input: { type: 'string' }, verbose: { type: 'boolean' } }, strict: true, allowPositionals: false }))
+    ;({ values } = parseArgs({ args: argv, options: { model: { type: 'string' }, input: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }))
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
     throw new MlskelError('MLSKEL_USAGE', `predict: ${reason}`, { fix: 'predict takes --model <id> (default: the newest model) and --input <file.csv|file.parquet> (default: the test split).' })
   }
-  await predict({ ...values, print: true })
+  if (values.help) {
+    console.log(USAGE)
+    return
+  }
+  await predict({ model: values.model, input: values.input, print: true })
 }
 
 await runScript(import.meta.url, main)
