@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { hashFile, type MlskelError } from 'mlskel'
+import { hashFile } from 'mlskel'
 import { generateDataset, main } from '../src/etl/generate-dataset.js'
 import { query, readTable, withDuckDB } from '../src/helpers/index.js'
-import { copyProject, irisWith, type TestProject } from './project.js'
+import { copyProject, irisWith, rejection, type TestProject } from './project.js'
 
 let project: TestProject
 beforeEach(() => {
@@ -14,15 +14,6 @@ beforeEach(() => {
 afterEach(() => project.remove())
 
 const file = (...parts: string[]) => join(project.root, ...parts)
-
-async function rejection(promise: Promise<unknown>): Promise<MlskelError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!error) throw new Error('expected the call to fail')
-  return error as MlskelError
-}
 
 describe('generate-dataset on iris', () => {
   it('stages 149 typed rows, dropping the one exact duplicate, and splits them 119/30', async () => {

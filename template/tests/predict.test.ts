@@ -2,11 +2,11 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { hashFile, type MlskelError } from 'mlskel'
+import { hashFile } from 'mlskel'
 import { generateDataset } from '../src/etl/generate-dataset.js'
 import { main, predict } from '../src/model/predict.js'
 import { train, type TrainResult } from '../src/model/train.js'
-import { copyProject, type TestProject } from './project.js'
+import { copyProject, rejection, type TestProject } from './project.js'
 
 let project: TestProject
 let trained: TrainResult
@@ -23,15 +23,6 @@ const readCsv = (path: string) =>
     .trimEnd()
     .split('\n')
     .map((line) => line.split(','))
-
-async function rejection(promise: Promise<unknown>): Promise<MlskelError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!error) throw new Error('expected the call to fail')
-  return error as MlskelError
-}
 
 describe('predict', () => {
   it('predicts the test split with the newest model: features, prediction and its probability', async () => {

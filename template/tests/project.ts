@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { MlskelError } from 'mlskel'
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** The example data set the tests run on; keep it in data/raw even when the project uses other data. */
@@ -63,4 +64,14 @@ export function copyProject(): TestProject {
 /** The iris CSV with `extra` lines appended (each a full row). */
 export function irisWith(project: TestProject, ...extra: string[]): string {
   return `${project.readRaw('iris.csv').trimEnd()}\n${extra.join('\n')}\n`
+}
+
+/** The error a call fails with; fails the test when the call succeeds. */
+export async function rejection(promise: Promise<unknown>): Promise<MlskelError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  if (!error) throw new Error('expected the call to fail')
+  return error as MlskelError
 }

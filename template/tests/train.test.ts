@@ -3,19 +3,9 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { MlskelError } from 'mlskel'
 import { generateDataset } from '../src/etl/generate-dataset.js'
 import { main, train, type TrainResult } from '../src/model/train.js'
-import { copyProject, type TestProject } from './project.js'
-
-async function rejection(promise: Promise<unknown>): Promise<MlskelError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!error) throw new Error('expected the call to fail')
-  return error as MlskelError
-}
+import { copyProject, rejection, type TestProject } from './project.js'
 
 describe('train on iris (classification)', () => {
   let project: TestProject
