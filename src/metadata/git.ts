@@ -1,30 +1,169 @@
-// What git says about the code a model was trained from. Never throws: without git, or outside a repository,
-// every field is null.
-import { execFile } from 'node:child_process'
+// What git says about the code a model was trained from: commit, branch, remote, whether the working tree differs
+// from the commit and, when it does, that difference as a patch `git apply` reproduces in a clean checkout. Never
+// throws: without git, or outside a repository, every field is null.
+import { execFile, spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+/** Diffs larger than this (bytes) are not saved beside the record; the record says so (truncated: true). */
+export const DEFAULT_DIFF_CAP_BYTES = 5 * 1024 * 1024
 
 export interface GitState {
   commit: string | null
   branch: string | null
+  /** The fetch URL of the branch's remote (else origin, else the first remote), credentials removed. */
+  remote_url: string | null
   dirty: boolean | null
 }
 
-function git(cwd: string, args: string[]): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile('git', args, { cwd, timeout: 10_000, maxBuffer: 16 << 20, windowsHide: true }, (error, stdout) => resolve(error ? null : stdout))
+/** The working tree's difference from HEAD, as `git diff --binary` writes it. */
+export interface WorkingTreeDiff {
+  /** SHA-256 and size of the whole patch, also when it is over the cap. */
+  sha256: string
+  bytes: number
+  cap_bytes: number
+  truncated: boolean
+  /** The patch; null when it is over the cap (no partial patch is ever kept). */
+  patch: Buffer | null
+}
+
+export interface GitStateOptions {
+  /**
+   * Paths (relative to `root`, posix) left out of the dirty check and the diff: what mlskel writes during a run
+   * (the model, the records, data outputs, mlskel.lock).
+   */
+  exclude?: readonly string[]
+  /** Default DEFAULT_DIFF_CAP_BYTES. */
+  diffCapBytes?: number
+}
+
+const GIT_TIMEOUT_MS = 60_000
+
+function git(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string | null> {
+  return new Promise((resolvePromise) => {
+    execFile('git', args, { cwd, env: env ?? process.env, timeout: GIT_TIMEOUT_MS, maxBuffer: 16 << 20, windowsHide: true }, (error, stdout) => resolvePromise(error ? null : stdout))
   })
 }
 
 /**
- * Commit, branch (null when detached) and whether the working tree differs from it. `exclude` lists paths
- * (relative to `root`, posix) left out of the dirty check: the model and record being written by this run.
+ * Commit, branch (null when detached), remote URL and whether the working tree under `root` differs from the
+ * commit — tracked changes and untracked files that are not ignored, minus `exclude` — and, when it does, the
+ * difference (`diff`). The user's index and object store are never written: the diff is made with a temporary
+ * index and a temporary object folder.
  */
-export async function gitState(root: string, exclude: readonly string[] = []): Promise<GitState> {
+export async function gitState(root: string, options: GitStateOptions = {}): Promise<GitState & { diff: WorkingTreeDiff | null }> {
+  const none = { commit: null, branch: null, remote_url: null, dirty: null, diff: null }
   const inside = await git(root, ['rev-parse', '--is-inside-work-tree'])
-  if (inside?.trim() !== 'true') return { commit: null, branch: null, dirty: null }
-  const [commit, branch, status] = await Promise.all([
-    git(root, ['rev-parse', '--verify', '-q', 'HEAD']),
-    git(root, ['symbolic-ref', '--short', '-q', 'HEAD']),
-    git(root, ['status', '--porcelain', '--', '.', ...exclude.filter((p) => p && !p.startsWith('..')).map((p) => `:(exclude)${p}`)]),
-  ])
-  return { commit: commit?.trim() || null, branch: branch?.trim() || null, dirty: status === null ? null : status.trim().length > 0 }
+  if (inside?.trim() !== 'true') return none
+  const [commit, branch] = await Promise.all([git(root, ['rev-parse', '--verify', '-q', 'HEAD^{commit}']), git(root, ['symbolic-ref', '--short', '-q', 'HEAD'])])
+  const state = { commit: commit?.trim() || null, branch: branch?.trim() || null, remote_url: await remoteUrl(root, branch?.trim() || null) }
+  const exclude = [...new Set(options.exclude ?? [])].filter((p) => p && p !== '.' && p !== '..' && !p.startsWith('../'))
+  const pathspec = ['--', '.', ...exclude.map((p) => `:(exclude,literal)${p}`)]
+  if (state.commit) {
+    // `git add` refuses to be handed an ignored path, even to exclude it: those are ignored anyway
+    const ignored = new Set((await git(root, ['check-ignore', '--', ...exclude]))?.split('\n') ?? [])
+    const addPathspec = ['--', '.', ...exclude.filter((p) => !ignored.has(p)).map((p) => `:(exclude,literal)${p}`)]
+    const diff = await workingTreeDiff(root, addPathspec, pathspec, options.diffCapBytes ?? DEFAULT_DIFF_CAP_BYTES)
+    if (diff) return { ...state, dirty: diff.bytes > 0, diff: diff.bytes > 0 ? diff : null }
+  }
+  // Before the first commit (nothing to diff against), or when the diff could not be made: git status alone.
+  const status = await git(root, ['status', '--porcelain', '--untracked-files=all', ...pathspec])
+  return { ...state, dirty: status === null ? null : status.trim().length > 0, diff: null }
+}
+
+/**
+ * HEAD → working tree as one binary patch: a copy of the index (so unchanged files are not re-hashed) gets every
+ * change and untracked, non-ignored file under `pathspec` staged, then is diffed against HEAD. New blobs go to a
+ * temporary object folder that borrows the repository's objects, so nothing in .git changes.
+ */
+async function workingTreeDiff(root: string, addPathspec: string[], pathspec: string[], cap: number): Promise<WorkingTreeDiff | null> {
+  const [indexPath, objectsPath] = await Promise.all([git(root, ['rev-parse', '--git-path', 'index']), git(root, ['rev-parse', '--git-path', 'objects'])])
+  if (indexPath === null || objectsPath === null) return null
+  const temp = await mkdtemp(join(tmpdir(), 'mlskel-git-'))
+  try {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      GIT_INDEX_FILE: join(temp, 'index'),
+      GIT_OBJECT_DIRECTORY: join(temp, 'objects'),
+      GIT_ALTERNATE_OBJECT_DIRECTORIES: resolve(root, objectsPath.trim()),
+      GIT_OPTIONAL_LOCKS: '0',
+    }
+    await mkdir(env.GIT_OBJECT_DIRECTORY!)
+    const copied = await copyFile(resolve(root, indexPath.trim()), env.GIT_INDEX_FILE!).then(
+      () => true,
+      () => false,
+    )
+    if (!copied && (await git(root, ['read-tree', 'HEAD'], env)) === null) return null
+    if ((await git(root, ['add', '--all', ...addPathspec], env)) === null) return null
+    return await diffStream(root, env, cap, [
+      'diff',
+      '--cached',
+      '--binary',
+      '--no-color',
+      '--no-ext-diff',
+      '--no-textconv',
+      '--no-renames',
+      '--no-relative',
+      '--ignore-submodules=none',
+      '--src-prefix=a/',
+      '--dst-prefix=b/',
+      'HEAD',
+      ...pathspec,
+    ])
+  } finally {
+    await rm(temp, { recursive: true, force: true }).catch(() => undefined)
+  }
+}
+
+/** Run git, hashing and counting all of its output but keeping at most `cap` bytes of it. */
+function diffStream(cwd: string, env: NodeJS.ProcessEnv, cap: number, args: string[]): Promise<WorkingTreeDiff | null> {
+  return new Promise((resolvePromise) => {
+    const child = spawn('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'ignore'], windowsHide: true })
+    const hash = createHash('sha256')
+    const chunks: Buffer[] = []
+    let bytes = 0
+    const timer = setTimeout(() => child.kill(), GIT_TIMEOUT_MS)
+    child.stdout.on('data', (chunk: Buffer) => {
+      hash.update(chunk)
+      bytes += chunk.length
+      if (bytes <= cap) chunks.push(chunk)
+      else chunks.length = 0
+    })
+    child.on('error', () => {
+      clearTimeout(timer)
+      resolvePromise(null)
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      if (code !== 0) return resolvePromise(null)
+      const truncated = bytes > cap
+      resolvePromise({ sha256: hash.digest('hex'), bytes, cap_bytes: cap, truncated, patch: truncated ? null : Buffer.concat(chunks) })
+    })
+  })
+}
+
+async function remoteUrl(root: string, branch: string | null): Promise<string | null> {
+  const upstream = branch ? (await git(root, ['config', '--get', `branch.${branch}.remote`]))?.trim() : undefined
+  const remotes = (await git(root, ['remote']))?.split('\n').filter(Boolean) ?? []
+  const name = upstream && remotes.includes(upstream) ? upstream : remotes.includes('origin') ? 'origin' : remotes[0]
+  if (!name) return null
+  const url = (await git(root, ['remote', 'get-url', name]))?.trim()
+  return url ? stripCredentials(url) : null
+}
+
+/**
+ * A remote URL without credentials: user and password of http(s) and other URLs (a token is often given as the
+ * user), the password of ssh URLs (their user, like git@, is not a secret). scp-like `git@host:path` is kept.
+ */
+export function stripCredentials(url: string): string {
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*@)(.*)$/i.exec(url)
+  if (!match) return url
+  const [, scheme, userinfo, rest] = match as unknown as [string, string, string, string]
+  if (/^ssh:|^git\+ssh:|^ssh\+git:/i.test(scheme)) {
+    const user = userinfo.slice(0, -1).split(':')[0]!
+    return `${scheme}${user ? `${user}@` : ''}${rest}`
+  }
+  return `${scheme}${rest}`
 }

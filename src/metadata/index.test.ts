@@ -21,9 +21,10 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true })
 })
 
+const { data: trainingData, signature } = clusters(10)
+
 async function trainAndSave(seed = 1): Promise<SavedModel> {
-  const { data, signature } = clusters(10)
-  const predictor = trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 3 }, seed, signature, data })
+  const predictor = trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 3 }, seed, signature, data: trainingData })
   return saveModel(models, predictor, { description: 'clusters', inputExample: [{ f0: 0, f1: 0, f2: 0, f3: 0 }] })
 }
 
@@ -37,7 +38,9 @@ function options(model: SavedModel, extra: Partial<RecordTrainingOptions> = {}):
     hyperParameters: { n_estimators: 3, max_features: 1, bootstrap: true },
     params: { split: { seed: 42, cv_folds: 5, test_size: 0.2 }, task: 'classification' },
     overrides: {},
-    data: { location: 'data/transformed/train.parquet', identifier: 'a'.repeat(64), rows: 30, features: ['f0', 'f1', 'f2', 'f3'], target: 'label', inputs: [{ path: 'data/raw/x.csv', sha256: 'b'.repeat(64) }] },
+    data: { location: 'data/transformed/train.parquet', identifier: 'a'.repeat(64), rows: 30, features: ['f0', 'f1', 'f2', 'f3'], target: 'label', inputs: [{ path: 'data/raw/x.csv', sha256: 'b'.repeat(64) }], missing: { f1: 2 } },
+    trainingData,
+    evaluation: { hold_out: { rows: 3, confusion_matrix: { labels: ['a', 'b', 'c'], matrix: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] } } },
     testingStrategy: '5-fold cross-validation on the train split; 20% hold-out',
     scores: { accuracy: { cv: 0.95, hold_out: 0.9 }, log_loss: { cv: 0.2, hold_out: 0.3 } },
     durations: { fit: 0.12 },
@@ -63,9 +66,14 @@ describe('recordTraining', () => {
       seed: 42,
       data: { n_features: 4, rows: 30, location: 'data/transformed/train.parquet' },
       scores: { accuracy: { cv: 0.95, hold_out: 0.9 } },
-      git: { commit: null, branch: null, dirty: null },
-      environment: { node: process.versions.node },
+      git: { commit: null, branch: null, remote_url: null, dirty: null, diff: null },
+      environment: { node: process.versions.node, os: process.platform, arch: process.arch, cpus: expect.any(Number), cpu: expect.any(String), lockfile: null, dependencies: {}, mlskel: expect.stringMatching(/^\d+\.\d+\.\d+/) },
+      input_example: [{ f0: 0, f1: 0, f2: 0, f3: 0 }],
+      target: { name: 'label', type: 'category', classes: ['a', 'b', 'c'], counts: { a: 10, b: 10, c: 10 } },
+      evaluation: { hold_out: { rows: 3 } },
     })
+    expect(onDisk.feature_schema.map((f: { name: string; missing: number }) => [f.name, f.missing])).toEqual([['f0', 0], ['f1', 2], ['f2', 0], ['f3', 0]])
+    for (const feature of onDisk.feature_schema) expect(feature.min).toBeLessThan(feature.max)
     expect(onDisk.run_id).toMatch(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$/)
     expect(Date.parse(onDisk.timestamp)).not.toBeNaN()
     expect(onDisk.command).toEqual(process.argv)
@@ -80,7 +88,7 @@ describe('recordTraining', () => {
     git('add', '.')
     git('commit', '-q', '-m', 'init')
     const record = await recordTraining(options(await trainAndSave()))
-    expect(record.git).toEqual({ commit: git('rev-parse', 'HEAD'), branch: 'main', dirty: false })
+    expect(record.git).toEqual({ commit: git('rev-parse', 'HEAD'), branch: 'main', remote_url: null, dirty: false, diff: null })
     await writeFile(join(root, 'train.ts'), '// changed\n')
     expect((await recordTraining(options(await trainAndSave(2)))).git.dirty).toBe(true)
   })
@@ -131,6 +139,13 @@ describe('reading records', () => {
     await expect(readRecords(metadata)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { file: path, field: 'model_size' } })
     await writeFile(path, JSON.stringify({ ...record, scores: { accuracy: { test: 1 } } }))
     await expect(readRecord(path)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { file: path, field: 'scores.accuracy.test' } })
+    await writeFile(path, JSON.stringify({ ...record, feature_schema: [{ ...record.feature_schema[0], min: 'low' }] }))
+    await expect(readRecord(path)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { file: path, field: 'feature_schema[0].min' } })
+    await writeFile(path, JSON.stringify({ ...record, git: { ...record.git, diff: { file: null, sha256: 'c'.repeat(64), bytes: -1, cap_bytes: 10, truncated: true } } }))
+    await expect(readRecord(path)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { file: path, field: 'git.diff.bytes' }, message: expect.stringContaining(path) })
+    const { environment: _, ...withoutEnvironment } = record
+    await writeFile(path, JSON.stringify(withoutEnvironment))
+    await expect(readRecord(path)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { file: path, field: 'environment' } })
     await writeFile(path, '{ not json')
     await expect(readRecord(path)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { file: path } })
   })
@@ -138,8 +153,8 @@ describe('reading records', () => {
   it('keeps fields a later version of the record adds', async () => {
     const record = await recordTraining(options(await trainAndSave()))
     const path = join(metadata, `${record.run_id}.json`)
-    await writeFile(path, JSON.stringify({ ...record, feature_schema: [{ name: 'f0' }] }))
-    expect(await readRecord(path)).toMatchObject({ feature_schema: [{ name: 'f0' }] })
+    await writeFile(path, JSON.stringify({ ...record, lineage: { parent: 'x' }, environment: { ...record.environment, gpu: 'none' } }))
+    expect(await readRecord(path)).toMatchObject({ lineage: { parent: 'x' }, environment: { gpu: 'none' } })
   })
 })
 

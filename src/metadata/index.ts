@@ -2,15 +2,19 @@
 // parameters, environment and scores that produced it. One zod schema is the source of the type, the checks on
 // write and on read, and the published JSON Schema (schema/metadata.schema.json).
 import { randomBytes } from 'node:crypto'
-import { readFile, readdir } from 'node:fs/promises'
+import { readFile, readdir, rm } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
+import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { MlskelError } from '../errors/index.js'
 import { TEMP_PREFIX, writeFileAtomic } from '../fs/index.js'
 import { sortKeys } from '../json/index.js'
-import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, validateScores, type SavedModel, type Scores } from '../models/index.js'
+import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type SavedModel, type Scores } from '../models/index.js'
 import { getAt, overridesFromEnv, type Task } from '../params/index.js'
-import { gitState } from './git.js'
+import { LOCK_FILE } from '../pipeline/lock.js'
+import { PROJECT_FILE } from '../settings/root.js'
+import { environmentOf, LOCKFILES } from './environment.js'
+import { DEFAULT_DIFF_CAP_BYTES, gitState } from './git.js'
 
 export const METADATA_SCHEMA_VERSION = 1
 
@@ -60,7 +64,18 @@ export const metadataRecordSchema = z
       .looseObject({
         commit: z.string().nullable().describe('HEAD commit; null outside git or before the first commit'),
         branch: z.string().nullable().describe('current branch; null when detached or outside git'),
-        dirty: z.boolean().nullable().describe('whether the working tree differed from the commit; null outside git'),
+        remote_url: z.string().nullable().describe('fetch URL of the branch\'s remote (else origin, else the first remote), credentials removed; null when there is none'),
+        dirty: z.boolean().nullable().describe('whether the project\'s files differed from the commit (tracked changes and untracked files not ignored; what mlskel writes during a run does not count); null outside git'),
+        diff: z
+          .looseObject({
+            file: z.string().nullable().describe('the patch, a file beside this record (<run_id>.diff); null when it was over the cap and so not saved (never a partial patch)'),
+            sha256: sha256.describe('SHA-256 of the whole patch (also when it was not saved)'),
+            bytes: z.int().min(0).describe('size of the whole patch in bytes'),
+            cap_bytes: z.int().min(0).describe('the largest patch saved, in bytes'),
+            truncated: z.boolean().describe('true when the patch was over the cap, so not saved'),
+          })
+          .nullable()
+          .describe('when dirty: the difference from the commit as a binary patch, paths relative to the repository top; `git apply --binary <file>` at the top of a clean checkout of the commit reproduces the files. null when clean or outside git'),
       })
       .describe('the code the model was trained from'),
     command: z.array(z.string()).describe('the command line of the training process'),
@@ -69,15 +84,68 @@ export const metadataRecordSchema = z
         node: z.string().describe('Node.js version'),
         os: z.string().describe('operating system (process.platform)'),
         arch: z.string().describe('CPU architecture'),
+        cpu: z.string().describe('CPU model name'),
+        cpus: z.int().min(0).describe('number of logical CPUs'),
+        lockfile: z
+          .strictObject({ file: z.enum(LOCKFILES), sha256 })
+          .nullable()
+          .describe('the project\'s lockfile and its SHA-256; null when it has none'),
+        dependencies: z.record(z.string(), z.string()).describe('installed versions of mlskel, ml-random-forest, ml-cart, ml-matrix, @duckdb/node-api and zod, as loaded from the project; absent ones are left out'),
+        mlskel: z.string().describe('version of the mlskel library that wrote this record'),
       })
       .describe('where the model was trained'),
+
+    feature_schema: z
+      .array(
+        z.looseObject({
+          name: z.string().min(1),
+          type: z.literal('number'),
+          min: z.number().describe('smallest value in the training data'),
+          max: z.number().describe('largest value in the training data'),
+          missing: z.int().min(0).describe('values missing or not a number in the raw data for this column'),
+        }),
+      )
+      .describe('per feature, in the model\'s column order: what training saw; the server validates inputs with it and reports draw it'),
+    target: z
+      .union([
+        z.looseObject({
+          name: z.string().min(1),
+          type: z.literal('category'),
+          classes: z.array(z.union([z.string(), z.number()])).describe('class labels, in the order of predicted probabilities'),
+          counts: z.record(z.string(), z.int().min(0)).describe('training rows per class'),
+        }),
+        z.looseObject({ name: z.string().min(1), type: z.literal('number'), min: z.number(), max: z.number(), mean: z.number() }),
+      ])
+      .describe('the target in the training data: its classes and their counts, or its range and mean'),
+    input_example: z.array(z.record(z.string(), z.number())).describe('a few input rows, keyed by feature name (as in the model\'s manifest)'),
+    evaluation: z
+      .looseObject({
+        hold_out: z
+          .union([
+            z.looseObject({
+              rows: z.int().min(0),
+              confusion_matrix: z.strictObject({
+                labels: z.array(z.union([z.string(), z.number()])).describe('the classes, in the order of the rows and columns'),
+                matrix: z.array(z.array(z.int().min(0))).describe('counts: rows are the actual class, columns the predicted one'),
+              }),
+            }),
+            z.looseObject({
+              rows: z.int().min(0),
+              residuals: z
+                .strictObject({ mean: z.number(), std: z.number(), min: z.number(), max: z.number(), p05: z.number(), p50: z.number(), p95: z.number(), mean_absolute: z.number() })
+                .describe('statistics of actual − predicted'),
+            }),
+          ])
+          .describe('the hold-out predictions summarized: a confusion matrix (classification) or the residuals (regression)'),
+      })
+      .describe('what reports need of the model\'s predictions on held-out data'),
   })
   .describe('mlskel model metadata record: what produced a trained model')
 
 export type MetadataRecord = z.output<typeof metadataRecordSchema>
 
 export interface RecordTrainingOptions {
-  /** The project root; locations in the record are relative to it. */
+  /** The project root; locations in the record are relative to it, and the git state is that of its files. */
   root: string
   metadataDir: string
   model: SavedModel
@@ -100,19 +168,40 @@ export interface RecordTrainingOptions {
     target: string
     /** e.g. the raw CSV, the train and test splits; paths relative to root. */
     inputs?: { path: string; sha256: string }[]
+    /** Per column (by name): values missing or not a number in the raw data; recorded in feature_schema. */
+    missing?: Record<string, number>
   }
+  /** The rows the model was fit on: the feature schema's ranges and the target's classes or range come from them. */
+  trainingData: Dataset
+  /** The hold-out summary: `{ hold_out: summarizeHoldOut(task, predictor, testSet) }`. */
+  evaluation: Evaluation
   testingStrategy: string
   scores: Scores
   /** Seconds per phase. */
   durations?: Record<string, number>
+  /** The largest diff (bytes) saved beside a dirty record; default 5 MiB. A larger one is not saved (truncated: true). */
+  diffCapBytes?: number
+  /**
+   * More paths (relative to root) that do not make the record dirty, beyond what mlskel writes: the model's folder,
+   * the metadata folder, mlskel.lock, .mlskel/ and the `outs` of mlskel.yaml's stages.
+   */
+  gitExclude?: string[]
 }
 
-/** Write the metadata record of a training run to <metadataDir>/<run_id>.json (atomically) and return it. */
+/**
+ * Write the metadata record of a training run to <metadataDir>/<run_id>.json (atomically) and return it. When the
+ * project's files differ from the git commit, the difference is saved beside it as <run_id>.diff (unless over
+ * the cap); the record is written after it, so a record never names a diff that is not there.
+ */
 export async function recordTraining(o: RecordTrainingOptions): Promise<MetadataRecord> {
   validateScores(o.scores)
   const runId = newRunId()
   const modelLocation = toPosix(relative(o.root, o.model.dir))
   const seed = o.seed ?? getAt(o.params, 'split.seed')
+  const signature = o.model.manifest.signature
+  const exclude = [modelLocation, toPosix(relative(o.root, o.metadataDir)), ...MLSKEL_WRITES, ...(await pipelineOutputs(o.root)), ...(o.gitExclude ?? []).map(toPosix)]
+  const [git, environment] = await Promise.all([gitState(o.root, { exclude, diffCapBytes: o.diffCapBytes ?? DEFAULT_DIFF_CAP_BYTES }), environmentOf(o.root)])
+  const diffFile = `${runId}.diff`
   const draft = {
     schema_version: METADATA_SCHEMA_VERSION,
     run_id: runId,
@@ -140,15 +229,51 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
     testing_strategy: o.testingStrategy,
     scores: o.scores,
     durations: o.durations ?? {},
-    git: await gitState(o.root, [modelLocation, toPosix(relative(o.root, o.metadataDir))]),
+    git: {
+      commit: git.commit,
+      branch: git.branch,
+      remote_url: git.remote_url,
+      dirty: git.dirty,
+      diff: git.diff && { file: git.diff.patch ? diffFile : null, sha256: git.diff.sha256, bytes: git.diff.bytes, cap_bytes: git.diff.cap_bytes, truncated: git.diff.truncated },
+    },
     command: [...process.argv],
-    environment: { node: process.versions.node, os: process.platform, arch: process.arch },
+    environment,
+    feature_schema: summarizeFeatures(signature, o.trainingData, o.data.missing),
+    target: summarizeTarget(signature, o.trainingData),
+    input_example: o.model.manifest.input_example,
+    evaluation: o.evaluation,
   }
   const parsed = metadataRecordSchema.safeParse(draft)
   if (!parsed.success) throw invalid(parsed.error, `the record of run ${runId}`, undefined)
   const path = join(o.metadataDir, `${runId}.json`)
-  await writeFileAtomic(path, `${JSON.stringify(parsed.data, null, 2)}\n`)
+  const diffPath = join(o.metadataDir, diffFile)
+  if (git.diff?.patch) await writeFileAtomic(diffPath, git.diff.patch)
+  try {
+    await writeFileAtomic(path, `${JSON.stringify(parsed.data, null, 2)}\n`)
+  } catch (error) {
+    if (git.diff?.patch) await rm(diffPath, { force: true }).catch(() => undefined)
+    throw error
+  }
   return parsed.data
+}
+
+/** The saved diff of a dirty record (<metadataDir>/<run_id>.diff), or null when it has none. */
+export function recordDiffPath(metadataDir: string, record: Pick<MetadataRecord, 'git'>): string | null {
+  const file = record.git.diff?.file
+  return file ? join(metadataDir, file) : null
+}
+
+/** What mlskel itself writes in a project during a run, besides models, records and stage outputs. */
+const MLSKEL_WRITES = [LOCK_FILE, '.mlskel']
+
+/** The `outs` of mlskel.yaml's stages (project-relative); none when there is no readable mlskel.yaml. */
+async function pipelineOutputs(root: string): Promise<string[]> {
+  try {
+    const config = parseYaml(await readFile(join(root, PROJECT_FILE), 'utf8')) as { stages?: Record<string, { outs?: unknown }> } | null
+    return Object.values(config?.stages ?? {}).flatMap((stage) => (Array.isArray(stage?.outs) ? stage.outs.filter((out): out is string => typeof out === 'string') : []))
+  } catch {
+    return []
+  }
 }
 
 /** Every training record in `metadataDir`, validated, newest first; a missing folder has none. */
@@ -213,3 +338,7 @@ function fieldOf(path: readonly PropertyKey[]): string {
 function toPosix(path: string): string {
   return path.split(sep).join('/')
 }
+
+export { recordPrediction, predictionRecordSchema, predictionRecordPath, PREDICTION_SCHEMA_VERSION, type PredictionRecord, type RecordPredictionOptions } from './prediction.js'
+export { environmentOf, LOCKFILES, type Environment } from './environment.js'
+export { gitState, stripCredentials, DEFAULT_DIFF_CAP_BYTES, type GitState, type WorkingTreeDiff } from './git.js'

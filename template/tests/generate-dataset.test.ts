@@ -19,6 +19,7 @@ describe('generate-dataset on iris', () => {
   it('stages 149 typed rows, dropping the one exact duplicate, and splits them 119/30', async () => {
     const d = await generateDataset({ root: project.root })
     expect(d.rows).toEqual({ raw: 150, missing_target: 0, invalid_values: 0, duplicates: 1, kept: 149, train: 119, test: 30 })
+    expect(d.missing).toEqual({ sepal_length: 0, sepal_width: 0, petal_length: 0, petal_width: 0, species: 0 })
     expect(d.target).toEqual({ name: 'species', type: 'category', classes: ['setosa', 'versicolor', 'virginica'] })
     expect(d.features.map((f) => f.name)).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width'])
     await withDuckDB(async (db) => {
@@ -81,6 +82,13 @@ describe('generate-dataset with bad rows', () => {
     const d = await generateDataset({ root: project.root })
     // 7.7,3.0,6.1,2.3,virginica is in iris already: a duplicate
     expect(d.rows).toMatchObject({ raw: 154, missing_target: 1, invalid_values: 2, duplicates: 2, kept: 149 })
+  })
+
+  it('counts the missing or non-numeric values of each column it uses, for the feature schema', async () => {
+    project.writeRaw('iris.csv', irisWith(project, ...broken))
+    const d = await generateDataset({ root: project.root })
+    expect(d.missing).toEqual({ sepal_length: 0, sepal_width: 1, petal_length: 1, petal_width: 0, species: 1 })
+    expect(JSON.parse(readFileSync(file('data/transformed/dataset.json'), 'utf8')).missing).toEqual(d.missing)
   })
 
   it('stops at a text value in a numeric feature when invalid_rows is error, naming file, line, column and value', async () => {

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { hashFile } from 'mlskel'
+import { hashFile, predictionRecordSchema } from 'mlskel'
 import { generateDataset } from '../src/etl/generate-dataset.js'
 import { main, predict } from '../src/model/predict.js'
 import { train, type TrainResult } from '../src/model/train.js'
@@ -38,7 +38,10 @@ describe('predict', () => {
     }
     expect(meta.input_sha256).toBe(await hashFile(file('data/transformed/test.parquet')))
     expect(meta.output_sha256).toBe(await hashFile(file('data/predictions/test.csv')))
-    expect(JSON.parse(readFileSync(file('data/predictions/test.json'), 'utf8'))).toEqual(meta)
+    const onDisk = JSON.parse(readFileSync(file('data/predictions/test.json'), 'utf8'))
+    expect(onDisk).toEqual(meta)
+    expect(predictionRecordSchema.parse(onDisk)).toEqual(onDisk)
+    expect(meta).toMatchObject({ schema_version: 1, timestamp: expect.any(String) })
   })
 
   it('predicts a CSV given with --input, in any column order, ignoring extra columns', async () => {
@@ -47,6 +50,8 @@ describe('predict', () => {
     const meta = await predict({ root: project.root, input, model: trained.model.id.slice(0, 6) })
     expect(meta.rows).toBe(2)
     expect(meta.output).toBe('data/predictions/new-flowers.csv')
+    expect(meta.input).toBe('new-flowers.csv')
+    expect(JSON.parse(readFileSync(file('data/predictions/new-flowers.json'), 'utf8'))).toEqual(meta)
     const [, setosa, virginica] = readCsv(file('data/predictions/new-flowers.csv'))
     expect(setosa!.slice(0, 5)).toEqual(['5.1', '3.5', '1.4', '0.2', 'setosa'])
     expect(virginica![4]).toBe('virginica')

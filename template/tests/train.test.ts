@@ -2,6 +2,7 @@
 // refusal to train on a data set generated for other params.
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { metadataRecordSchema, readRecords, type MetadataRecord } from 'mlskel'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { generateDataset } from '../src/etl/generate-dataset.js'
 import { main, train, type TrainResult } from '../src/model/train.js'
@@ -45,6 +46,29 @@ describe('train on iris (classification)', () => {
     expect(Object.keys(record.durations)).toEqual(expect.arrayContaining(['cross_validation', 'fit', 'evaluate']))
   })
 
+  it('records what serving and reports need: feature schema, target, input example and the hold-out confusion matrix', () => {
+    const record = JSON.parse(readFileSync(join(project.root, result.recordFile), 'utf8')) as MetadataRecord
+    expect(record.feature_schema.map((f) => [f.name, f.type, f.missing])).toEqual([
+      ['sepal_length', 'number', 0],
+      ['sepal_width', 'number', 0],
+      ['petal_length', 'number', 0],
+      ['petal_width', 'number', 0],
+    ])
+    for (const feature of record.feature_schema) expect(feature.min).toBeLessThan(feature.max)
+    expect(record.target).toMatchObject({ name: 'species', type: 'category', classes: ['setosa', 'versicolor', 'virginica'] })
+    expect(Object.values((record.target as { counts: Record<string, number> }).counts).reduce((a, b) => a + b, 0)).toBe(119)
+    expect(record.input_example).toEqual(result.model.manifest.input_example)
+    const holdOut = record.evaluation.hold_out as { rows: number; confusion_matrix: { labels: string[]; matrix: number[][] } }
+    expect(holdOut.rows).toBe(30)
+    expect(holdOut.confusion_matrix.labels).toEqual(['setosa', 'versicolor', 'virginica'])
+    expect(holdOut.confusion_matrix.matrix.flat().reduce((a, b) => a + b, 0)).toBe(30)
+    const correct = holdOut.confusion_matrix.matrix.reduce((sum, row, i) => sum + row[i]!, 0)
+    expect(correct / 30).toBeCloseTo(result.scores.accuracy!.hold_out!, 10)
+    expect(record.environment).toMatchObject({ node: process.versions.node, lockfile: null, dependencies: expect.objectContaining({ mlskel: expect.any(String), '@duckdb/node-api': expect.any(String), 'ml-random-forest': expect.any(String), 'ml-cart': expect.any(String) }) })
+    // the copy is not a git repository
+    expect(record.git).toEqual({ commit: null, branch: null, remote_url: null, dirty: null, diff: null })
+  })
+
   it('gives the byte-identical model for the same data, params and seed', async () => {
     rmSync(result.model.dir, { recursive: true })
     const again = await train({ root: project.root })
@@ -72,6 +96,12 @@ describe('train on iris (classification)', () => {
       log.mockRestore()
     }
   })
+
+  it('writes only records that validate against the published schema', async () => {
+    const records = await readRecords(join(project.root, 'models', 'metadata'))
+    expect(records.length).toBeGreaterThanOrEqual(4)
+    for (const record of records) expect(metadataRecordSchema.parse(record)).toEqual(record)
+  })
 })
 
 describe('train on iris (regression)', () => {
@@ -85,8 +115,49 @@ describe('train on iris (regression)', () => {
       expect(scores.r2!.cv).toBeGreaterThan(0.8)
       expect(scores.r2!.hold_out).toBeGreaterThan(0.8)
       expect(model.manifest.kind).toBe('ml-random-forest-regressor')
+      const [record] = await readRecords(join(project.root, 'models', 'metadata'))
+      expect(record!.target).toMatchObject({ name: 'petal_length', type: 'number' })
+      const { residuals } = record!.evaluation.hold_out as { residuals: { mean_absolute: number; p05: number; p95: number } }
+      expect(residuals.mean_absolute).toBeCloseTo(scores.mean_absolute_error!.hold_out!, 10)
+      expect(residuals.p05).toBeLessThan(residuals.p95)
     } finally {
       project.remove()
+    }
+  })
+})
+
+const REGRESSION: [string, string][] = [
+  ['target: species', 'target: petal_length'],
+  ['features: []', 'features: [sepal_length, sepal_width, petal_width]'],
+  ['task: classification', 'task: regression'],
+]
+
+describe('reproducible training', () => {
+  /** generate-dataset and train in a fresh copy of the project: the model's bytes and its record. */
+  async function trainFresh(edits: [string, string][]): Promise<{ model: Buffer; record: MetadataRecord; scores: unknown }> {
+    const project = copyProject()
+    try {
+      if (edits.length > 0) project.editParams(...edits)
+      await generateDataset({ root: project.root })
+      const trained = await train({ root: project.root })
+      const [record] = await readRecords(join(project.root, 'models', 'metadata'))
+      return { model: readFileSync(join(trained.model.dir, 'model.json')), record: record!, scores: trained.scores }
+    } finally {
+      project.remove()
+    }
+  }
+
+  it.each([
+    ['classification', [] as [string, string][]],
+    ['regression', REGRESSION],
+  ])('gives byte-identical models, scores and data summaries for the same data, params and seed (%s)', async (_task, edits) => {
+    const first = await trainFresh(edits)
+    const second = await trainFresh(edits)
+    expect(second.model.equals(first.model)).toBe(true)
+    expect(second.scores).toEqual(first.scores)
+    expect(second.record.run_id).not.toBe(first.record.run_id)
+    for (const key of ['model_id', 'model_hash', 'model_size', 'seed', 'params', 'data', 'scores', 'feature_schema', 'target', 'input_example', 'evaluation'] as const) {
+      expect(second.record[key], key).toEqual(first.record[key])
     }
   })
 })

@@ -42,7 +42,8 @@ export async function generateDataset(options: GenerateDatasetOptions = {}): Pro
     await db.run(`CREATE TABLE raw AS SELECT * FROM ${tableSource(rawFile, { allText: true })}`)
     await db.run(`CREATE TABLE src AS SELECT rowid + ${FIRST_DATA_LINE} AS __line, * FROM raw`)
     const columns = (await query(db, 'SELECT * FROM raw LIMIT 0')).columns
-    const { target, features } = planDataset(loaded, await profileColumns(db, columns), rawLabel)
+    const profiles = await profileColumns(db, columns)
+    const { target, features } = planDataset(loaded, profiles, rawLabel)
     const numericTarget = task === 'regression'
 
     // 3. stop on the first value that is not a number, when asked to
@@ -100,6 +101,7 @@ export async function generateDataset(options: GenerateDatasetOptions = {}): Pro
         test: projectRelative(root, out.test),
       },
       rows,
+      missing: missingValues(profiles, rows.raw, features, target, numericTarget),
       split: { test_size: split.test_size, seed: split.seed, stratified: !numericTarget },
     }
 
@@ -149,6 +151,19 @@ async function profileColumns(db: Db, columns: readonly string[]): Promise<Colum
     if (typeof value === 'string') profile.example = { value, line: Number(line) }
     return profile
   })
+}
+
+/**
+ * Per column used (features, then the target): the raw values that are missing or not a number, which the model
+ * never sees (their rows are dropped). A class label only counts when it is missing.
+ */
+function missingValues(profiles: readonly ColumnProfile[], rawRows: number, features: readonly string[], target: string, numericTarget: boolean): Record<string, number> {
+  const byName = new Map(profiles.map((p) => [p.name, p]))
+  const missing = (column: string, textIsValid: boolean) => {
+    const profile = byName.get(column)!
+    return rawRows - profile.numeric - (textIsValid ? profile.text : 0)
+  }
+  return Object.fromEntries([...features.map((f) => [f, missing(f, false)] as const), [target, missing(target, !numericTarget)] as const])
 }
 
 async function firstInvalidValue(db: Db, columns: readonly string[]): Promise<{ line: number; column: string; value: string } | undefined> {

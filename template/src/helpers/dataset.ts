@@ -15,6 +15,8 @@ export interface DatasetDescription {
   /** Paths relative to the project root. */
   files: { raw: string; raw_sha256: string; staging: string; train: string; test: string }
   rows: RowCounts
+  /** Per column used (features and target), by name: raw values missing or not a number (a label: missing). */
+  missing: Record<string, number>
   split: { test_size: number; seed: number; stratified: boolean }
 }
 

@@ -1,10 +1,11 @@
 // predict: predict an input file (CSV or Parquet; default: the test split's features) with the newest model (or
-// --model <id>), write data/predictions/<input name>.csv and log the prediction's metadata as one JSON line.
+// --model <id>), write data/predictions/<input name>.csv and its metadata record (<input name>.json, mlskel's
+// recordPrediction), and log that record as one JSON line.
 import { existsSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import { hashBytes, hashFile, loadModel, MlskelError, runScript, writeFileAtomic, type LoadedModel } from 'mlskel'
+import { hashBytes, hashFile, loadModel, MlskelError, recordPrediction, runScript, writeFileAtomic, type LoadedModel, type PredictionRecord } from 'mlskel'
 import { projectRelative, readDatasetDescription, readTable, withDuckDB, type Table } from '../helpers/index.js'
 import { loadProject } from '../settings.js'
 
@@ -19,19 +20,8 @@ export interface PredictOptions {
   print?: boolean
 }
 
-/** What a prediction run logs (one JSON line on stdout) and writes beside its output. */
-export interface PredictionMetadata {
-  event: 'prediction'
-  model_id: string
-  input: string
-  input_sha256: string
-  output: string
-  output_sha256: string
-  rows: number
-  seconds: number
-}
-
-export async function predict(options: PredictOptions = {}): Promise<PredictionMetadata> {
+/** Predict, write the predictions and their metadata record (data/predictions/<input name>.json), and return the record. */
+export async function predict(options: PredictOptions = {}): Promise<PredictionRecord> {
   const start = performance.now()
   // 1. the model and the input
   const { root, paths } = loadProject(options.root)
@@ -51,19 +41,18 @@ export async function predict(options: PredictOptions = {}): Promise<PredictionM
   const csv = predictionsCsv(loaded, features, X)
   const outputFile = join(paths.predictions, `${basename(inputFile, extname(inputFile))}.csv`)
   await writeFileAtomic(outputFile, csv)
-  const metadata: PredictionMetadata = {
-    event: 'prediction',
-    model_id: loaded.manifest.id,
-    input: inputLabel,
-    input_sha256: await hashFile(inputFile),
-    output: projectRelative(root, outputFile),
-    output_sha256: hashBytes(csv),
+  const record = await recordPrediction({
+    root,
+    modelId: loaded.manifest.id,
+    input: inputFile,
+    inputSha256: await hashFile(inputFile),
+    output: outputFile,
+    outputSha256: hashBytes(csv),
     rows: X.length,
     seconds: Number(((performance.now() - start) / 1000).toFixed(3)),
-  }
-  await writeFileAtomic(outputFile.replace(/\.csv$/, '.json'), `${JSON.stringify(metadata, null, 2)}\n`)
-  if (options.print) console.log(JSON.stringify(metadata))
-  return metadata
+  })
+  if (options.print) console.log(JSON.stringify(record))
+  return record
 }
 
 /** The feature columns of `table` as rows of numbers; clear errors for missing columns and non-numbers. */

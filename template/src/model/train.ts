@@ -12,6 +12,7 @@ import {
   recordTraining,
   runScript,
   saveModel,
+  summarizeHoldOut,
   trainRandomForest,
   type Dataset,
   type Params,
@@ -68,7 +69,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const fit = (data: Dataset) => trainRandomForest({ task, hyperParameters: params.model, seed: params.split.seed, signature, data })
   const cv = await timed('cross_validation', () => crossValidate({ task, folds: params.split.cv_folds, seed: params.split.seed, data: trainSet, train: fit }))
   const predictor = await timed('fit', () => fit(trainSet))
-  const holdOut = await timed('evaluate', () => evaluate(task, predictor, testSet))
+  const { holdOut, holdOutSummary } = await timed('evaluate', () => ({ holdOut: evaluate(task, predictor, testSet), holdOutSummary: summarizeHoldOut(task, predictor, testSet) }))
   const scores = combineScores({ cv, hold_out: holdOut })
 
   // 3. save the model, then the record that links it to the code, data, params and scores
@@ -98,10 +99,15 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
         { path: files.train, sha256: trainHash! },
         { path: files.test, sha256: testHash! },
       ],
+      missing: description.missing,
     },
+    trainingData: trainSet,
+    evaluation: { hold_out: holdOutSummary },
     testingStrategy: testingStrategy(params),
     scores,
     durations,
+    // data outputs are rebuilt by the pipeline, so they never make the code dirty (wherever .env puts them)
+    gitExclude: [paths.staging, paths.transformed, paths.predictions].map((dir) => projectRelative(root, dir)),
   })
   const result: TrainResult = { model, scores, runId: record.run_id, recordFile: projectRelative(root, join(paths.metadata, `${record.run_id}.json`)) }
   if (options.print) console.log(summary(result, root))

@@ -1,0 +1,100 @@
+// Where a model was trained: Node.js, OS, CPU, the project's lockfile and the versions of the data and ML
+// libraries that were actually loaded.
+import { readFile, realpath, stat } from 'node:fs/promises'
+import { cpus } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { hashFile } from '../hashing/index.js'
+
+export const LOCKFILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock'] as const
+
+export interface Environment {
+  node: string
+  os: string
+  arch: string
+  cpu: string
+  cpus: number
+  lockfile: { file: (typeof LOCKFILES)[number]; sha256: string } | null
+  dependencies: Record<string, string>
+  mlskel: string
+}
+
+/** This package's folder (dist/metadata/ or src/metadata/ → the package root). */
+const MLSKEL_DIR = fileURLToPath(new URL('../..', import.meta.url))
+
+/**
+ * Each recorded dependency and where Node.js resolves it from: the project (mlskel, DuckDB), mlskel (zod, the
+ * forest) and the forest (its trees and matrices), so the version recorded is the one that ran. A package found
+ * nowhere is left out.
+ */
+const DEPENDENCIES: { name: string; from: 'project' | 'mlskel' | 'ml-random-forest' }[] = [
+  { name: 'mlskel', from: 'project' },
+  { name: '@duckdb/node-api', from: 'project' },
+  { name: 'zod', from: 'mlskel' },
+  { name: 'ml-random-forest', from: 'mlskel' },
+  { name: 'ml-cart', from: 'ml-random-forest' },
+  { name: 'ml-matrix', from: 'ml-random-forest' },
+]
+
+/** The environment of this process, for a project at `root`. */
+export async function environmentOf(root: string): Promise<Environment> {
+  const cpu = cpus()
+  const own = await packageAt(MLSKEL_DIR)
+  const dependencies: Record<string, string> = {}
+  // The project's packages from its root, else from the current folder (a test may train a copy of the project
+  // elsewhere); mlskel, when the project has none installed, is the one running.
+  const fromProject = async (name: string) => (await findPackage(root, name)) ?? (await findPackage(process.cwd(), name))
+  const mlskel = (await fromProject('mlskel')) ?? (own ? { dir: MLSKEL_DIR, version: own.version } : undefined)
+  const forest = await findPackage(mlskel?.dir ?? MLSKEL_DIR, 'ml-random-forest')
+  const dirs: Record<string, string | undefined> = { mlskel: mlskel?.dir ?? MLSKEL_DIR, 'ml-random-forest': forest?.dir }
+  for (const { name, from } of DEPENDENCIES) {
+    const base = dirs[from]
+    const found = name === 'mlskel' ? mlskel : name === 'ml-random-forest' ? forest : from === 'project' ? await fromProject(name) : base ? await findPackage(base, name) : undefined
+    if (found) dependencies[name] = found.version
+  }
+  return {
+    node: process.versions.node,
+    os: process.platform,
+    arch: process.arch,
+    cpu: cpu[0]?.model.trim() || 'unknown',
+    cpus: cpu.length,
+    lockfile: await lockfileOf(root),
+    dependencies,
+    mlskel: own?.version ?? 'unknown',
+  }
+}
+
+/** The project's lockfile (the first of package-lock.json, pnpm-lock.yaml, yarn.lock at `root`) and its hash. */
+async function lockfileOf(root: string): Promise<Environment['lockfile']> {
+  for (const file of LOCKFILES) {
+    const path = join(root, file)
+    const isFile = await stat(path).then(
+      (s) => s.isFile(),
+      () => false,
+    )
+    if (isFile) return { file, sha256: await hashFile(path) }
+  }
+  return null
+}
+
+/** `name` as Node.js resolves it from the folder `from`: node_modules/<name> there or in a parent folder. */
+async function findPackage(from: string, name: string): Promise<{ dir: string; version: string } | undefined> {
+  let dir = from
+  for (;;) {
+    const candidate = join(dir, 'node_modules', name)
+    const found = await packageAt(candidate)
+    if (found) return { dir: await realpath(candidate), version: found.version }
+    const parent = dirname(dir)
+    if (parent === dir) return undefined
+    dir = parent
+  }
+}
+
+async function packageAt(dir: string): Promise<{ version: string } | undefined> {
+  try {
+    const json = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version?: unknown }
+    return typeof json.version === 'string' ? { version: json.version } : undefined
+  } catch {
+    return undefined
+  }
+}
