@@ -23,6 +23,9 @@ export { createLogger, type Logger } from './logging/index.js'
 export {
   trainRandomForest,
   evaluate,
+  summarizeHoldOut,
+  summarizeFeatures,
+  summarizeTarget,
   crossValidate,
   splitFolds,
   combineScores,
@@ -52,8 +55,29 @@ export {
   type LoadedModel,
   type ModelLoader,
   type RandomForestHyperParameters,
+  type FeatureSummary,
+  type TargetSummary,
+  type HoldOutSummary,
+  type Evaluation,
 } from './models/index.js'
-export { metadataRecordSchema, recordTraining, readRecords, readRecord, newRunId, METADATA_SCHEMA_VERSION, type MetadataRecord, type RecordTrainingOptions } from './metadata/index.js'
+export {
+  metadataRecordSchema,
+  recordTraining,
+  readRecords,
+  readRecord,
+  recordDiffPath,
+  newRunId,
+  METADATA_SCHEMA_VERSION,
+  recordPrediction,
+  predictionRecordSchema,
+  predictionRecordPath,
+  PREDICTION_SCHEMA_VERSION,
+  DEFAULT_DIFF_CAP_BYTES,
+  type MetadataRecord,
+  type RecordTrainingOptions,
+  type PredictionRecord,
+  type RecordPredictionOptions,
+} from './metadata/index.js'
 export { canonicalJson, sortKeys } from './json/index.js'
 export {
   pipelineSchema,
@@ -74,3 +98,24 @@ export {
   type StageSummary,
   type StageStatus,
 } from './pipeline/index.js'
+export {
+  loadRuns,
+  resolveRun,
+  listRuns,
+  summarize as summarizeRun,
+  diffRuns,
+  verifyRun,
+  compareRuns,
+  formatRunList,
+  formatRecord,
+  formatDiff,
+  formatVerify,
+  VERIFY_EXIT,
+  type ProjectRuns,
+  type RunSummaryRow,
+  type ListOptions,
+  type RunDiff,
+  type VerifyOptions,
+  type VerifyResult,
+  type Difference,
+} from './runs/index.js'

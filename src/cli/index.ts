@@ -53,6 +53,51 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nArguments after -- are passed to the named stages\' commands, e.g. mlskel run predict -- --input data/raw/new.csv')
     .action(lazy(() => import('./commands/run.js')))
 
+  const runs = program
+    .command('runs')
+    .description('browse, compare and re-verify trained models (the records in models/metadata)')
+  const runsCommand = () => import('./commands/runs.js')
+  runs
+    .command('list')
+    .description('the trainings, newest first: run id, time, model, task, main scores, data id, commit (* = dirty)')
+    .option('--sort-by <metric>', 'sort by this metric\'s hold-out score, best first (errors and losses: lowest first)')
+    .option('--limit <n>', 'show at most n runs')
+    .option('--json', 'print an array of summary rows: { run_id, timestamp, model_id, task, scores, data_id, commit, dirty, description }; `runs show --json` gives a whole record')
+    .action(lazy(async () => ({ default: (await runsCommand()).list })))
+  runs
+    .command('show')
+    .description('one training record, in full: model, data and inputs, params, scores, code, environment, durations')
+    .argument('<id>', 'run id, a unique prefix of one, or latest')
+    .option('--json', 'print the record as it is stored')
+    .action(lazy(async () => ({ default: (await runsCommand()).show })))
+  runs
+    .command('diff')
+    .description('what differs between two runs: params, scores (b - a), data hashes per input, code, environment')
+    .argument('<a>', 'run id, a unique prefix of one, or latest')
+    .argument('<b>', 'run id, a unique prefix of one, or latest')
+    .option('--json', 'print the differences as JSON')
+    .action(lazy(async () => ({ default: (await runsCommand()).diff })))
+  runs
+    .command('verify')
+    .description('prove a record: its raw inputs hash as recorded, and training again in a clean checkout of its commit gives the same model hash and scores')
+    .argument('<id>', 'run id, a unique prefix of one, or latest')
+    .option('--keep', 'keep the temporary checkout for inspection (its path is printed)')
+    .option('--json', 'print { verified, status, reason?, code?, differences?, ... } on stdout')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Progress goes to stderr; with --verbose the training\'s own output too.',
+        '',
+        'Exit codes:',
+        '  0  verified: same model hash and scores (within 1e-12)',
+        '  1  not verified: reproduced, differently (each difference is listed)',
+        '  2  cannot verify: not a git repository, commit missing, dirty without a usable diff, an input gone or',
+        '     changed, training failed in the checkout, or an unknown run id',
+      ].join('\n'),
+    )
+    .action(lazy(async () => ({ default: (await runsCommand()).verify })))
+
   return program
 }
 

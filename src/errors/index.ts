@@ -47,6 +47,15 @@ export const errorCatalog = {
   MLSKEL_MODEL_CORRUPT: 'Retrain the model: its files do not match its manifest.',
   MLSKEL_METADATA_INVALID: 'Fix or remove the record named above; records are written by mlskel and should not be edited by hand.',
   MLSKEL_METRIC_UNKNOWN: 'Use a known metric name (accuracy, f1_macro, log_loss, r2, mean_squared_error, mean_absolute_error, …) or prefix your own with custom_, and a split cv, hold_out or custom_*.',
+
+  MLSKEL_RUN_NOT_FOUND: 'Give a run id (or a unique prefix of one, or `latest`) listed by `mlskel runs list`.',
+  MLSKEL_RUN_AMBIGUOUS: 'Give more characters of the run id: the message lists the runs it matches.',
+  MLSKEL_VERIFY_NOT_GIT: 'Run `mlskel runs verify` in the git repository the model was trained in (with git installed): it checks out the recorded commit.',
+  MLSKEL_VERIFY_COMMIT_MISSING: 'Fetch the commit into this repository (git fetch), or verify a run trained from a commit that is still here.',
+  MLSKEL_VERIFY_DIFF_MISSING: 'A run trained from uncommitted changes is verifiable only with its saved diff: commit your changes before training, or restore the diff file beside the record.',
+  MLSKEL_VERIFY_INPUT_CHANGED: 'Restore the input named above to its recorded content (raw data is immutable), or train again from the data as it is now.',
+  MLSKEL_VERIFY_CHECKOUT_FAILED: 'Read the git message above; run again with --keep to inspect the temporary checkout.',
+  MLSKEL_VERIFY_TRAINING_FAILED: 'Read the training output above; run again with --keep to inspect the temporary checkout, and check that the project\'s dependencies are installed.',
 } as const
 
 export type ErrorCode = keyof typeof errorCatalog

@@ -157,3 +157,20 @@ describe('other data sets, switched to through params.yaml alone', () => {
     expect(record.scores.r2!.hold_out).toBeGreaterThan(0.5)
   })
 })
+
+describe('mlskel runs on the trained project', () => {
+  // a training of the 3,000-row regression set, then its verification (which trains it again): about a minute
+  it('lists every training, diffs the last two (an n_estimators change), and verifies the latest', { timeout: 300_000 }, () => {
+    setParams((text) => text.replace(/n_estimators: \d+/, 'n_estimators: 25'))
+    expect(mlskelRun().ok).toBe(true)
+    const runIds = readdirSync(join(project, 'models', 'metadata')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length))
+    const list = ok(run(mlskel, ['runs', 'list'], { cwd: project })).stdout
+    for (const id of runIds) expect(list).toContain(id)
+    const [latest, previous] = JSON.parse(ok(run(mlskel, ['runs', 'list', '--json', '--limit', '2'], { cwd: project })).stdout) as { run_id: string }[]
+    const diff = ok(run(mlskel, ['runs', 'diff', previous!.run_id, latest!.run_id], { cwd: project })).stdout
+    expect(diff).toMatch(/model\.n_estimators\s+20\s+→\s+25/)
+    const verify = run(mlskel, ['runs', 'verify', 'latest'], { cwd: project })
+    expect(verify.status, verify.stderr).toBe(0)
+    expect(verify.stdout).toContain(`verified: run ${latest!.run_id}`)
+  })
+})
