@@ -1,23 +1,17 @@
 // Content hashes: streaming SHA-256 of files, folders hashed from their files, and a stat cache so unchanged
 // files are never read twice.
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { readFile, readdir, stat } from 'node:fs/promises'
-import { join, relative, sep } from 'node:path'
-import { writeFileAtomic, TEMP_PREFIX } from '../fs/index.js'
+import type { BigIntStats } from 'node:fs'
+import { readdir, stat } from 'node:fs/promises'
+import { join, relative, resolve, sep } from 'node:path'
+import { TEMP_PREFIX } from '../fs/index.js'
+import { entryOf, isRacy, matches, mergeIntoCache, RACY_WINDOW_NS, readCache, type CacheEntry } from './stat-cache.js'
+import { digestFile } from './stream.js'
+
+export { hashFile, CHUNK_SIZE, READ_AHEAD, type HashFileOptions } from './stream.js'
+export { RACY_WINDOW_NS } from './stat-cache.js'
 
 export type Digest = string
-
-/** SHA-256 of a file's bytes, streamed: memory stays flat whatever the size. */
-export function hashFile(path: string): Promise<Digest> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256')
-    createReadStream(path, { highWaterMark: 1 << 20 })
-      .on('error', reject)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve(hash.digest('hex')))
-  })
-}
 
 export function hashBytes(data: string | Uint8Array): Digest {
   return createHash('sha256').update(data).digest('hex')
@@ -36,52 +30,58 @@ export async function listFiles(dir: string): Promise<string[]> {
   return files.sort()
 }
 
-interface CacheEntry {
-  size: number
-  mtimeNs: string
-  ino: number
-  hash: Digest
+/** Files a folder hash reads at once. Hashing runs on the main thread, so more only overlaps opens and reads. */
+export const DIR_CONCURRENCY = 4
+
+export interface HasherOptions {
+  /** Files hashed at once by `dir` (default DIR_CONCURRENCY); memory is at most this × READ_AHEAD × CHUNK_SIZE. */
+  concurrency?: number
+  /** The racy-git window (default RACY_WINDOW_NS, 2 s). */
+  racyWindowNs?: bigint
+  /** Wall clock in ns since the epoch (default: Date.now()); tests move it forward. */
+  now?: () => bigint
 }
 
 /**
- * Hashes files and folders, remembering each file's hash against its size, mtime and inode. A file whose stat
- * is unchanged is not read again; any change means a new read. The cache file is advisory: a corrupt or
- * foreign one is ignored and rebuilt, and it is written atomically, so concurrent users can only lose entries.
+ * Hashes files and folders, remembering each file's hash against its size, mtime, ctime and inode. A file whose
+ * stat is unchanged is not read again; any change means a new read. Two rules keep a stat match honest:
+ * - the stat stored is the open file's own, taken before and after the read, and nothing is stored when the two
+ *   differ (the file changed while it was read);
+ * - "racy git": nothing is stored for a file changed less than the racy window before its read began, since a
+ *   same-size rewrite within the same timestamp tick would leave its stat unchanged. It is read again next time.
+ * The cache file is advisory: a corrupt or foreign one is ignored whole and rebuilt, and saving merges into it
+ * under a short lock and writes atomically, so concurrent savers never tear it nor drop each other's entries.
  */
 export class Hasher {
   private entries = new Map<string, CacheEntry>()
-  private dirty = false
+  /** What this hasher learned since the last save: new entries, and paths to forget (null). */
+  private readonly updates = new Map<string, CacheEntry | null>()
+  private readonly inFlight = new Map<string, Promise<Digest>>()
+  private readonly concurrency: number
+  private readonly windowNs: bigint
+  private readonly now: () => bigint
 
-  private constructor(private readonly cacheFile: string | undefined) {}
+  private constructor(private readonly cacheFile: string | undefined, options: HasherOptions) {
+    this.concurrency = Math.max(1, options.concurrency ?? DIR_CONCURRENCY)
+    this.windowNs = options.racyWindowNs ?? RACY_WINDOW_NS
+    this.now = options.now ?? (() => BigInt(Date.now()) * 1_000_000n)
+  }
 
-  static async open(cacheFile?: string): Promise<Hasher> {
-    const hasher = new Hasher(cacheFile)
-    if (cacheFile) {
-      try {
-        const parsed: unknown = JSON.parse(await readFile(cacheFile, 'utf8'))
-        if (isCacheShape(parsed)) hasher.entries = new Map(Object.entries(parsed.files))
-      } catch {
-        // missing or corrupt: start empty
-      }
-    }
+  static async open(cacheFile?: string, options: HasherOptions = {}): Promise<Hasher> {
+    const hasher = new Hasher(cacheFile && resolve(cacheFile), options)
+    if (hasher.cacheFile) hasher.entries = (await readCache(hasher.cacheFile, hasher.windowNs)) ?? new Map()
     return hasher
   }
 
   async file(path: string): Promise<Digest> {
-    const info = await stat(path, { bigint: true })
-    const cached = this.entries.get(path)
-    const mtimeNs = info.mtimeNs.toString()
-    if (cached && cached.size === Number(info.size) && cached.mtimeNs === mtimeNs && cached.ino === Number(info.ino)) return cached.hash
-    const hash = await hashFile(path)
-    this.entries.set(path, { size: Number(info.size), mtimeNs, ino: Number(info.ino), hash })
-    this.dirty = true
-    return hash
+    const key = resolve(path)
+    return this.fileWithStat(key, await stat(key, { bigint: true }))
   }
 
   /** A folder's hash: SHA-256 over its files' sorted relative paths and hashes. Empty folders hash alike. */
   async dir(path: string): Promise<Digest> {
     const files = await listFiles(path)
-    const hashes = await mapLimit(files, 16, (file) => this.file(join(path, file)))
+    const hashes = await mapLimit(files, this.concurrency, (file) => this.file(join(path, file)))
     const hash = createHash('sha256')
     files.forEach((file, i) => hash.update(`${file}\0${hashes[i]}\n`))
     return hash.digest('hex')
@@ -89,29 +89,58 @@ export class Hasher {
 
   /** The hash of a file or a folder; undefined when the path does not exist. */
   async path(path: string): Promise<Digest | undefined> {
+    const key = resolve(path)
+    let info: BigIntStats
     try {
-      const info = await stat(path)
-      return info.isDirectory() ? await this.dir(path) : await this.file(path)
+      info = await stat(key, { bigint: true })
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      this.forget(key)
+      return undefined
+    }
+    return info.isDirectory() ? this.dir(key) : this.fileWithStat(key, info)
+  }
+
+  /** Write what this hasher learned into the cache file (merged with what others wrote meanwhile). */
+  async save(): Promise<void> {
+    if (!this.cacheFile || this.updates.size === 0) return
+    const updates = new Map(this.updates)
+    this.updates.clear()
+    try {
+      this.entries = await mergeIntoCache(this.cacheFile, updates, this.windowNs)
+    } catch (error) {
+      for (const [path, entry] of updates) if (!this.updates.has(path)) this.updates.set(path, entry)
       throw error
     }
   }
 
-  async save(): Promise<void> {
-    if (!this.cacheFile || !this.dirty) return
-    await writeFileAtomic(this.cacheFile, JSON.stringify({ version: 1, files: Object.fromEntries(this.entries) }))
-    this.dirty = false
+  private fileWithStat(key: string, info: BigIntStats): Promise<Digest> {
+    const cached = this.entries.get(key)
+    if (cached && matches(cached, info)) return Promise.resolve(cached.hash)
+    let pending = this.inFlight.get(key)
+    if (!pending) {
+      pending = this.read(key).finally(() => this.inFlight.delete(key))
+      this.inFlight.set(key, pending)
+    }
+    return pending
   }
-}
 
-function isCacheShape(value: unknown): value is { version: 1; files: Record<string, CacheEntry> } {
-  if (typeof value !== 'object' || value === null) return false
-  const { version, files } = value as { version?: unknown; files?: unknown }
-  if (version !== 1 || typeof files !== 'object' || files === null) return false
-  return Object.values(files).every(
-    (e: unknown) => typeof e === 'object' && e !== null && typeof (e as CacheEntry).hash === 'string' && typeof (e as CacheEntry).mtimeNs === 'string' && typeof (e as CacheEntry).size === 'number' && typeof (e as CacheEntry).ino === 'number',
-  )
+  private async read(key: string): Promise<Digest> {
+    const checkedNs = this.now()
+    const { hash, before, after } = await digestFile(key)
+    const entry = entryOf(after, hash, checkedNs)
+    if (matches(entry, before) && !isRacy(entry, this.windowNs)) {
+      this.entries.set(key, entry)
+      this.updates.set(key, entry)
+    } else {
+      this.forget(key)
+    }
+    return hash
+  }
+
+  private forget(key: string): void {
+    if (this.entries.delete(key)) this.updates.set(key, null)
+  }
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -9,7 +9,7 @@ import { parse } from 'yaml'
 import { lockFileSchema } from './schema.js'
 import { LOCK_FILE } from './lock.js'
 import { RUN_LOCK_FILE } from './run-lock.js'
-import { runPipeline, type RunPipelineOptions, type RunSummary } from './runner.js'
+import { HASH_CACHE_FILE, runPipeline, type RunPipelineOptions, type RunSummary } from './runner.js'
 
 // Each stage writes <out>/out.txt with what it saw, and appends its name to runs.log (read by nothing).
 const WRITER = `
@@ -131,6 +131,23 @@ describe.concurrent('runPipeline', () => {
     expect(again.progress).toContain('up to date, skipped')
     expect(readFileSync(join(root, 'runs.log'), 'utf8').split('\n').filter(Boolean)).toHaveLength(4)
     expect(readFileSync(join(root, LOCK_FILE), 'utf8')).toBe(lockBefore)
+  })
+
+  it('takes unchanged deps’ hashes from the stat cache on a no-op run, never reading them', async () => {
+    const root = project()
+    await run(root)
+    // files changed less than 2 s before they are hashed are never cached (racy git): let them settle
+    await new Promise((resolve) => setTimeout(resolve, 2100))
+    await run(root)
+    const cacheFile = join(root, HASH_CACHE_FILE)
+    const cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as { files: Record<string, { hash: string }> }
+    const raw = join(root, 'data', 'raw', 'iris.csv')
+    expect(cache.files[raw]).toBeDefined()
+    // poison the entry: a run that trusts the cache sees the dep as changed, one that read the file would not
+    cache.files[raw]!.hash = 'f'.repeat(64)
+    writeFileSync(cacheFile, JSON.stringify(cache))
+    const result = await run(root, { dryRun: true })
+    expect(reasons(result, 'prepare')).toEqual(['dep data/raw changed'])
   })
 
   it('re-runs a stage whose dep changed, and its downstream stages only', async () => {
