@@ -3,9 +3,10 @@
 // (`node -e 0`: the cost of starting Node at all on this machine). The second part is the hashing benchmark
 // (bench/hashing.ts); `npm run bench -- --keep` keeps its 12 GiB of generated data for the next run.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { Hasher } from '../src/hashing/index.js'
 import { hashingBench, printHashingRows } from './hashing.js'
 
 const repo = resolve(import.meta.dirname, '..')
@@ -46,12 +47,15 @@ rows.push({
   targetMs: 1000,
 })
 
-// an installed iris project, made once and reused by later runs of the benchmark
-if (!existsSync(join(project, 'node_modules'))) {
+// an installed iris project, reused by later runs of the benchmark until the template changes
+const templateHash = await (await Hasher.open()).dir(join(repo, 'template'))
+const stamp = join(project, '.mlskel-template-hash')
+if (!existsSync(join(project, 'node_modules')) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== templateHash) {
   rmSync(project, { recursive: true, force: true })
   mkdirSync(work, { recursive: true })
-  console.log('setting up bench/.data/iris (mlskel new with install; once)…')
+  console.log('setting up bench/.data/iris (mlskel new with install, for this version of the template)…')
   time(process.execPath, [cli, 'new', project, '--no-git'], repo)
+  writeFileSync(stamp, templateHash)
 }
 const mlskelBin = join(project, 'node_modules', '.bin', 'mlskel')
 rows.push({ name: 'iris pipeline, every stage run', ms: median(mlskelBin, ['run', '--force'], project, 3), targetMs: 10_000 })
