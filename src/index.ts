@@ -119,3 +119,6 @@ export {
   type VerifyResult,
   type Difference,
 } from './runs/index.js'
+
+// The prediction API (Fastify, Swagger UI, prom-client) is `import … from 'mlskel/serve'`: kept out of this entry
+// so a project's scripts, which import 'mlskel' at every stage, do not load a web server.

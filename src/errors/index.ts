@@ -56,6 +56,16 @@ export const errorCatalog = {
   MLSKEL_VERIFY_INPUT_CHANGED: 'Restore the input named above to its recorded content (raw data is immutable), or train again from the data as it is now.',
   MLSKEL_VERIFY_CHECKOUT_FAILED: 'Read the git message above; run again with --keep to inspect the temporary checkout.',
   MLSKEL_VERIFY_TRAINING_FAILED: 'Read the training output above; run again with --keep to inspect the temporary checkout, and check that the project\'s dependencies are installed.',
+
+  MLSKEL_SERVE_INVALID_INPUT: 'Send rows that match the served model\'s signature (GET /metadata or /openapi.json): every feature, by name or in order, as a JSON number.',
+  MLSKEL_SERVE_MALFORMED_REQUEST: 'Send a well-formed body of the type named in Content-Type (JSON: check quotes, commas and brackets).',
+  MLSKEL_SERVE_TOO_MANY_ROWS: 'Split the rows into smaller requests, or raise API_MAX_ROWS in the server\'s settings.',
+  MLSKEL_SERVE_BODY_TOO_LARGE: 'Split the rows into smaller requests (the server\'s body limit defaults to 10 MiB).',
+  MLSKEL_SERVE_UNSUPPORTED_MEDIA_TYPE: 'Send Content-Type: application/json (or text/csv to /invocations).',
+  MLSKEL_SERVE_UNAUTHORIZED: 'Send the server\'s API_TOKEN as `Authorization: Bearer <token>`.',
+  MLSKEL_SERVE_ROUTE_NOT_FOUND: 'Use one of the server\'s routes: POST /predict, POST /invocations, GET /health, /ready, /version, /metadata (see /openapi.json).',
+  MLSKEL_SERVE_NOT_READY: 'Wait until a model is loaded (GET /ready answers 200), or train one (`mlskel run train`).',
+  MLSKEL_SERVE_INTERNAL: 'Read the server\'s log line for this request, and report it with that line if the cause is not in the project.',
 } as const
 
 export type ErrorCode = keyof typeof errorCatalog

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -31,6 +32,20 @@ describe('loadSettings', () => {
   it('says when the bad value came from the environment', async () => {
     const dir = await root()
     expect(() => loadSettings(settingsSchema, { root: dir, env: { LOG_LEVEL: 'loud' } })).toThrow(expect.objectContaining({ where: { field: 'LOG_LEVEL' }, message: expect.stringContaining('from the environment') }))
+  })
+
+  it('reads the prediction API\'s settings: token, row limit and error details', async () => {
+    expect(loadSettings(settingsSchema, { root: await root(), env: {} })).toMatchObject({ API_MAX_ROWS: 10_000, API_TOKEN: undefined, API_ERROR_DETAILS: undefined })
+    const dir = await root('API_TOKEN=s3cret\nAPI_MAX_ROWS=500\nAPI_ERROR_DETAILS=false\n')
+    expect(loadSettings(settingsSchema, { root: dir, env: {} })).toMatchObject({ API_TOKEN: 's3cret', API_MAX_ROWS: 500, API_ERROR_DETAILS: false })
+    expect(loadSettings(settingsSchema, { root: dir, env: { API_ERROR_DETAILS: 'yes' } }).API_ERROR_DETAILS).toBe(true)
+    expect(() => loadSettings(settingsSchema, { root: dir, env: { API_MAX_ROWS: '0' } })).toThrow(expect.objectContaining({ code: 'MLSKEL_SETTINGS_INVALID', where: { field: 'API_MAX_ROWS' } }))
+    expect(() => loadSettings(settingsSchema, { root: dir, env: { API_ERROR_DETAILS: 'maybe' } })).toThrow(expect.objectContaining({ where: { field: 'API_ERROR_DETAILS' } }))
+  })
+
+  it('has every setting documented in the template\'s .env.example', () => {
+    const example = readFileSync(new URL('../../template/_env.example', import.meta.url), 'utf8')
+    for (const key of Object.keys(settingsSchema.shape)) expect(example, key).toMatch(new RegExp(`^(# )?${key}=`, 'm'))
   })
 
   it('reads a project\'s own extra settings', async () => {

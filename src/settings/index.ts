@@ -20,6 +20,9 @@ export const settingsSchema = z.object({
   MODEL_METADATA_DIR: z.string().min(1).default('models/metadata').describe('one JSON record per training run'),
   API_HOST: z.string().min(1).default('0.0.0.0').describe('address the prediction API listens on'),
   API_PORT: z.coerce.number().int().min(1).max(65535).default(5000).describe('port the prediction API listens on'),
+  API_TOKEN: z.string().optional().describe('when set (and not empty), the prediction API\'s /predict and /invocations need `Authorization: Bearer <API_TOKEN>`; health, readiness and metrics stay open'),
+  API_MAX_ROWS: z.coerce.number().int().min(1).default(10_000).describe('most rows the prediction API takes in one request (more: 413)'),
+  API_ERROR_DETAILS: z.stringbool().optional().describe('whether the prediction API\'s error answers list each problem ({row, field, problem}); default true, false when NODE_ENV=production'),
   LOG_LEVEL: z.enum(logLevels).default('warn').describe('pino log level'),
 })
 

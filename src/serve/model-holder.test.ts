@@ -1,0 +1,193 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { registerModelKind, saveModel, type Predictor } from '../models/index.js'
+import { createModelHolder, loadServedModel, type ModelHolder, type ServedModel } from './model-holder.js'
+import { irisProject, type IrisProject } from './test-models.js'
+
+let project: IrisProject
+let holders: ModelHolder[]
+const logger = pino({ level: 'silent' })
+
+beforeEach(async () => {
+  project = await irisProject()
+  holders = []
+})
+afterEach(async () => {
+  await Promise.all(holders.map((h) => h.close()))
+  await project.remove()
+})
+
+function holder(extra: Partial<Parameters<typeof createModelHolder>[0]> = {}): ModelHolder {
+  const h = createModelHolder({ modelsDir: project.modelsDir, metadataDir: project.metadataDir, logger, pollMs: 50, ...extra })
+  holders.push(h)
+  return h
+}
+
+async function until(condition: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const row = [5.1, 3.5, 1.4, 0.2]
+
+describe('loadServedModel', () => {
+  it('loads the model of the newest record, with its signature, classes and record', async () => {
+    await project.train(1)
+    const { record } = await project.train(2)
+    const served = await loadServedModel(project)
+    expect(served).toMatchObject({ id: record.model_id, runId: record.run_id, task: 'classification', features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'], classes: ['setosa', 'versicolor', 'virginica'], gitCommit: null })
+    expect(served.featureSchema.map((f) => f.name)).toEqual(served.features)
+    expect(served.predictor.predict([row])).toEqual(['setosa'])
+  })
+
+  it('loads a pinned model by id prefix, with the record that names it', async () => {
+    const first = await project.train(1)
+    await project.train(2)
+    const served = await loadServedModel({ ...project, modelId: first.model.id.slice(0, 6) })
+    expect(served.id).toBe(first.model.id)
+    expect(served.runId).toBe(first.record.run_id)
+  })
+
+  it('says there is no model when nothing was trained', async () => {
+    await expect(loadServedModel(project)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND' })
+  })
+
+  it('refuses a model whose model.json was damaged', async () => {
+    const { model } = await project.train(1)
+    await writeFile(join(model.dir, 'model.json'), '{"broken": true}')
+    await expect(loadServedModel(project)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT' })
+  })
+})
+
+describe('the check on load', () => {
+  it('refuses a model that loads but fails to predict its input example', async () => {
+    const { model } = await project.train(1)
+    const served = await loadServedModel(project)
+    const kind = 'test-fails-its-check'
+    const broken = (): Predictor => ({
+      kind,
+      signature: served.manifest.signature,
+      predict: () => {
+        throw new Error('no trees')
+      },
+      toJSON: () => ({ trees: 0 }),
+    })
+    registerModelKind(kind, broken)
+    const saved = await saveModel(project.modelsDir, broken(), { description: 'broken', inputExample: served.manifest.input_example })
+    await expect(loadServedModel({ ...project, modelId: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND' }) // no record names it
+    // A record naming it, as training would write: the newest, so the holder would pick it.
+    const record = { ...served.record, run_id: '29991231T235959.999Z-abcdef', model_id: saved.id, model_type: kind }
+    await writeFile(join(project.metadataDir, `${record.run_id}.json`), JSON.stringify(record))
+    await expect(loadServedModel(project)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', message: expect.stringContaining('no trees') })
+    expect(model.id).not.toBe(saved.id)
+  })
+})
+
+describe('createModelHolder', () => {
+  it('throws on start when a model is required and there is none, and starts empty otherwise', async () => {
+    await expect(holder({ requireModel: true }).start()).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND' })
+    const empty = holder()
+    await empty.start()
+    expect(empty.current()).toBeUndefined()
+    const { model } = await project.train(1)
+    await until(() => empty.current()?.id === model.id)
+  })
+
+  it('swaps to the model of a newer record, in the background, and tells onSwap', async () => {
+    const first = await project.train(1)
+    const swaps: string[] = []
+    const h = holder({ onSwap: (m) => swaps.push(m.id) })
+    await h.start()
+    expect(h.current()?.id).toBe(first.model.id)
+    const second = await project.train(2)
+    expect(second.model.id).not.toBe(first.model.id)
+    await until(() => h.current()?.id === second.model.id)
+    expect(swaps).toEqual([first.model.id, second.model.id])
+  })
+
+  it('keeps serving the old model when the newer one is broken, and logs why', async () => {
+    const first = await project.train(1)
+    const errors: unknown[] = []
+    const h = holder({ onError: (e) => errors.push(e) })
+    await h.start()
+    await project.train(2, { beforeRecord: (model) => writeFile(join(model.dir, 'model.json'), '{"corrupt": true}') })
+    await until(() => errors.length > 0)
+    expect(errors[0]).toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT' })
+    await sleep(200)
+    expect(h.current()?.id).toBe(first.model.id)
+    expect(errors).toHaveLength(1) // not retried while its files stay as they are
+    // A later good model is still taken.
+    const third = await project.train(3)
+    await until(() => h.current()?.id === third.model.id)
+  })
+
+  it('sees a new record through fs.watch alone, without waiting for the poll', async () => {
+    await project.train(1)
+    const h = holder({ pollMs: 60_000 })
+    await h.start()
+    const second = await project.train(2)
+    await until(() => h.current()?.id === second.model.id, 3000)
+  })
+
+  it('never swaps a pinned model', async () => {
+    const first = await project.train(1)
+    const h = holder({ modelId: first.model.id })
+    await h.start()
+    await project.train(2)
+    await sleep(300)
+    expect(h.current()?.id).toBe(first.model.id)
+  })
+
+  it('stops watching when closed', async () => {
+    const first = await project.train(1)
+    const h = holder()
+    await h.start()
+    await h.close()
+    await project.train(2)
+    await sleep(300)
+    expect(h.current()?.id).toBe(first.model.id)
+  })
+
+  it('swaps while concurrent requests run, with no failure, and later requests name the new model', async () => {
+    const first = await project.train(1)
+    const h = holder()
+    await h.start()
+    let stop = false
+    let failures = 0
+    const answers: { model: string; result: (string | number)[] }[] = []
+    const loop = async () => {
+      while (!stop) {
+        // As a request does: take the model once, use that object to the end.
+        const served: ServedModel | undefined = h.current()
+        try {
+          if (!served) throw new Error('no model')
+          await Promise.resolve()
+          answers.push({ model: served.id, result: served.predictor.predict([row, [6.7, 3.0, 5.2, 2.3]]) })
+        } catch {
+          failures++
+        }
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    }
+    const loops = Array.from({ length: 16 }, loop)
+    await sleep(50)
+    const second = await project.train(2)
+    await until(() => h.current()?.id === second.model.id)
+    const swappedAt = answers.length
+    await sleep(100)
+    stop = true
+    await Promise.all(loops)
+    expect(failures).toBe(0)
+    expect(answers.some((a) => a.model === first.model.id)).toBe(true)
+    const after = answers.slice(swappedAt + 16)
+    expect(after.length).toBeGreaterThan(0)
+    expect(after.every((a) => a.model === second.model.id)).toBe(true)
+    expect(answers.every((a) => a.result[0] === 'setosa' && a.result[1] === 'virginica')).toBe(true)
+  })
+})

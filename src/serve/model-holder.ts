@@ -1,0 +1,331 @@
+// The served model and its hot swap: loads a model with its training record, checks that it predicts, and (unless
+// pinned) watches models/metadata so a newer record's model is loaded and checked in the background, then swapped
+// in by one reference assignment. Requests take `current()` once, so those in flight finish on the model they began with.
+import { watch, type FSWatcher } from 'node:fs'
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { MlskelError, quote } from '../errors/index.js'
+import type { Logger } from '../logging/index.js'
+import { RUN_ID_PATTERN, readRecord, type MetadataRecord } from '../metadata/index.js'
+import { loadModel, MANIFEST_FILE, MODEL_FILE, type ModelManifest, type Predictor } from '../models/index.js'
+import type { Task } from '../params/index.js'
+
+export interface ServedModel {
+  id: string
+  runId: string
+  record: MetadataRecord
+  manifest: ModelManifest
+  predictor: Predictor
+  task: Task
+  /** Feature names, in signature order. */
+  features: string[]
+  featureSchema: MetadataRecord['feature_schema']
+  /** Classification: the class labels, in the order of predicted probabilities. */
+  classes?: (string | number)[]
+  gitCommit: string | null
+  /** When this process loaded it (ISO 8601). */
+  loadedAt: string
+}
+
+export interface LoadServedModelOptions {
+  modelsDir: string
+  metadataDir: string
+  /** A model id or unique prefix: that model (pinned). Absent: the model of the newest training record. */
+  modelId?: string
+}
+
+/**
+ * Load the model to serve with its training record, and check it: it must predict its own input example. A pinned
+ * model is served with the newest record that names it; a model no record names is refused (its signature's
+ * ranges, classes and commit come from the record).
+ */
+export async function loadServedModel(o: LoadServedModelOptions): Promise<ServedModel> {
+  if (o.modelId === undefined) {
+    const newest = await newestRecordFile(o.metadataDir)
+    if (!newest) {
+      throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `no model id given and no training recorded in ${o.metadataDir}, so there is no newest model to serve`, { where: { file: o.metadataDir } })
+    }
+    return loadForRecord(o.modelsDir, await readRecord(join(o.metadataDir, newest)))
+  }
+  const loaded = await loadModel(o.modelsDir, { id: o.modelId, metadataDir: o.metadataDir })
+  const record = await newestRecordOf(o.metadataDir, loaded.manifest.id)
+  if (!record) {
+    throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `model ${loaded.manifest.id} exists but no training record in ${o.metadataDir} names it, so it cannot be served`, {
+      where: { file: o.metadataDir },
+      fix: 'Serve a model that `mlskel runs list` shows, or restore its record in models/metadata.',
+    })
+  }
+  return checked(record, loaded.manifest, loaded.predictor)
+}
+
+export interface ModelHolder {
+  /** The served model, or undefined before one is loaded. A request takes it once, at its start, and keeps that object. */
+  current(): ServedModel | undefined
+  /** Loads the first model, then watches the metadata folder unless pinned. */
+  start(): Promise<void>
+  /** Stops watching and waits for a background load under way. */
+  close(): Promise<void>
+}
+
+export interface ModelHolderOptions extends LoadServedModelOptions {
+  logger: Logger
+  /** How often the metadata folder is polled besides fs.watch (which misses events on some file systems); default 1000 ms. */
+  pollMs?: number
+  /** start() throws when no model can be loaded; default false: the holder starts empty and serves the first model that appears. */
+  requireModel?: boolean
+  /** Called whenever the served model changes, the first load included. */
+  onSwap?: (model: ServedModel) => void
+  /** Called when a model found in the background fails to load or check (it is also logged, and the old one keeps serving). */
+  onError?: (error: unknown) => void
+}
+
+/**
+ * Holds the served model. Only a record newer (by run id) than the served one's leads to a swap: deleting the newest
+ * record does not roll back (restart, or pin with a model id). Only records named <run_id>.json are considered, as
+ * recordTraining writes them; a candidate that fails is logged once and retried only when its model's files change.
+ */
+export function createModelHolder(o: ModelHolderOptions): ModelHolder {
+  const pollMs = o.pollMs ?? 1000
+  if (!Number.isFinite(pollMs) || pollMs <= 0) throw new TypeError(`pollMs must be a positive number of milliseconds, got ${quote(o.pollMs)}`)
+  // fs.watch fires several events per atomic write (temp file, rename): they are gathered into one check.
+  const debounceMs = Math.min(50, pollMs)
+  const pinned = o.modelId !== undefined
+  let served: ServedModel | undefined
+  let watcher: FSWatcher | undefined
+  let poll: NodeJS.Timeout | undefined
+  let debounce: NodeJS.Timeout | undefined
+  let running: Promise<void> | undefined
+  let again = false
+  let closed = false
+  // Candidates that failed, by run id, with the state of their model files then: retried only when those change.
+  const failed = new Map<string, string>()
+
+  const swap = (next: ServedModel) => {
+    const previous = served
+    served = next
+    o.logger.info({ model_id: next.id, run_id: next.runId, previous_model_id: previous?.id ?? null }, previous ? 'serving a newer model' : 'serving model')
+    o.onSwap?.(next)
+  }
+
+  const schedule = () => {
+    if (closed) return
+    if (debounce) clearTimeout(debounce)
+    debounce = setTimeout(() => {
+      debounce = undefined
+      void check()
+    }, debounceMs)
+    debounce.unref()
+  }
+
+  const check = async (): Promise<void> => {
+    if (closed) return
+    if (running) {
+      again = true
+      return running
+    }
+    running = (async () => {
+      do {
+        again = false
+        await checkOnce()
+      } while (again && !closed)
+    })().finally(() => {
+      running = undefined
+    })
+    return running
+  }
+
+  const checkOnce = async () => {
+    if (!watcher) startWatcher()
+    if (pinned) {
+      if (served) return
+      try {
+        swap(await loadServedModel(o))
+        stopWatching()
+      } catch (error) {
+        reportOnce('pinned', '', error)
+      }
+      return
+    }
+    let newest: string | undefined
+    try {
+      newest = await newestRecordFile(o.metadataDir)
+    } catch (error) {
+      reportOnce('metadata folder', '', error)
+      return
+    }
+    if (!newest) return
+    const runId = newest.slice(0, -'.json'.length)
+    if (served && runId <= served.runId) return
+    let record: MetadataRecord
+    try {
+      record = await readRecord(join(o.metadataDir, newest))
+    } catch (error) {
+      reportOnce(runId, 'record', error)
+      return
+    }
+    const state = await filesState(o.modelsDir, record.model_id)
+    if (failed.get(runId) === state) return
+    try {
+      const next = await loadForRecord(o.modelsDir, record)
+      if (closed) return
+      failed.delete(runId)
+      swap(next)
+    } catch (error) {
+      failed.set(runId, state)
+      o.logger.error({ err: error, run_id: runId, model_id: record.model_id, serving: served?.id ?? null }, `the model of run ${runId} could not be loaded; ${served ? `still serving ${served.id}` : 'no model is served yet'}`)
+      o.onError?.(error)
+    }
+  }
+
+  // Problems that repeat at every poll (an unreadable record, a missing pinned model) are logged once each.
+  const reported = new Set<string>()
+  const reportOnce = (what: string, detail: string, error: unknown) => {
+    const key = `${what}:${detail}:${error instanceof Error ? error.message : String(error)}`
+    if (reported.has(key)) return
+    if (reported.size >= 1000) reported.clear()
+    reported.add(key)
+    o.logger.error({ err: error, serving: served?.id ?? null }, `watching ${o.metadataDir}: ${error instanceof Error ? error.message : String(error)}`)
+    o.onError?.(error)
+  }
+
+  const startWatcher = () => {
+    if (closed || (pinned && served)) return
+    try {
+      watcher = watch(o.metadataDir, { persistent: false }, schedule)
+      watcher.on('error', () => {
+        watcher?.close()
+        watcher = undefined
+      })
+    } catch {
+      // The folder may not exist yet (no training so far): the poll keeps looking, and watches once it is there.
+      watcher = undefined
+    }
+  }
+
+  const stopWatching = () => {
+    watcher?.close()
+    watcher = undefined
+    if (poll) clearInterval(poll)
+    poll = undefined
+    if (debounce) clearTimeout(debounce)
+    debounce = undefined
+  }
+
+  return {
+    current: () => served,
+    async start() {
+      if (closed) throw new Error('the model holder is closed')
+      try {
+        swap(await loadServedModel(o))
+      } catch (error) {
+        if (o.requireModel) throw error
+        o.logger.warn({ err: error }, `no model to serve yet: ${error instanceof Error ? error.message : String(error)}`)
+      }
+      if (pinned && served) return
+      startWatcher()
+      poll = setInterval(schedule, pollMs)
+      poll.unref()
+    },
+    async close() {
+      closed = true
+      stopWatching()
+      await running
+    },
+  }
+}
+
+/** The file name of the newest training record (records are named <run_id>.json, and run ids sort by time as text). */
+async function newestRecordFile(metadataDir: string): Promise<string | undefined> {
+  let names: string[]
+  try {
+    names = await readdir(metadataDir)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+  let newest: string | undefined
+  for (const name of names) {
+    if (name.endsWith('.json') && RUN_ID_PATTERN.test(name.slice(0, -5)) && (newest === undefined || name > newest)) newest = name
+  }
+  return newest
+}
+
+/** The newest readable record naming `modelId`; unreadable records are skipped (they name no model we can trust). */
+async function newestRecordOf(metadataDir: string, modelId: string): Promise<MetadataRecord | undefined> {
+  let names: string[]
+  try {
+    names = await readdir(metadataDir)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+  const files = names.filter((name) => name.endsWith('.json') && RUN_ID_PATTERN.test(name.slice(0, -5))).sort().reverse()
+  for (const name of files) {
+    const record = await readRecord(join(metadataDir, name)).catch(() => undefined)
+    if (record?.model_id === modelId) return record
+  }
+  return undefined
+}
+
+async function loadForRecord(modelsDir: string, record: MetadataRecord): Promise<ServedModel> {
+  const { manifest, predictor } = await loadModel(modelsDir, { id: record.model_id })
+  return checked(record, manifest, predictor)
+}
+
+/** The model as served, once it has predicted its input example: rows in, one valid answer per row out. */
+function checked(record: MetadataRecord, manifest: ModelManifest, predictor: Predictor): ServedModel {
+  const features = manifest.signature.features.map((f) => f.name)
+  const target = manifest.signature.target
+  const classes = target.type === 'category' ? target.classes : undefined
+  const fail = (problem: string, cause?: unknown) =>
+    new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${manifest.id} (run ${record.run_id}) failed its check on its input example: ${problem}`, {
+      where: { field: 'input_example' },
+      ...(cause === undefined ? {} : { cause }),
+    })
+  if (record.task !== (classes ? 'classification' : 'regression')) throw fail(`the record says ${record.task} but the model's target is ${target.type === 'category' ? 'a category' : 'a number'}`)
+  const example = manifest.input_example.length > 0 ? manifest.input_example : record.input_example
+  const rows = example.map((row, i) =>
+    features.map((name) => {
+      const value = row[name]
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw fail(`row ${i} has no number for feature ${quote(name)}`)
+      return value
+    }),
+  )
+  let answers: (string | number)[]
+  try {
+    answers = predictor.predict(rows)
+  } catch (error) {
+    throw fail(error instanceof Error ? error.message : String(error), error)
+  }
+  if (!Array.isArray(answers) || answers.length !== rows.length) throw fail(`${rows.length} rows gave ${Array.isArray(answers) ? answers.length : 'no'} answers`)
+  answers.forEach((answer, i) => {
+    const ok = classes ? classes.includes(answer) : typeof answer === 'number' && Number.isFinite(answer)
+    if (!ok) throw fail(`row ${i} gave ${quote(answer)}, ${classes ? 'not one of the classes' : 'not a finite number'}`)
+  })
+  return {
+    id: manifest.id,
+    runId: record.run_id,
+    record,
+    manifest,
+    predictor,
+    task: record.task,
+    features,
+    featureSchema: record.feature_schema,
+    ...(classes ? { classes } : {}),
+    gitCommit: record.git.commit,
+    loadedAt: new Date().toISOString(),
+  }
+}
+
+/** Size and time of a model's files: a failed candidate is retried only when these change. */
+async function filesState(modelsDir: string, id: string): Promise<string> {
+  const parts = await Promise.all(
+    [MODEL_FILE, MANIFEST_FILE].map((file) =>
+      stat(join(modelsDir, id, file)).then(
+        (s) => `${s.size}:${s.mtimeMs}`,
+        () => 'missing',
+      ),
+    ),
+  )
+  return parts.join('/')
+}

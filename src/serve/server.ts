@@ -1,0 +1,252 @@
+// The prediction API as a Fastify app: buildServer() returns it ready to answer (tests use inject), and only
+// start.ts listens. Routes: POST /predict (the ancestor's contract), POST /invocations (MLflow's scoring protocol),
+// health, readiness, version and metadata, and observability.ts's /metrics, /openapi.json and /docs; every error is `{error: {code, message, fix, details?}}`.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { pino } from 'pino'
+import type { Logger } from '../logging/index.js'
+import { errorBody, ServeError, toServeError } from './errors.js'
+import { createMetrics, type ServeMetrics } from './metrics.js'
+import { createModelHolder, type ModelHolder, type ServedModel } from './model-holder.js'
+import { observabilityRoutes } from './observability.js'
+import { inputSchemaOf, readCsv, readInvocationsBody, readPredictBody } from './validate.js'
+
+export interface ServeOptions {
+  modelsDir: string
+  metadataDir: string
+  /** A model id or unique prefix: serve it (pinned). Absent: the newest recorded model, swapped when a newer one appears. */
+  modelId?: string
+  /** Most rows per prediction request; default 10,000 (more: 413). */
+  maxRows?: number
+  /** Largest request body in bytes; default 10 MiB (more: 413). */
+  bodyLimit?: number
+  /** When set, /predict and /invocations need `Authorization: Bearer <token>`; health and the rest stay open. */
+  apiToken?: string
+  /** false hides `details` in error answers (production); default true. */
+  errorDetails?: boolean
+  /** The server's logger (one line per prediction request); false or absent: no logs. */
+  logger?: Logger | false
+  /** A model holder of the caller's (tests): the caller starts and closes it. Absent: the server makes, starts and closes its own. */
+  holder?: ModelHolder
+  /** With a holder of its own: fail when no model can be loaded (default false: answer 503 until one appears). */
+  requireModel?: boolean
+  /** The server's metrics; absent: a registry of its own. */
+  metrics?: ServeMetrics
+  /** The mlskel version /version reports; default this package's. */
+  version?: string
+}
+
+export const DEFAULT_MAX_ROWS = 10_000
+export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
+/** Whole request (headers and body) must arrive within this; Node's default would wait 5 minutes. */
+export const REQUEST_TIMEOUT_MS = 30_000
+/** Idle keep-alive connections are closed after this: longer than common load balancers' 60 s idle timeout. */
+export const KEEP_ALIVE_TIMEOUT_MS = 72_000
+/** A socket with no activity at all is closed after this. */
+export const CONNECTION_TIMEOUT_MS = 120_000
+
+const PREDICTION_ROUTES = new Set(['/predict', '/invocations'])
+
+export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
+  // 1. options: bad configuration fails here, not at the first request
+  const maxRows = o.maxRows ?? DEFAULT_MAX_ROWS
+  const bodyLimit = o.bodyLimit ?? DEFAULT_BODY_LIMIT
+  if (!Number.isInteger(maxRows) || maxRows < 1) throw new TypeError(`maxRows must be a whole number of at least 1, got ${String(o.maxRows)}`)
+  if (!Number.isInteger(bodyLimit) || bodyLimit < 1) throw new TypeError(`bodyLimit must be a whole number of bytes, at least 1, got ${String(o.bodyLimit)}`)
+  const errorDetails = o.errorDetails ?? true
+  const tokenDigest = o.apiToken ? digest(o.apiToken) : undefined
+  const version = o.version ?? packageVersion()
+  const metrics = o.metrics ?? createMetrics()
+  const logger = o.logger || undefined
+
+  // 2. the model holder: the caller's, or one of our own that starts now
+  const ownHolder = o.holder === undefined
+  const holder =
+    o.holder ??
+    createModelHolder({
+      modelsDir: o.modelsDir,
+      metadataDir: o.metadataDir,
+      ...(o.modelId === undefined ? {} : { modelId: o.modelId }),
+      logger: logger ?? silentLogger(),
+      requireModel: o.requireModel ?? false,
+      onSwap: (model) => metrics.setModel(model.id),
+    })
+  if (ownHolder) await holder.start()
+  let metricsModel: string | undefined
+  const current = (): ServedModel | undefined => {
+    const model = holder.current()
+    if (model && model.id !== metricsModel) {
+      metricsModel = model.id
+      metrics.setModel(model.id)
+    }
+    return model
+  }
+  current()
+  try {
+    return await buildApp()
+  } catch (error) {
+    if (ownHolder) await holder.close()
+    throw error
+  }
+
+  async function buildApp(): Promise<FastifyInstance> {
+    // 3. the app: bounded timeouts and body, Fastify's per-request log lines off (one line per prediction is ours)
+    const app = fastify({
+      bodyLimit,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      // While closing, a request that still arrives on an open keep-alive connection is answered (with Connection:
+      // close) rather than refused with Fastify's own 503: clients of a draining server see no failures.
+      return503OnClosing: false,
+      forceCloseConnections: 'idle',
+      ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
+      logController: new LogController({ disableRequestLogging: true }),
+      frameworkErrors: (error, _request, reply) => {
+        void (reply as FastifyReply).code(400).send(errorBody(new ServeError('MLSKEL_SERVE_MALFORMED_REQUEST', `bad request: ${error.message}`), errorDetails))
+      },
+    })
+    if (ownHolder) app.addHook('onClose', async () => holder.close())
+
+    // text/plain is not a prediction input; CSV is read as text for /invocations
+    app.removeContentTypeParser('text/plain')
+    app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+
+    app.setErrorHandler((error, request, reply) => {
+      const serveError = toServeError(error)
+      if (serveError.statusCode >= 500) request.log.error({ err: error, route: routeOf(request) }, 'request failed')
+      else if (PREDICTION_ROUTES.has(routeOf(request))) request.log.info({ route: routeOf(request), status: serveError.statusCode, code: serveError.code }, 'prediction request refused')
+      if (serveError.code === 'MLSKEL_SERVE_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer')
+      return reply.code(serveError.statusCode).send(errorBody(serveError, errorDetails))
+    })
+    app.setNotFoundHandler((request, reply) => {
+      const error = new ServeError('MLSKEL_SERVE_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)
+      return reply.code(404).send(errorBody(error, errorDetails))
+    })
+    // a callback hook, not an async one: it runs on every request, and costs no promise this way
+    app.addHook('onResponse', (request, reply, done) => {
+      metrics.observeRequest(routeOf(request), request.method, reply.statusCode, reply.elapsedTime / 1000)
+      done()
+    })
+
+    // 4. /metrics, /openapi.json and /docs
+    await app.register(observabilityRoutes({ holder, metrics, version, maxRows, auth: tokenDigest !== undefined }))
+
+    // 5. prediction routes
+    const authorize = async (request: FastifyRequest) => {
+      if (!tokenDigest) return
+      const header = request.headers.authorization
+      const match = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null
+      if (!match || !timingSafeEqual(digest(match[1]!), tokenDigest)) {
+        throw new ServeError('MLSKEL_SERVE_UNAUTHORIZED', header ? 'the bearer token is not the server\'s API_TOKEN' : 'this route needs `Authorization: Bearer <token>`')
+      }
+    }
+
+    const served = (): ServedModel => {
+      const model = current()
+      if (!model) throw new ServeError('MLSKEL_SERVE_NOT_READY', 'no model is loaded yet')
+      return model
+    }
+
+    const logPrediction = (request: FastifyRequest, model: ServedModel, rows: number[][], timing: number) => {
+      const debug = request.log.level === 'debug' || request.log.level === 'trace'
+      request.log.info({ route: routeOf(request), model_id: model.id, rows: rows.length, timing, ...(debug ? { inputs: rows } : {}) }, 'prediction')
+    }
+
+    // without a token the prediction routes have no hook at all
+    const guard = tokenDigest ? { onRequest: authorize } : {}
+
+    app.post<{ Querystring: Record<string, string | string[] | undefined> }>('/predict', guard, async (request) => {
+      const started = performance.now()
+      // a request takes the model once and keeps it to the end, so a swap never changes a request half-way
+      const model = served()
+      if (isCsv(request)) throw new ServeError('MLSKEL_SERVE_UNSUPPORTED_MEDIA_TYPE', '/predict reads JSON; send CSV to /invocations')
+      const { rows, probabilities: inBody } = readPredictBody(request.body, inputSchemaOf(model.features), maxRows)
+      const wantProbabilities = flag(request.query.probabilities) ?? inBody ?? false
+      if (wantProbabilities && (!model.predictor.predictProba || !model.classes)) {
+        throw new ServeError('MLSKEL_SERVE_INVALID_INPUT', `model ${model.id} is a ${model.task} model: it has no class probabilities`, [{ row: null, field: 'probabilities', problem: 'only classification models give probabilities' }])
+      }
+      const result = model.predictor.predict(rows)
+      const probabilities = wantProbabilities ? model.predictor.predictProba!(rows) : undefined
+      const timing = (performance.now() - started) / 1000
+      metrics.observeRows(rows.length)
+      metrics.countPredictions(model.task, result)
+      logPrediction(request, model, rows, timing)
+      return {
+        release: { model_id: model.id, git_commit: model.gitCommit },
+        result,
+        timing,
+        ...(probabilities ? { probabilities, classes: model.classes } : {}),
+      }
+    })
+
+    app.post('/invocations', guard, async (request) => {
+      const started = performance.now()
+      const model = served()
+      const schema = inputSchemaOf(model.features)
+      const rows = isCsv(request) ? readCsv(request.body, schema, maxRows) : readInvocationsBody(request.body, schema, maxRows)
+      const predictions = model.predictor.predict(rows)
+      metrics.observeRows(rows.length)
+      metrics.countPredictions(model.task, predictions)
+      logPrediction(request, model, rows, (performance.now() - started) / 1000)
+      return { predictions }
+    })
+
+    // 6. operations routes: always open
+    const health = async () => ({ status: 'ok' })
+    for (const path of ['/health', '/livez', '/ping']) app.get(path, health)
+    const ready = async (_request: FastifyRequest, reply: FastifyReply) => {
+      const model = current()
+      if (!model) return reply.code(503).send(errorBody(new ServeError('MLSKEL_SERVE_NOT_READY', 'no model is loaded yet'), errorDetails))
+      return { status: 'ready', model_id: model.id }
+    }
+    for (const path of ['/ready', '/readyz']) app.get(path, ready)
+    app.get('/version', async () => {
+      const model = current()
+      return { mlskel: version, node: process.versions.node, model_id: model?.id ?? null, run_id: model?.runId ?? null, loaded_at: model?.loadedAt ?? null }
+    })
+    app.get('/metadata', async () => served().record)
+
+    servedModels.set(app, current)
+    return app
+  }
+}
+
+const servedModels = new WeakMap<FastifyInstance, () => ServedModel | undefined>()
+
+/** The model a server built by buildServer serves now (undefined before one is loaded). */
+export function servedModelOf(app: FastifyInstance): ServedModel | undefined {
+  return servedModels.get(app)?.()
+}
+
+/** The route pattern of a request (bounded, for metrics and logs), or "unmatched". */
+function routeOf(request: FastifyRequest): string {
+  return request.routeOptions.url ?? 'unmatched'
+}
+
+function isCsv(request: FastifyRequest): request is FastifyRequest & { body: string } {
+  return typeof request.body === 'string' && /^\s*text\/csv\b/i.test(request.headers['content-type'] ?? '')
+}
+
+/** A query flag: present without a value or true/1 → true; false/0 → false; absent → undefined. */
+function flag(value: string | string[] | undefined): boolean | undefined {
+  if (value === undefined) return undefined
+  const text = Array.isArray(value) ? value[value.length - 1] : value
+  if (text === '' || text === 'true' || text === '1') return true
+  if (text === 'false' || text === '0') return false
+  throw new ServeError('MLSKEL_SERVE_MALFORMED_REQUEST', `?probabilities takes true or false, got "${text}"`, [{ row: null, field: 'probabilities', problem: 'is not true or false' }])
+}
+
+/** Tokens are compared as SHA-256 digests: equal lengths, so timingSafeEqual leaks neither content nor length. */
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest()
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+}
+
+function silentLogger(): Logger {
+  return pino({ level: 'silent' })
+}

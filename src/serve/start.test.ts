@@ -1,0 +1,165 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { request } from 'node:http'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pino } from 'pino'
+import { startServer } from './start.js'
+import { irisProject, type IrisProject } from './test-models.js'
+
+const CLI = new URL('../cli/index.ts', import.meta.url).pathname
+const TSX = new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url).href
+const setosa = [5.1, 3.5, 1.4, 0.2]
+
+let project: IrisProject
+let modelId: string
+
+beforeAll(async () => {
+  project = await irisProject()
+  await writeFile(join(project.root, 'mlskel.yaml'), 'stages: {}\n')
+  modelId = (await project.train(7)).model.id
+})
+afterAll(async () => {
+  await project.remove()
+})
+
+describe('startServer', () => {
+  it('listens with the project\'s settings and closes', async () => {
+    const running = await startServer({ root: project.root, host: '127.0.0.1', port: 0, signals: false, env: { API_TOKEN: 'tok', API_MAX_ROWS: '2' }, logger: pino({ level: 'silent' }) })
+    try {
+      expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      expect(running.model.id).toBe(modelId)
+      const predict = (body: unknown, token?: string) =>
+        fetch(`${running.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) })
+      expect((await predict({ features: setosa })).status).toBe(401)
+      expect((await predict({ features: setosa }, 'tok')).status).toBe(200)
+      expect((await predict({ features: [setosa, setosa, setosa] }, 'tok')).status).toBe(413)
+      expect((await fetch(`${running.url}/health`)).status).toBe(200)
+    } finally {
+      await running.close()
+    }
+    await running.closed
+    await expect(fetch(`${running.url}/health`)).rejects.toThrow()
+  })
+
+  it('hides error details when NODE_ENV is production, unless API_ERROR_DETAILS says otherwise', async () => {
+    for (const [env, hidden] of [[{ NODE_ENV: 'production' }, true], [{ NODE_ENV: 'production', API_ERROR_DETAILS: 'true' }, false], [{}, false], [{ API_ERROR_DETAILS: 'off' }, true]] as const) {
+      const running = await startServer({ root: project.root, host: '127.0.0.1', port: 0, signals: false, env, logger: pino({ level: 'silent' }) })
+      try {
+        const res = await running.app.inject({ method: 'POST', url: '/predict', payload: { features: [1] } })
+        expect('details' in res.json().error, JSON.stringify(env)).toBe(!hidden)
+      } finally {
+        await running.close()
+      }
+    }
+  })
+
+  it('closes a connection still in flight once the drain bound has passed', async () => {
+    const running = await startServer({ root: project.root, host: '127.0.0.1', port: 0, signals: false, drainMs: 300, env: {}, logger: pino({ level: 'silent' }) })
+    const { port } = new URL(running.url)
+    const stalled = new Promise<string>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/predict', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 1000 } })
+      req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
+      req.on('response', () => resolve('answered'))
+      req.write('{"features": [')
+    })
+    await sleep(100)
+    const started = Date.now()
+    await running.close()
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250)
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(await stalled).toMatch(/ECONNRESET|socket hang up/)
+  })
+
+  it('refuses to start without a trained model', async () => {
+    const empty = await irisProject()
+    try {
+      await writeFile(join(empty.root, 'mlskel.yaml'), 'stages: {}\n')
+      await expect(startServer({ root: empty.root, host: '127.0.0.1', port: 0, signals: false, env: {}, logger: pino({ level: 'silent' }) })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND' })
+    } finally {
+      await empty.remove()
+    }
+  })
+})
+
+/** `mlskel serve` from the sources (through tsx), in the project folder. */
+function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()))
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  return { child, stdout: () => out, stderr: () => err, exit }
+}
+
+async function until<T>(get: () => T | undefined, what: string, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = get()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('mlskel serve', () => {
+  it('finishes a request in flight on SIGTERM, refuses new connections, and exits 0', async () => {
+    const run = cli(['serve', '--host', '127.0.0.1', '--port', '0'], project.root)
+    try {
+      const url = await until(() => /at (http:\/\/127\.0\.0\.1:\d+)/.exec(run.stderr())?.[1], `the listening line (stderr: ${run.stderr()})`)
+      expect(run.stderr()).toContain(`model ${modelId}`)
+      const { port } = new URL(url)
+      // A request whose body arrives in two parts: it is in flight when SIGTERM comes.
+      const body = JSON.stringify({ features: Array.from({ length: 2000 }, () => setosa) })
+      const half = Math.floor(body.length / 2)
+      const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/predict', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          let text = ''
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+        })
+        req.on('error', reject)
+        req.write(body.slice(0, half))
+        setTimeout(() => req.end(body.slice(half)), 600)
+      })
+      await sleep(200)
+      const signalled = Date.now()
+      run.child.kill('SIGTERM')
+      await sleep(200)
+      await expect(fetch(`${url}/health`)).rejects.toThrow()
+      const answer = await response
+      expect(answer.status).toBe(200)
+      expect((JSON.parse(answer.text) as { result: string[] }).result).toHaveLength(2000)
+      expect(await run.exit).toEqual({ code: 0, signal: null })
+      // well within the 10 s drain bound: the finished request's keep-alive connection is not waited for
+      expect(Date.now() - signalled).toBeLessThan(5_000)
+      const lines = run.stdout().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+      expect(lines).toContainEqual(expect.objectContaining({ msg: 'prediction', model_id: modelId, rows: 2000, timing: expect.any(Number), route: '/predict' }))
+      expect(lines.find((line) => line.msg === 'prediction')).not.toHaveProperty('inputs')
+    } finally {
+      run.child.kill('SIGKILL')
+    }
+  }, 30_000)
+
+  it('says to run the pipeline when no model is trained', async () => {
+    const empty = await irisProject()
+    try {
+      await writeFile(join(empty.root, 'mlskel.yaml'), 'stages: {}\n')
+      const run = cli(['serve', '--host', '127.0.0.1', '--port', '0'], empty.root)
+      expect((await run.exit).code).toBe(1)
+      expect(run.stderr()).toContain('MLSKEL_MODEL_NOT_FOUND')
+      expect(run.stderr()).toContain('mlskel run')
+    } finally {
+      await empty.remove()
+    }
+  }, 30_000)
+
+  it('refuses a bad port', async () => {
+    const run = cli(['serve', '--port', 'http'], project.root)
+    expect((await run.exit).code).toBe(2)
+    expect(run.stderr()).toContain('--port')
+  }, 30_000)
+})

@@ -1,0 +1,116 @@
+// The prediction API's entry: reads the project's settings, builds the server, listens, and shuts down gracefully
+// on SIGTERM/SIGINT (stop accepting, let requests in flight finish within a bound, then close what is left).
+// The only place in mlskel that listens.
+import type { FastifyInstance } from 'fastify'
+import { pino } from 'pino'
+import type { Logger } from '../logging/index.js'
+import { findProjectRoot, loadSettings, projectPaths, settingsSchema } from '../settings/index.js'
+import type { ServedModel } from './model-holder.js'
+import { buildServer, servedModelOf } from './server.js'
+
+export interface StartServerOptions {
+  /** The project root; found from the current folder when absent. */
+  root?: string
+  /** A model id or unique prefix to pin; absent: the newest recorded model, swapped for newer ones. */
+  modelId?: string
+  /** Default: API_HOST (0.0.0.0). */
+  host?: string
+  /** Default: API_PORT (5000); 0 picks a free port. */
+  port?: number
+  /** Handle SIGTERM and SIGINT by closing gracefully; default true. */
+  signals?: boolean
+  /** How long requests in flight get to finish once shutdown starts; then the remaining connections are closed. Default 10 s. */
+  drainMs?: number
+  /** Settings from here instead of process.env (tests). */
+  env?: NodeJS.ProcessEnv
+  /** Default: pino JSON lines on stdout at LOG_LEVEL. */
+  logger?: Logger
+}
+
+export interface RunningServer {
+  app: FastifyInstance
+  /** e.g. http://127.0.0.1:5000 */
+  url: string
+  /** The model served when it started. */
+  model: ServedModel
+  /** Close gracefully (what SIGTERM does); resolves when closed. Calling it again returns the same promise. */
+  close(): Promise<void>
+  /** Resolves when the server has closed, whatever closed it. */
+  closed: Promise<void>
+}
+
+export const DEFAULT_DRAIN_MS = 10_000
+
+export async function startServer(o: StartServerOptions = {}): Promise<RunningServer> {
+  // 1. settings and folders of the project
+  const root = o.root ?? findProjectRoot()
+  const settings = loadSettings(settingsSchema, { root, ...(o.env ? { env: o.env } : {}) })
+  const paths = projectPaths(root, settings)
+  const env = o.env ?? process.env
+  const logger = o.logger ?? pino({ name: 'mlskel-serve', level: settings.LOG_LEVEL, base: { name: 'mlskel-serve' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 1, sync: true }))
+  const drainMs = o.drainMs ?? DEFAULT_DRAIN_MS
+
+  // 2. the server, with its model loaded (no model: MLSKEL_MODEL_NOT_FOUND, before anything listens)
+  const app = await buildServer({
+    modelsDir: paths.models,
+    metadataDir: paths.metadata,
+    ...(o.modelId === undefined ? {} : { modelId: o.modelId }),
+    maxRows: settings.API_MAX_ROWS,
+    ...(settings.API_TOKEN ? { apiToken: settings.API_TOKEN } : {}),
+    errorDetails: settings.API_ERROR_DETAILS ?? env.NODE_ENV !== 'production',
+    logger,
+    requireModel: true,
+  })
+
+  // 3. listen
+  let url: string
+  try {
+    url = await app.listen({ host: o.host ?? settings.API_HOST, port: o.port ?? settings.API_PORT })
+  } catch (error) {
+    await app.close()
+    throw error
+  }
+  // 4. graceful shutdown: app.close() stops accepting and closes idle keep-alive connections; requests in flight
+  // finish (new ones on open connections get 503); after drainMs the connections still open are closed.
+  let closing: Promise<void> | undefined
+  let resolveClosed!: () => void
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve))
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const force = setTimeout(() => {
+        logger.warn({ drain_ms: drainMs }, 'requests still in flight after the drain bound: closing their connections')
+        app.server.closeAllConnections()
+      }, drainMs)
+      force.unref()
+      // app.close() closes the connections idle when it starts; a keep-alive connection whose last request ends
+      // later would otherwise stay open until the client drops it, so idle ones are swept until all are gone.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50)
+      sweep.unref()
+      try {
+        await app.close()
+      } finally {
+        clearTimeout(force)
+        clearInterval(sweep)
+        process.off('SIGTERM', onSignal)
+        process.off('SIGINT', onSignal)
+        logger.info('closed')
+        resolveClosed()
+      }
+    })()
+    return closing
+  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      // a second signal: stop waiting for requests in flight
+      app.server.closeAllConnections()
+      return
+    }
+    logger.info({ signal }, 'shutting down: draining requests in flight')
+    void close()
+  }
+  if (o.signals ?? true) {
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  }
+  return { app, url, model: servedModelOf(app)!, close, closed }
+}
