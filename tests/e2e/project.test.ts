@@ -1,6 +1,6 @@
 // End to end, as a user gets it: npm pack, install mlskel from the tarball, `mlskel new`, install the project,
 // run its pipeline and its own tests; then the skip rules, and other data sets switched to through params.yaml.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process'
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -172,5 +172,55 @@ describe('mlskel runs on the trained project', () => {
     const verify = run(mlskel, ['runs', 'verify', 'latest'], { cwd: project })
     expect(verify.status, verify.stderr).toBe(0)
     expect(verify.stdout).toContain(`verified: run ${latest!.run_id}`)
+  })
+})
+
+describe('mlskel serve on the trained project', () => {
+  it('answers every endpoint for the newest model, rejects bad input with a JSON error, and drains on SIGTERM', { timeout: 120_000 }, async () => {
+    const server = spawn(mlskel, ['serve', '--host', '127.0.0.1', '--port', '0'], { cwd: project, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    const exited = new Promise<number | null>((resolveExit) => server.on('exit', (code) => resolveExit(code)))
+    try {
+      let stderr = ''
+      const base = await new Promise<string>((resolveUrl, reject) => {
+        const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 60_000)
+        server.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString()
+          const url = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]
+          if (url) {
+            clearTimeout(timer)
+            resolveUrl(url)
+          }
+        })
+      })
+      const json = async (path: string, body?: unknown) => {
+        const response = await fetch(`${base}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+      }
+      const record = newestRecord() as ReturnType<typeof newestRecord> & { input_example: Record<string, number>[] }
+
+      expect((await json('/health')).status).toBe(200)
+      expect(await json('/ready')).toMatchObject({ status: 200, body: { model_id: record.model_id } })
+      expect((await json('/metadata')).body).toMatchObject({ model_id: record.model_id })
+
+      const predicted = await json('/predict', { records: record.input_example })
+      expect(predicted.status).toBe(200)
+      expect(predicted.body).toMatchObject({ release: { model_id: record.model_id } })
+      expect(predicted.body.result).toHaveLength(record.input_example.length)
+      const invoked = await json('/invocations', { dataframe_records: record.input_example })
+      expect(invoked).toMatchObject({ status: 200, body: { predictions: predicted.body.result } })
+
+      const bad = await json('/predict', { features: [] })
+      expect(bad.status).toBe(400)
+      expect(bad.body).toMatchObject({ error: { code: expect.stringMatching(/^MLSKEL_/), message: expect.any(String) } })
+
+      expect((await json('/openapi.json')).body).toMatchObject({ openapi: '3.1.0' })
+      const docs = await fetch(`${base}/docs/`)
+      expect(docs.status).toBe(200)
+      expect(await docs.text()).toContain('swagger')
+      expect(await (await fetch(`${base}/metrics`)).text()).toContain('mlskel_http_requests_total')
+    } finally {
+      server.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
   })
 })
