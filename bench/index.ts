@@ -1,13 +1,16 @@
 // npm run bench: the performance targets of the CLI, measured on the built package. Each figure is a median of
 // whole-command wall times, shown beside its target and as a ratio to the baseline measured in the same run
 // (`node -e 0`: the cost of starting Node at all on this machine). The second part is the hashing benchmark
-// (bench/hashing.ts); `npm run bench -- --keep` keeps its 12 GiB of generated data for the next run.
+// (bench/hashing.ts); `npm run bench -- --keep` keeps its 12 GiB of generated data for the next run. The third is
+// the prediction API's (bench/serve.ts): `mlskel serve`'s /predict on the iris fixture's model against a bare
+// node:http server, over loopback.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Hasher } from '../src/hashing/index.js'
 import { hashingBench, printHashingRows } from './hashing.js'
+import { printServeRows, serveBench } from './serve.js'
 
 const repo = resolve(import.meta.dirname, '..')
 const cli = join(repo, 'dist', 'cli', 'index.js')
@@ -71,4 +74,7 @@ const cliOk = rows.every((row) => row.ms <= row.targetMs)
 
 const hashingRows = await hashingBench({ keep: process.argv.includes('--keep') })
 printHashingRows(hashingRows)
-process.exitCode = cliOk && hashingRows.every((row) => row.ok !== false) ? 0 : 1
+
+const serveRows = await serveBench({ project })
+printServeRows(serveRows)
+process.exitCode = cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) ? 0 : 1

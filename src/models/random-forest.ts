@@ -6,6 +6,7 @@ import { MlskelError, quote } from '../errors/index.js'
 import { randomForestParamsSchema, PARAMS_FILE, type Task } from '../params/index.js'
 import { signatureSchema } from './signature.js'
 import { installFastSplit } from './fast-split.js'
+import { compileForest, predictClassIndexes, predictProbabilities, predictValues } from './flat-forest.js'
 import type { Dataset, ModelManifest, Predictor, Signature } from './types.js'
 
 installFastSplit() // ml-cart's O(n²) split search, replaced by an equivalent O(n log n) one (see fast-split.ts)
@@ -69,8 +70,12 @@ const modelJsonSchema = z.object({
   forest: z.object({ name: z.enum(['RFClassifier', 'RFRegression']), baseModel: z.object({ estimators: z.array(z.unknown()), indexes: z.array(z.array(z.int())) }).loose() }).loose(),
 })
 
-/** Rebuild a random forest predictor from its model.json (plain data; nothing in it is run). */
-export function loadRandomForest(kind: string) {
+/**
+ * Rebuild a random forest predictor from its model.json (plain data; nothing in it is run). It predicts with the
+ * forest compiled to flat arrays (flat-forest.ts: identical results, without ml.js's per-call allocations) unless
+ * `o.flat` is false or the forest is not one the compiler reproduces exactly; then with ml.js's own.
+ */
+export function loadRandomForest(kind: string, o: { flat?: boolean } = {}) {
   return (json: unknown, manifest: ModelManifest): Predictor => {
     const parsed = modelJsonSchema.safeParse(json)
     if (!parsed.success) {
@@ -90,14 +95,45 @@ export function loadRandomForest(kind: string) {
     } catch (error) {
       throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${manifest.id}: its forest cannot be read: ${error instanceof Error ? error.message : String(error)}`, { where: { file: 'model.json', field: 'forest' }, cause: error })
     }
-    return makePredictor(kind, data, forest)
+    return makePredictor(kind, data, forest, o.flat ?? true)
   }
 }
 
-function makePredictor(kind: string, json: RandomForestJson, forest: Forest): Predictor {
+function makePredictor(kind: string, json: RandomForestJson, forest: Forest, flat = true): Predictor {
   const { signature } = json
   const frozen = JSON.parse(JSON.stringify(json)) as RandomForestJson
   const base = { kind, signature, toJSON: () => structuredClone(frozen) }
+  const regression = kind === RANDOM_FOREST_REGRESSOR
+  const classes = regression ? [] : classesOf(signature)
+  const compiled = flat ? compileForest(frozen.forest, { task: regression ? 'regression' : 'classification', features: signature.features.length, classes: classes.length }) : undefined
+  if (!compiled?.ok) return libraryPredictor(base, classes, forest)
+  // (ml.js's forest is not referenced from here on, so it is not kept alive beside the flat one)
+  const f = compiled.forest
+  if (regression) {
+    return {
+      ...base,
+      predict(X) {
+        checkRows(signature, X, 'input')
+        return predictValues(f, X)
+      },
+    }
+  }
+  return {
+    ...base,
+    predictProba(X) {
+      checkRows(signature, X, 'input')
+      return predictProbabilities(f, X)
+    },
+    predict(X) {
+      checkRows(signature, X, 'input')
+      return predictClassIndexes(f, X).map((i) => classes[i]!)
+    },
+  }
+}
+
+/** The same predictor, predicting with ml.js's own forest. */
+function libraryPredictor(base: { kind: string; signature: Signature; toJSON: () => RandomForestJson }, classes: (string | number)[], forest: Forest): Predictor {
+  const { signature, kind } = base
   if (kind === RANDOM_FOREST_REGRESSOR) {
     return {
       ...base,
@@ -107,7 +143,6 @@ function makePredictor(kind: string, json: RandomForestJson, forest: Forest): Pr
       },
     }
   }
-  const classes = classesOf(signature)
   const predictProba = (X: number[][]): number[][] => {
     checkRows(signature, X, 'input')
     if (X.length === 0) return []
