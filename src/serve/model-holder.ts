@@ -234,33 +234,26 @@ export function createModelHolder(o: ModelHolderOptions): ModelHolder {
   }
 }
 
-/** The file name of the newest training record (records are named <run_id>.json, and run ids sort by time as text). */
-async function newestRecordFile(metadataDir: string): Promise<string | undefined> {
+/** The training records' file names, newest first (records are named <run_id>.json; run ids sort by time as text). */
+async function recordFilesNewestFirst(metadataDir: string): Promise<string[]> {
   let names: string[]
   try {
     names = await readdir(metadataDir)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw error
   }
-  let newest: string | undefined
-  for (const name of names) {
-    if (name.endsWith('.json') && RUN_ID_PATTERN.test(name.slice(0, -5)) && (newest === undefined || name > newest)) newest = name
-  }
-  return newest
+  return names.filter((name) => name.endsWith('.json') && RUN_ID_PATTERN.test(name.slice(0, -5))).sort().reverse()
+}
+
+/** The file name of the newest training record. */
+async function newestRecordFile(metadataDir: string): Promise<string | undefined> {
+  return (await recordFilesNewestFirst(metadataDir))[0]
 }
 
 /** The newest readable record naming `modelId`; unreadable records are skipped (they name no model we can trust). */
 async function newestRecordOf(metadataDir: string, modelId: string): Promise<MetadataRecord | undefined> {
-  let names: string[]
-  try {
-    names = await readdir(metadataDir)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-  const files = names.filter((name) => name.endsWith('.json') && RUN_ID_PATTERN.test(name.slice(0, -5))).sort().reverse()
-  for (const name of files) {
+  for (const name of await recordFilesNewestFirst(metadataDir)) {
     const record = await readRecord(join(metadataDir, name)).catch(() => undefined)
     if (record?.model_id === modelId) return record
   }

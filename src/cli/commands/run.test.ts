@@ -1,15 +1,11 @@
 // `mlskel run` from the outside: the CLI as a process, on fixture projects.
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { mlskel } from '../test-cli.js'
 import { splitPassthrough } from './run.js'
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url))
-const cli = join(repo, 'src/cli/index.ts')
-const tsx = pathToFileURL(join(repo, 'node_modules/tsx/dist/esm/index.mjs')).href
 
 const dirs: string[] = []
 afterAll(() => {
@@ -30,24 +26,6 @@ function project(stages: string): string {
   return root
 }
 
-interface Exit {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function mlskel(cwd: string, args: string[], onStart?: (child: ReturnType<typeof spawn>) => void): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsx, cli, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-    onStart?.(child)
-  })
-}
 
 describe('splitPassthrough', () => {
   it('separates the stages from the arguments after --', () => {

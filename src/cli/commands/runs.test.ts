@@ -1,32 +1,19 @@
 // `mlskel runs` from the outside, on fixture projects of hand-built records (no training): what it prints and
 // its exit codes. The trained project and `runs verify` are tested in src/runs/verify.test.ts.
-import { spawn } from 'node:child_process'
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { mlskel } from '../test-cli.js'
 import { makeRecord, projectWith } from '../../runs/test-data.js'
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url))
-const cli = join(repo, 'src/cli/index.ts')
-const tsx = pathToFileURL(join(repo, 'node_modules/tsx/dist/esm/index.mjs')).href
 
 const roots: string[] = []
 afterAll(async () => {
   for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true })
 })
 
-function mlskel(cwd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsx, cli, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 const a = makeRecord({ runId: '20260101T100000.000Z-aaaaaa', nEstimators: 10, scores: { accuracy: { cv: 0.9, hold_out: 0.93 }, f1_macro: { hold_out: 0.92 } } })
 const b = makeRecord({ runId: '20260102T100000.000Z-bbbbbb', scores: { accuracy: { cv: 0.95, hold_out: 0.97 }, f1_macro: { hold_out: 0.96 } } })
