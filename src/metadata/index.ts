@@ -268,16 +268,27 @@ const MLSKEL_WRITES = [LOCK_FILE, '.mlskel']
 
 /** The `outs` of mlskel.yaml's stages (project-relative); none when there is no readable mlskel.yaml. */
 async function pipelineOutputs(root: string): Promise<string[]> {
+  return declaredOutputs(await readFile(join(root, PROJECT_FILE), 'utf8').catch(() => ''))
+}
+
+/**
+ * Every stage's `outs` in mlskel.yaml's text, read leniently (an invalid file declares none): used to tell the
+ * files mlskel writes from the project's own, not to validate the pipeline.
+ */
+export function declaredOutputs(mlskelYaml: string): string[] {
   try {
-    const config = parseYaml(await readFile(join(root, PROJECT_FILE), 'utf8')) as { stages?: Record<string, { outs?: unknown }> } | null
+    const config = parseYaml(mlskelYaml) as { stages?: Record<string, { outs?: unknown }> } | null
     return Object.values(config?.stages ?? {}).flatMap((stage) => (Array.isArray(stage?.outs) ? stage.outs.filter((out): out is string => typeof out === 'string') : []))
   } catch {
     return []
   }
 }
 
-/** Every training record in `metadataDir`, validated, newest first; a missing folder has none. */
-export async function readRecords(metadataDir: string): Promise<MetadataRecord[]> {
+/**
+ * The JSON files of `metadataDir` (temp and hidden files left out), newest first by name (records are named
+ * <run_id>.json and run ids sort by time as text); a missing folder has none.
+ */
+export async function recordFileNames(metadataDir: string): Promise<string[]> {
   let names: string[]
   try {
     names = await readdir(metadataDir)
@@ -285,7 +296,17 @@ export async function readRecords(metadataDir: string): Promise<MetadataRecord[]
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw error
   }
-  const files = names.filter((name) => name.endsWith('.json') && !name.startsWith(TEMP_PREFIX) && !name.startsWith('.'))
+  return names.filter((name) => name.endsWith('.json') && !name.startsWith(TEMP_PREFIX) && !name.startsWith('.')).sort().reverse()
+}
+
+/** The training records' files in `metadataDir`: those named <run_id>.json, newest first. */
+export async function trainingRecordFiles(metadataDir: string): Promise<string[]> {
+  return (await recordFileNames(metadataDir)).filter((name) => RUN_ID_PATTERN.test(name.slice(0, -'.json'.length)))
+}
+
+/** Every training record in `metadataDir`, validated, newest first; a missing folder has none. */
+export async function readRecords(metadataDir: string): Promise<MetadataRecord[]> {
+  const files = await recordFileNames(metadataDir)
   const records = await Promise.all(files.map((name) => readRecord(join(metadataDir, name))))
   return records.sort((a, b) => (a.run_id < b.run_id ? 1 : a.run_id > b.run_id ? -1 : 0))
 }

@@ -6,14 +6,14 @@
 // and, unlike `git worktree add`, leaves no trace in the user's .git (no worktree entry to prune after a crash,
 // no hooks of theirs run). Training runs through this mlskel's runPipeline with the clone as root, so it is the
 // project's own stage commands (tsx from node_modules/.bin) and the project's own mlskel library that train.
-import { copyFile, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { PassThrough, type Writable } from 'node:stream'
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
+import { stringify as stringifyYaml } from 'yaml'
 import { MlskelError, type ErrorCode } from '../errors/index.js'
 import { hashFile } from '../hashing/index.js'
-import { readRecord, type MetadataRecord } from '../metadata/index.js'
+import { declaredOutputs, readRecord, trainingRecordFiles, type MetadataRecord } from '../metadata/index.js'
 import { runPipeline } from '../pipeline/runner.js'
 import type { StageOutput } from '../pipeline/execute.js'
 import { loadSettings, projectPaths, settingsSchema, PROJECT_FILE } from '../settings/index.js'
@@ -142,7 +142,7 @@ export async function verifyRun(options: VerifyOptions): Promise<VerifyResult> {
     // 4. train there, as the project does
     const checkoutMetadata = projectPaths(project, loadSettings(settingsSchema, { root: project })).metadata
     // names only: the records committed at that commit are not this verification's business, valid or not
-    const before = new Set(await recordNames(checkoutMetadata))
+    const before = new Set(await trainingRecordFiles(checkoutMetadata))
     say(`training: mlskel run ${TRAIN_STAGE} --force${Object.keys(record.overrides).length ? ` with --set ${Object.entries(record.overrides).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}` : ''}`)
     const captured = captureOutput()
     const summary = await runPipeline({
@@ -162,7 +162,7 @@ export async function verifyRun(options: VerifyOptions): Promise<VerifyResult> {
       const tail = captured.text().trim().split('\n').slice(-15).join('\n')
       throw new CannotVerify('MLSKEL_VERIFY_TRAINING_FAILED', `training in the checkout failed: ${summary.error.code}: ${summary.error.message}${tail ? `\n${tail}` : ''}`)
     }
-    const fresh = (await recordNames(checkoutMetadata)).filter((name) => !before.has(name)).sort()
+    const fresh = (await trainingRecordFiles(checkoutMetadata)).filter((name) => !before.has(name)).sort()
     const newest = fresh.at(-1)
     const reproduced = newest === undefined ? undefined : await readRecord(join(checkoutMetadata, newest))
     if (!reproduced) throw new CannotVerify('MLSKEL_VERIFY_TRAINING_FAILED', `training in the checkout ran but wrote no record in ${checkoutMetadata}`)
@@ -256,21 +256,8 @@ async function writeParams(project: string, record: MetadataRecord): Promise<voi
 async function stageOutputs(root: string, prefix: string, commit: string): Promise<string[]> {
   const shown = await git(root, ['show', `${commit}:${prefix}${PROJECT_FILE}`])
   const text = shown.code === 0 ? shown.stdout : await readFile(join(root, PROJECT_FILE), 'utf8').catch(() => '')
-  try {
-    const config = parseYaml(text) as { stages?: Record<string, { outs?: unknown }> } | null
-    return Object.values(config?.stages ?? {}).flatMap((stage) => (Array.isArray(stage?.outs) ? stage.outs.filter((o): o is string => typeof o === 'string') : []))
-  } catch {
-    return []
-  }
+  return declaredOutputs(text)
 }
-
-/** The record files in a metadata folder, by name. */
-async function recordNames(metadataDir: string): Promise<string[]> {
-  const names = await readdir(metadataDir).catch(() => [] as string[])
-  return names.filter((name) => RECORD_NAME.test(name))
-}
-
-const RECORD_NAME = /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}\.json$/
 
 function isUnder(path: string, folder: string): boolean {
   const f = folder.replace(/^\.\//, '').replace(/\/+$/, '')

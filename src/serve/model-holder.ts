@@ -2,11 +2,11 @@
 // pinned) watches models/metadata so a newer record's model is loaded and checked in the background, then swapped
 // in by one reference assignment. Requests take `current()` once, so those in flight finish on the model they began with.
 import { watch, type FSWatcher } from 'node:fs'
-import { readdir, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MlskelError, quote } from '../errors/index.js'
 import type { Logger } from '../logging/index.js'
-import { RUN_ID_PATTERN, readRecord, type MetadataRecord } from '../metadata/index.js'
+import { readRecord, trainingRecordFiles, type MetadataRecord } from '../metadata/index.js'
 import { loadModel, MANIFEST_FILE, MODEL_FILE, type ModelManifest, type Predictor } from '../models/index.js'
 import type { Task } from '../params/index.js'
 
@@ -234,26 +234,14 @@ export function createModelHolder(o: ModelHolderOptions): ModelHolder {
   }
 }
 
-/** The training records' file names, newest first (records are named <run_id>.json; run ids sort by time as text). */
-async function recordFilesNewestFirst(metadataDir: string): Promise<string[]> {
-  let names: string[]
-  try {
-    names = await readdir(metadataDir)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
-  }
-  return names.filter((name) => name.endsWith('.json') && RUN_ID_PATTERN.test(name.slice(0, -5))).sort().reverse()
-}
-
 /** The file name of the newest training record. */
 async function newestRecordFile(metadataDir: string): Promise<string | undefined> {
-  return (await recordFilesNewestFirst(metadataDir))[0]
+  return (await trainingRecordFiles(metadataDir))[0]
 }
 
 /** The newest readable record naming `modelId`; unreadable records are skipped (they name no model we can trust). */
 async function newestRecordOf(metadataDir: string, modelId: string): Promise<MetadataRecord | undefined> {
-  for (const name of await recordFilesNewestFirst(metadataDir)) {
+  for (const name of await trainingRecordFiles(metadataDir)) {
     const record = await readRecord(join(metadataDir, name)).catch(() => undefined)
     if (record?.model_id === modelId) return record
   }
