@@ -8,7 +8,7 @@ describe('createMetrics', () => {
     metrics.observeRequest('/predict', 'POST', 200, 0.0007)
     metrics.observeRequest('/predict', 'POST', 200, 0.003)
     metrics.observeRequest('/predict', 'POST', 400, 0.0002)
-    const text = await metrics.registry.metrics()
+    const text = await metrics.text()
     expect(text).toContain('mlskel_http_requests_total{route="/predict",method="POST",status="200"} 2')
     expect(text).toContain('mlskel_http_requests_total{route="/predict",method="POST",status="400"} 1')
     expect(text).toContain('mlskel_http_request_duration_seconds_bucket{le="0.001",route="/predict",method="POST",status="200"} 1')
@@ -21,7 +21,7 @@ describe('createMetrics', () => {
     metrics.countPredictions('classification', ['setosa', 'virginica', 'virginica', 2])
     metrics.countPredictions('classification', [])
     metrics.countPredictions('regression', [1.5, 2.5, 3])
-    const text = await metrics.registry.metrics()
+    const text = await metrics.text()
     expect(text).toContain('mlskel_predictions_total{class="setosa"} 2')
     expect(text).toContain('mlskel_predictions_total{class="virginica"} 2')
     expect(text).toContain('mlskel_predictions_total{class="2"} 1')
@@ -32,7 +32,7 @@ describe('createMetrics', () => {
     const metrics = createMetrics({ defaultMetrics: false })
     metrics.observeRows(1)
     metrics.observeRows(100)
-    const text = await metrics.registry.metrics()
+    const text = await metrics.text()
     expect(text).toContain('mlskel_prediction_rows_bucket{le="1"} 1')
     expect(text).toContain('mlskel_prediction_rows_bucket{le="100"} 2')
     expect(text).toContain('mlskel_prediction_rows_sum 101')
@@ -42,7 +42,7 @@ describe('createMetrics', () => {
     const metrics = createMetrics({ defaultMetrics: false })
     metrics.setModel('aaaaaaaaaaaaaaaa')
     metrics.setModel('bbbbbbbbbbbbbbbb')
-    const text = await metrics.registry.metrics()
+    const text = await metrics.text()
     expect(text).toContain('mlskel_model_info{model_id="bbbbbbbbbbbbbbbb"} 1')
     expect(text).not.toContain('aaaaaaaaaaaaaaaa')
   })
@@ -51,8 +51,42 @@ describe('createMetrics', () => {
     const a = createMetrics()
     const b = createMetrics()
     a.observeRows(5)
-    expect(await b.registry.metrics()).toContain('mlskel_prediction_rows_count 0')
-    expect(await a.registry.metrics()).toContain('process_cpu_user_seconds_total')
+    expect(await b.text()).toContain('mlskel_prediction_rows_count 0')
+    expect(await a.text()).toContain('process_cpu_user_seconds_total')
     expect(globalRegistry.getSingleMetric('mlskel_prediction_rows')).toBeUndefined()
+  })
+
+  it('writes the text exposition format: cumulative buckets up to +Inf, escaped label values, one HELP and TYPE per metric', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    metrics.observeRequest('/predict', 'POST', 200, 0.0004)
+    metrics.observeRequest('/predict', 'POST', 200, 0.02)
+    metrics.observeRequest('/predict', 'POST', 200, 60)
+    metrics.countPredictions('classification', ['a "quoted"\\class\nname'])
+    const text = await metrics.text()
+    const series = '{route="/predict",method="POST",status="200"}'
+    expect(text).toContain('mlskel_http_request_duration_seconds_bucket{le="0.0005",route="/predict",method="POST",status="200"} 1')
+    expect(text).toContain('mlskel_http_request_duration_seconds_bucket{le="0.025",route="/predict",method="POST",status="200"} 2')
+    expect(text).toContain('mlskel_http_request_duration_seconds_bucket{le="5",route="/predict",method="POST",status="200"} 2')
+    expect(text).toContain('mlskel_http_request_duration_seconds_bucket{le="+Inf",route="/predict",method="POST",status="200"} 3')
+    expect(text).toContain(`mlskel_http_request_duration_seconds_sum${series} 60.0204`)
+    expect(text).toContain('mlskel_predictions_total{class="a \\"quoted\\"\\\\class\\nname"} 1')
+    // every line is a comment or `name{labels} value`, and each metric is declared once before its samples
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+-]+|\+Inf|-Inf|NaN)$/
+    const declared = new Set<string>()
+    for (const line of text.trimEnd().split('\n')) {
+      if (line === '') continue
+      const type = /^# TYPE (\S+) (counter|gauge|histogram)$/.exec(line)
+      if (type) {
+        expect(declared.has(type[1]!), `${type[1]} declared twice`).toBe(false)
+        declared.add(type[1]!)
+        continue
+      }
+      if (line.startsWith('# HELP ')) continue
+      const match = sample.exec(line)
+      expect(match, line).not.toBeNull()
+      const base = match![1]!.replace(/_(bucket|sum|count)$/, '')
+      expect(declared.has(match![1]!) || declared.has(base), `${line} before its TYPE`).toBe(true)
+    }
+    expect([...declared].sort()).toEqual(['mlskel_http_request_duration_seconds', 'mlskel_http_requests_total', 'mlskel_model_info', 'mlskel_prediction_rows', 'mlskel_predictions_total'])
   })
 })

@@ -40,10 +40,7 @@ export function observabilityRoutes(o: ObservabilityOptions): FastifyPluginAsync
       return cached
     }
 
-    app.get('/metrics', async (_request, reply) => {
-      const text = await o.metrics.registry.metrics()
-      return reply.header('content-type', o.metrics.registry.contentType).send(text)
-    })
+    app.get('/metrics', async (_request, reply) => reply.header('content-type', o.metrics.contentType).send(await o.metrics.text()))
 
     app.get('/openapi.json', async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(current().text))
 

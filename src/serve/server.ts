@@ -3,7 +3,7 @@
 // health, readiness, version and metadata, and observability.ts's /metrics, /openapi.json and /docs; every error is `{error: {code, message, fix, details?}}`.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { pino } from 'pino'
 import type { Logger } from '../logging/index.js'
 import { errorBody, ServeError, toServeError } from './errors.js'
@@ -58,7 +58,9 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
   const tokenDigest = o.apiToken ? digest(o.apiToken) : undefined
   const version = o.version ?? packageVersion()
   const metrics = o.metrics ?? createMetrics()
-  const logger = o.logger || undefined
+  // The server logs through this logger itself; Fastify gets none, since a logger there costs a child logger and
+  // response listeners on every request (measured: about 2.5 µs of CPU per request, a tenth of a bare server's).
+  const log = o.logger || silentLogger()
 
   // 2. the model holder: the caller's, or one of our own that starts now
   const ownHolder = o.holder === undefined
@@ -68,7 +70,7 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
       modelsDir: o.modelsDir,
       metadataDir: o.metadataDir,
       ...(o.modelId === undefined ? {} : { modelId: o.modelId }),
-      logger: logger ?? silentLogger(),
+      logger: log,
       requireModel: o.requireModel ?? false,
       onSwap: (model) => metrics.setModel(model.id),
     })
@@ -91,7 +93,7 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
   }
 
   async function buildApp(): Promise<FastifyInstance> {
-    // 3. the app: bounded timeouts and body, Fastify's per-request log lines off (one line per prediction is ours)
+    // 3. the app: bounded timeouts and body; no logger of Fastify's (the log lines are ours, one per prediction)
     const app = fastify({
       bodyLimit,
       requestTimeout: REQUEST_TIMEOUT_MS,
@@ -101,8 +103,7 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
       // close) rather than refused with Fastify's own 503: clients of a draining server see no failures.
       return503OnClosing: false,
       forceCloseConnections: 'idle',
-      ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
-      logController: new LogController({ disableRequestLogging: true }),
+      logger: false,
       frameworkErrors: (error, _request, reply) => {
         void (reply as FastifyReply).code(400).send(errorBody(new ServeError('MLSKEL_SERVE_MALFORMED_REQUEST', `bad request: ${error.message}`), errorDetails))
       },
@@ -115,8 +116,9 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
 
     app.setErrorHandler((error, request, reply) => {
       const serveError = toServeError(error)
-      if (serveError.statusCode >= 500) request.log.error({ err: error, route: routeOf(request) }, 'request failed')
-      else if (PREDICTION_ROUTES.has(routeOf(request))) request.log.info({ route: routeOf(request), status: serveError.statusCode, code: serveError.code }, 'prediction request refused')
+      const route = routeOf(request)
+      if (serveError.statusCode >= 500) log.error({ err: error, route, req_id: request.id }, 'request failed')
+      else if (PREDICTION_ROUTES.has(route)) log.info({ route, status: serveError.statusCode, code: serveError.code, req_id: request.id }, 'prediction request refused')
       if (serveError.code === 'MLSKEL_SERVE_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer')
       return reply.code(serveError.statusCode).send(errorBody(serveError, errorDetails))
     })
@@ -150,8 +152,9 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
     }
 
     const logPrediction = (request: FastifyRequest, model: ServedModel, rows: number[][], timing: number) => {
-      const debug = request.log.level === 'debug' || request.log.level === 'trace'
-      request.log.info({ route: routeOf(request), model_id: model.id, rows: rows.length, timing, ...(debug ? { inputs: rows } : {}) }, 'prediction')
+      if (!log.isLevelEnabled('info')) return
+      const debug = log.isLevelEnabled('debug')
+      log.info({ route: routeOf(request), model_id: model.id, rows: rows.length, timing, req_id: request.id, ...(debug ? { inputs: rows } : {}) }, 'prediction')
     }
 
     // without a token the prediction routes have no hook at all
