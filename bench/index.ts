@@ -3,12 +3,14 @@
 // (`node -e 0`: the cost of starting Node at all on this machine). The second part is the hashing benchmark
 // (bench/hashing.ts); `npm run bench -- --keep` keeps its 12 GiB of generated data for the next run. The third is
 // the prediction API's (bench/serve.ts): `mlskel serve`'s /predict on the iris fixture's model against a bare
-// node:http server, over loopback.
+// node:http server, over loopback. The fourth is `mlskel check`'s (bench/check.ts): every rule but coverage, on the
+// iris project and on one of 10,000 files.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Hasher } from '../src/hashing/index.js'
+import { checkBench, printCheckRows } from './check.js'
 import { hashingBench, printHashingRows } from './hashing.js'
 import { printServeRows, serveBench } from './serve.js'
 
@@ -77,4 +79,7 @@ printHashingRows(hashingRows)
 
 const serveRows = await serveBench({ project })
 printServeRows(serveRows)
-process.exitCode = cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) ? 0 : 1
+
+const checkRows = checkBench({ project, work })
+printCheckRows(checkRows, node)
+process.exitCode = cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) && checkRows.every((row) => row.ok) ? 0 : 1

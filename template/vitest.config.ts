@@ -1,4 +1,5 @@
-// Vitest for the project's unit tests; `npm test` fails when line coverage of src/ drops below 80%.
+// Vitest for the project's unit tests. `npm test` runs them with coverage, then `mlskel check`, which fails when
+// line coverage of src/ is below checks.coverage.lines in mlskel.yaml (80%), reading the json-summary written here.
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
@@ -11,7 +12,6 @@ export default defineConfig({
       provider: 'v8',
       include: ['src/**'],
       reporter: ['text-summary', 'json-summary'],
-      thresholds: { lines: 80 },
     },
   },
 })

@@ -99,6 +99,25 @@ export function buildProgram(): Command {
     .action(lazy(async () => ({ default: (await runsCommand()).verify })))
 
   program
+    .command('check')
+    .description('the project doctor: structure, reports, tests, coverage, lint, raw data unchanged, models and records, secrets, pipeline, README')
+    .option('--json', 'print the report as JSON (shape: docs/check.md, schema/check.schema.json)')
+    .option('--strict', 'warnings fail the check too (missing reports, a stale pipeline, README placeholders, ...)')
+    .option('--only <rules>', 'run only these rules, comma-separated (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option('--accept-raw', 'accept data/raw as it is now: rewrite data/raw.manifest.json (new, changed and removed files), then commit it')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Rules: structure, reports, tests, coverage, lint, raw-data, models, model-size, secrets, pipeline, readme.',
+        'Thresholds (coverage, model size) and rules to skip are set under `checks:` in mlskel.yaml (docs/check.md).',
+        '',
+        'Exit codes: 0 passed (warnings allowed, unless --strict); 1 an error was found; 2 bad usage (unknown rule).',
+      ].join('\n'),
+    )
+    .action(lazy(() => import('./commands/check.js')))
+
+  program
     .command('serve')
     .description('serve predictions over HTTP: POST /predict and /invocations (MLflow), health, metrics, OpenAPI docs')
     .option('--model <id>', 'serve this model (an id or unique prefix), pinned; default: the newest trained model, and newer ones as they appear')

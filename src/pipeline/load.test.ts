@@ -35,12 +35,12 @@ describe('loadPipeline', () => {
   report: { cmd: r, deps: [data/raw] }
   train: { cmd: t, deps: [data/ready/train.csv], outs: [models] }
   prepare: { cmd: e, deps: [data/raw], outs: [data/ready] }
-checks: { anything: [1, 2] }
+checks: { model_size_mb: 5 }
 `)
     expect(pipeline.stages.map((s) => s.name)).toEqual(['report', 'prepare', 'train', 'predict'])
     expect(pipeline.declared).toEqual(['predict', 'report', 'train', 'prepare'])
     expect(pipeline.upstream.get('predict')!.map((e) => e.on)).toEqual(['train', 'prepare'])
-    expect(pipeline.checks).toEqual({ anything: [1, 2] })
+    expect(pipeline.checks).toMatchObject({ model_size_mb: 5, coverage: { lines: 80 } })
   })
 
   it('normalizes paths: ./data//raw/ is data/raw', async () => {

@@ -1,8 +1,9 @@
-// The schemas of the pipeline's files: mlskel.yaml (its stages and, reserved for `mlskel check`, its checks) and
+// The schemas of the pipeline's files: mlskel.yaml (its stages, and the checks of `mlskel check`) and
 // mlskel.lock. The source of their types, their validation and the published JSON Schema. Loading zod costs
 // time, so only validation imports this module; a no-op run whose files have not changed never does.
 import { posix } from 'node:path'
 import { z } from 'zod'
+import { checksSchema } from '../check/schema.js'
 
 /** Stage names: kebab-case or snake_case identifiers, so they read well on the command line. */
 export const STAGE_NAME = /^[A-Za-z][A-Za-z0-9]*([-_][A-Za-z0-9]+)*$/
@@ -47,7 +48,7 @@ export const pipelineSchema = z
         error: (issue) => (issue.code === 'invalid_key' ? 'a stage name must be an identifier in kebab-case or snake_case, like generate-dataset or train_model' : undefined),
       })
       .describe('the stages, by name; the order between them comes from their deps and outs'),
-    checks: z.record(z.string(), z.unknown()).optional().describe('project checks, reserved for `mlskel check`'),
+    checks: checksSchema.optional(),
   })
   .describe('mlskel.yaml: the pipeline stages run in dependency order by `mlskel run`, and the project checks')
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -23,6 +24,11 @@ describe('createProject', () => {
     expect(pkg.dependencies.mlskel).toBe('file:/somewhere/mlskel')
     expect(project.added).toContain('.gitignore')
     expect(project.kept).toEqual([])
+    // the raw data manifest, for the first commit: mlskel check proves raw data never changes against it
+    const manifest = JSON.parse(await readFile(join(dir, 'data/raw.manifest.json'), 'utf8'))
+    const iris = await readFile(join(dir, 'data/raw/iris.csv'))
+    expect(manifest.files).toEqual({ 'iris.csv': { size: iris.length, sha256: createHash('sha256').update(iris).digest('hex') } })
+    expect(project.added).toContain('data/raw.manifest.json')
   })
 
   it('refuses a folder that is not empty, naming what is there', async () => {

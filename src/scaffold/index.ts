@@ -162,6 +162,7 @@ export async function createProject(options: NewProjectOptions): Promise<NewProj
   await mkdir(root, { recursive: true })
   const mlskelSpec = options.mlskelSpec ?? (await resolveMlskelSpec())
   const copied = await copyTemplate(root, { name, mlskelSpec })
+  await addRawManifest(root, copied)
   return { root, name, mlskelSpec, ...copied }
 }
 
@@ -177,7 +178,24 @@ export async function adoptProject(dir: string, options: { mlskelSpec?: string }
   }
   const mlskelSpec = options.mlskelSpec ?? (await resolveMlskelSpec())
   const copied = await copyTemplate(root, { name, mlskelSpec })
+  await addRawManifest(root, copied)
   return { root, name, mlskelSpec, ...copied }
+}
+
+/**
+ * The manifest of data/raw (`mlskel check`'s proof that raw data never changes), written beside the template's
+ * files so that it is in the project's first commit. An existing manifest is kept, like every existing file.
+ */
+async function addRawManifest(root: string, result: CopyResult): Promise<void> {
+  const { rawManifestPath, writeRawManifest } = await import('../check/rules/raw-data.js')
+  const rawDir = join(root, 'data', 'raw')
+  const manifest = rawManifestPath(rawDir)
+  const target = relative(root, manifest).split(sep).join('/')
+  if (existsSync(manifest)) result.kept.push(target)
+  else if (existsSync(rawDir)) {
+    await writeRawManifest(rawDir)
+    result.added.push(target)
+  }
 }
 
 export interface CommandResult {

@@ -1,6 +1,7 @@
 // The JSON Schemas mlskel publishes in schema/, generated from the zod schemas that validate each file format.
 // `npm run schemas` writes them; a test keeps the published files equal to what the code would generate.
 import { z } from 'zod'
+import { checkReportSchema } from '../check/report.js'
 import { metadataRecordSchema, predictionRecordSchema } from '../metadata/index.js'
 import { paramsSchema } from '../params/index.js'
 import { pipelineSchema } from '../pipeline/index.js'
@@ -10,6 +11,7 @@ const sources: Record<string, { schema: z.ZodType; title: string }> = {
   'params.schema.json': { schema: paramsSchema, title: 'params.yaml' },
   'metadata.schema.json': { schema: metadataRecordSchema, title: 'mlskel model metadata record' },
   'prediction.schema.json': { schema: predictionRecordSchema, title: 'mlskel prediction metadata record' },
+  'check.schema.json': { schema: checkReportSchema, title: 'mlskel check --json report' },
 }
 
 /** File name → JSON Schema (draft 2020-12) of the format as a user writes it (defaults optional). */

@@ -39,6 +39,11 @@ interface Summary {
   stages: { name: string; status: string; reasons: string[] }[]
 }
 
+interface CheckReport {
+  ok: boolean
+  rules: { id: string; status: string; findings: { level: string; code: string }[] }[]
+}
+
 const statuses = (summary: Summary) => Object.fromEntries(summary.stages.map((s) => [s.name, s.status]))
 
 let work: string
@@ -87,6 +92,17 @@ describe('a project created from the packed tarball', () => {
     expect(ok(run('git', ['log', '--oneline'], { cwd: project })).stdout).toContain('Initial commit from mlskel')
   })
 
+  it('passes mlskel check as created, warning only about its missing reports and README placeholders', { timeout: 180_000 }, () => {
+    const report = JSON.parse(ok(run(mlskel, ['check', '--json'], { cwd: project })).stdout) as CheckReport
+    expect(report.ok).toBe(true)
+    const status = Object.fromEntries(report.rules.map((r) => [r.id, r.status]))
+    expect(status).toEqual({ structure: 'pass', reports: 'warn', tests: 'pass', coverage: 'pass', lint: 'pass', 'raw-data': 'pass', models: 'pass', 'model-size': 'pass', secrets: 'pass', pipeline: 'pass', readme: 'warn' })
+    const warnings = report.rules.flatMap((r) => r.findings.filter((f) => f.level === 'warning').map((f) => f.code))
+    expect([...new Set(warnings)]).toEqual(['MLSKEL_CHECK_REPORT_MISSING', 'MLSKEL_CHECK_README_PLACEHOLDER'])
+    // the raw data manifest came with the first commit
+    expect(ok(run('git', ['ls-files', 'data/raw.manifest.json'], { cwd: project })).stdout.trim()).toBe('data/raw.manifest.json')
+  })
+
   it('runs its pipeline end to end: dataset, a recorded model with scores, predictions', () => {
     const result = ok(run('npm', ['run', 'pipeline'], { cwd: project }))
     for (const stage of ['generate-dataset', 'train', 'predict']) expect(result.stdout + result.stderr).toContain(stage)
@@ -119,9 +135,25 @@ describe('a project created from the packed tarball', () => {
     expect(statuses(mlskelRun())).toEqual({ 'generate-dataset': 'skipped', train: 'skipped', predict: 'skipped' })
   })
 
-  it("passes its own npm test: lint, typecheck, tests with coverage", () => {
+  it('passes its own npm test: typecheck, tests with coverage, then mlskel check (lint included)', () => {
     const result = ok(run('npm', ['test'], { cwd: project }))
     expect(result.stdout).toMatch(/Tests\s+\d+ passed/)
+    // the check reuses the coverage summary the tests have just written, rather than running them again
+    expect(result.stdout).toMatch(/✓ coverage +line coverage of the tests: .*reused coverage\/coverage-summary\.json/)
+    expect(result.stdout).toMatch(/✓ models +models and their records: \d+ models?, \d+ records?/)
+    expect(result.stdout).toContain('✓ passed:')
+  })
+
+  it('mlskel check catches a raw data file changed by one byte, and passes once it is restored', () => {
+    const iris = join(project, 'data', 'raw', 'iris.csv')
+    const text = readFileSync(iris, 'utf8')
+    writeFileSync(iris, text.replace('5.1,3.5', '5.1,3.6'))
+    const failed = run(mlskel, ['check', '--only', 'raw-data'], { cwd: project })
+    expect(failed.status).toBe(1)
+    expect(failed.stdout).toContain('data/raw/iris.csv')
+    expect(failed.stdout).toContain('MLSKEL_CHECK_RAW_CHANGED')
+    ok(run('git', ['checkout', '--', 'data/raw/iris.csv'], { cwd: project }))
+    ok(run(mlskel, ['check', '--only', 'raw-data'], { cwd: project }))
   })
 
   it('reports an unknown stage with a suggestion and exit code 1', () => {
