@@ -52,6 +52,6 @@ export default async function newCommand(dir: string, options: NewOptions): Prom
     return
   }
   const cd = relative(process.cwd(), project.root)
-  const next = [...(cd ? [`cd ${cd}`] : []), ...(installed ? [] : [`${pm} install`]), `${pm} run pipeline     # generate-dataset > train > predict`, `${pm} test              # lint, typecheck, tests with coverage`]
+  const next = [...(cd ? [`cd ${cd}`] : []), ...(installed ? [] : [`${pm} install`]), `${pm} run pipeline     # generate-dataset > train > predict`, `${pm} test              # typecheck, tests with coverage, mlskel check`]
   console.log(`\nProject ${project.name} is ready in ${project.root}\n\nNext:\n${next.map((s) => `  ${s}`).join('\n')}\n`)
 }
