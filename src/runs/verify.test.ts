@@ -2,12 +2,12 @@
 // (also after its raw data changed, outside git, and with a commit that is not there). Slow: one project is built
 // and trained once for the whole file; each verify re-trains in a temporary checkout (a few seconds each).
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RENAMES } from '../scaffold/index.js'
+import { createTemplateProject } from '../scaffold/test-project.js'
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 const cli = join(repo, 'dist', 'cli', 'index.js')
@@ -41,14 +41,9 @@ function git(args: string[], cwd = project): string {
   return result.stdout
 }
 
-/** A project as `mlskel new` makes it, without installing: node_modules links to mlskel's own, and mlskel to this repo. */
+/** A project as `mlskel new` makes it, without installing, with a small forest (fast to train twice). */
 function createProject(dir: string): void {
-  cpSync(join(repo, 'template'), dir, { recursive: true })
-  for (const [from, to] of Object.entries(RENAMES)) if (existsSync(join(dir, from))) renameSync(join(dir, from), join(dir, to))
-  const modules = join(dir, 'node_modules')
-  mkdirSync(modules)
-  for (const entry of readdirSync(join(repo, 'node_modules'))) if (entry !== 'mlskel') symlinkSync(join(repo, 'node_modules', entry), join(modules, entry))
-  symlinkSync(repo, join(modules, 'mlskel'))
+  createTemplateProject(dir)
   setParams(dir, (text) => text.replace(/n_estimators: \d+/, 'n_estimators: 8'))
 }
 

@@ -1,17 +1,14 @@
 // The coverage rule on temp projects: summaries written by the tests (fast), fake coverage commands, and once the
 // template's real tests with coverage (slow).
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, symlinkSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { RENAMES } from '../../scaffold/index.js'
+import { createTemplateProject } from '../../scaffold/test-project.js'
 import { makeContext } from '../test-context.js'
 import type { CheckContext } from '../types.js'
 import { coverageRule } from './coverage.js'
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url))
 const SUMMARY = 'coverage/coverage-summary.json'
 /** A moment well before "now", for sources that must look older than a summary. */
 const LONG_AGO = new Date('2020-01-01T00:00:00Z')
@@ -172,15 +169,6 @@ describe('coverage rule, running the coverage command', () => {
     expect(outcome.summary).toBe('90% of lines (threshold 80%), after running the tests')
   })
 })
-
-/** The template as `mlskel new` makes it, without installing: node_modules links to mlskel's own, and mlskel to this repo. */
-function createTemplateProject(dir: string): void {
-  cpSync(join(repo, 'template'), dir, { recursive: true })
-  for (const [from, to] of Object.entries(RENAMES)) if (existsSync(join(dir, from))) renameSync(join(dir, from), join(dir, to))
-  mkdirSync(join(dir, 'node_modules'))
-  for (const entry of readdirSync(join(repo, 'node_modules'))) if (entry !== 'mlskel') symlinkSync(join(repo, 'node_modules', entry), join(dir, 'node_modules', entry))
-  symlinkSync(repo, join(dir, 'node_modules', 'mlskel'))
-}
 
 describe('coverage rule on the template', () => {
   it('runs the template\'s tests with coverage, then reuses the summary they wrote', { timeout: 120_000 }, async () => {

@@ -1,11 +1,11 @@
 // The lint rule on a copy of the template, linted with the ESLint and configuration it would install.
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, symlinkSync, utimesSync } from 'node:fs'
+import { existsSync, readdirSync, utimesSync } from 'node:fs'
 import { appendFile, mkdir, mkdtemp, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { RENAMES } from '../../scaffold/index.js'
+import { createTemplateProject } from '../../scaffold/test-project.js'
 import { makeContext } from '../test-context.js'
 import { lintRule, MAX_LINT_FINDINGS, UNCHANGED_MARK } from './lint.js'
 
@@ -22,15 +22,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(work, { recursive: true, force: true })
 })
-
-/** The template as `mlskel new` makes it, without installing: node_modules links to mlskel's own, and mlskel to this repo. */
-function createTemplateProject(dir: string): void {
-  cpSync(join(repo, 'template'), dir, { recursive: true })
-  for (const [from, to] of Object.entries(RENAMES)) if (existsSync(join(dir, from))) renameSync(join(dir, from), join(dir, to))
-  mkdirSync(join(dir, 'node_modules'))
-  for (const entry of readdirSync(join(repo, 'node_modules'))) if (entry !== 'mlskel') symlinkSync(join(repo, 'node_modules', entry), join(dir, 'node_modules', entry))
-  symlinkSync(repo, join(dir, 'node_modules', 'mlskel'))
-}
 
 /** Date the project's own files 10 s back, past the racy window, so that the lint cache may vouch for them. */
 function age(dir: string): void {

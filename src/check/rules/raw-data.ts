@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { z } from 'zod'
 import { writeFileAtomic } from '../../fs/index.js'
-import { Hasher, listFiles } from '../../hashing/index.js'
+import { Hasher, listFiles, mapLimit } from '../../hashing/index.js'
 import { sortKeys } from '../../json/index.js'
 import type { Finding, Rule, RuleOutcome } from '../types.js'
 
@@ -247,17 +247,4 @@ async function isDirectory(path: string): Promise<boolean> {
   } catch {
     return false
   }
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await fn(items[i]!)
-    }
-  })
-  await Promise.all(workers)
-  return results
 }
