@@ -4,7 +4,8 @@
 // (bench/hashing.ts); `npm run bench -- --keep` keeps its 12 GiB of generated data for the next run. The third is
 // the prediction API's (bench/serve.ts): `mlskel serve`'s /predict on the iris fixture's model against a bare
 // node:http server, over loopback. The fourth is `mlskel check`'s (bench/check.ts): every rule but coverage, on the
-// iris project and on one of 10,000 files.
+// iris project and on one of 10,000 files. The fifth is the reports' (bench/report.ts): `mlskel report explore` on
+// a 1M-row Parquet file.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -12,6 +13,7 @@ import { performance } from 'node:perf_hooks'
 import { Hasher } from '../src/hashing/index.js'
 import { checkBench, printCheckRows } from './check.js'
 import { hashingBench, printHashingRows } from './hashing.js'
+import { printReportRows, reportBench } from './report.js'
 import { printServeRows, serveBench } from './serve.js'
 
 const repo = resolve(import.meta.dirname, '..')
@@ -82,4 +84,7 @@ printServeRows(serveRows)
 
 const checkRows = checkBench({ project, work })
 printCheckRows(checkRows, node)
-process.exitCode = cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) && checkRows.every((row) => row.ok) ? 0 : 1
+
+const reportRows = await reportBench()
+printReportRows(reportRows)
+process.exitCode = cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) && checkRows.every((row) => row.ok) && reportRows.every((row) => row.ok !== false) ? 0 : 1

@@ -126,6 +126,39 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nSettings (.env or the environment): API_HOST, API_PORT, API_TOKEN, API_MAX_ROWS, API_ERROR_DETAILS, LOG_LEVEL.\nLogs are JSON lines on stdout; SIGTERM or Ctrl-C lets requests in flight finish (up to 10 s), then exits 0.')
     .action(lazy(() => import('./commands/serve.js')))
 
+  const report = program
+    .command('report')
+    .description('write a report into reports/: one self-contained HTML page with charts (no scripts, no network), optionally a PDF')
+  const reportCommand = () => import('./commands/report.js')
+  report
+    .command('delivery')
+    .description('the delivery report of a trained model: model card, scores, scores across runs, hold-out evaluation, feature use, features and target')
+    .option('--run <id>', 'the run to report on: a run id, a unique prefix of one, or latest', 'latest')
+    .option('--out <dir>', 'folder to write the report to (default: reports/ of the project)')
+    .option('--pdf', 'also print it to PDF beside the HTML, with headless Chromium (MLSKEL_CHROMIUM, else chromium or google-chrome)')
+    .option('--json', 'print { path, runId, charts, bytes, pdf? } on stdout')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Writes delivery.html for the newest run, delivery-<run id>.html for an older one (so it never replaces the',
+        'newest one\'s report). Everything comes from the run\'s metadata record; per-row charts (predicted against',
+        'actual, histograms) are drawn when the model and the train/test splits are still there and unchanged.',
+        'Progress goes to stderr.',
+      ].join('\n'),
+    )
+    .action(lazy(async () => ({ default: (await reportCommand()).delivery })))
+  report
+    .command('explore')
+    .description('the explorative report of a data file: columns, statistics, histograms, top values, correlations, target')
+    .argument('[data]', 'a CSV or Parquet file (default: the project\'s data set: data/staging when the pipeline has run, else the raw CSV of params.yaml)')
+    .option('--target <column>', 'the column to show as the target (default: dataset.target of params.yaml, when the file has it)')
+    .option('--out <dir>', 'folder to write the report to (default: reports/ of the project)')
+    .option('--pdf', 'also print it to PDF beside the HTML, with headless Chromium (MLSKEL_CHROMIUM, else chromium or google-chrome)')
+    .option('--json', 'print { path, rows, columns, charts, bytes, pdf? } on stdout')
+    .addHelpText('after', '\nWrites explore.html for the project\'s data set, explore-<file name>.html for another file. Progress goes to stderr.')
+    .action(lazy(async () => ({ default: (await reportCommand()).explore })))
+
   return program
 }
 

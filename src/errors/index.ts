@@ -89,6 +89,10 @@ export const errorCatalog = {
   MLSKEL_CHECK_PIPELINE_INVALID: 'Fix mlskel.yaml or params.yaml at the line shown (`mlskel run --dry-run` shows the same error).',
   MLSKEL_CHECK_LOCK_STALE: 'Run the pipeline (`mlskel run`) and commit mlskel.lock, so that data and models match the code.',
   MLSKEL_CHECK_README_PLACEHOLDER: 'Replace the `<!-- TODO: ... -->` placeholder with the section\'s content.',
+
+  MLSKEL_REPORT_NO_RUN: 'Train a model first (`mlskel run train`), or name a recorded run with --run <id> (`mlskel runs list` shows them).',
+  MLSKEL_REPORT_DATA_MISSING: 'Name a CSV or Parquet file that exists (`mlskel report explore data/raw/iris.csv`), or run the pipeline so that data/staging holds the data set.',
+  MLSKEL_REPORT_NO_BROWSER: 'Install Chromium (Debian: `apt-get install chromium`) or set MLSKEL_CHROMIUM to a Chromium or Chrome executable; the HTML report is written either way.',
 } as const
 
 export type ErrorCode = keyof typeof errorCatalog

@@ -23,6 +23,7 @@ export {
   type Scores,
 } from './metrics.js'
 export { crossValidate, splitFolds } from './cross-validation.js'
+export { forestSplitCounts } from './forest-splits.js'
 export { summarizeHoldOut, summarizeFeatures, summarizeTarget, type FeatureSummary, type TargetSummary, type HoldOutSummary, type ResidualSummary, type Evaluation } from './summary.js'
 export { saveModel, loadModel, registerModelKind, registeredModelKinds, listModelIds, manifestSchema, MODEL_FILE, MANIFEST_FILE, MODEL_FORMAT, type SavedModel, type LoadedModel, type ModelLoader } from './store.js'
 
