@@ -98,9 +98,9 @@ describe('lint rule', { timeout: 30_000 }, () => {
 
   it('lints only the configured paths that exist', async () => {
     await writeFile(join(project, 'tests', 'unused.test.ts'), 'const unused = 2\n')
-    await mkdir(join(project, 'scripts'))
-    await writeFile(join(project, 'scripts', 'ok.ts'), 'export const ok = 1\n')
-    const outcome = await lintRule.run(makeContext(project, { config: { lint: { paths: ['scripts', 'missing'] } } }))
+    await mkdir(join(project, 'tools'))
+    await writeFile(join(project, 'tools', 'ok.ts'), 'export const ok = 1\n')
+    const outcome = await lintRule.run(makeContext(project, { config: { lint: { paths: ['tools', 'missing'] } } }))
     expect(outcome.findings).toEqual([])
     expect(outcome.summary).toBe('0 errors, 0 warnings in 1 file')
   })
