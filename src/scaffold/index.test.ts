@@ -66,11 +66,12 @@ describe('project names', () => {
 })
 
 describe('the rename table', () => {
-  it('covers every underscore file the template ships, in any folder', async () => {
+  it('covers every underscore file and folder the template ships, in any folder', async () => {
     const { listFiles } = await import('../hashing/index.js')
-    const underscored = (await listFiles(templateDir())).map((f) => f.split('/').pop()!).filter((f) => f.startsWith('_'))
-    for (const name of underscored) expect(RENAMES, name).toHaveProperty([name])
+    const underscored = (await listFiles(templateDir())).flatMap((f) => f.split('/')).filter((part) => part.startsWith('_'))
+    for (const name of new Set(underscored)) expect(RENAMES, name).toHaveProperty([name])
     expect(projectPathOf('deploy/_gitignore')).toBe('deploy/.gitignore')
+    expect(projectPathOf('_github/workflows/ci.yml')).toBe('.github/workflows/ci.yml')
   })
 })
 
@@ -88,6 +89,17 @@ describe('adoptProject', () => {
     expect(project.name).toBe('legacy-proj')
     // a second run adds nothing
     expect((await adoptProject(dir, { mlskelSpec: 'x' })).added).toEqual([])
+  })
+
+  it('gives an older project the deployment files: Dockerfiles, compose, Kubernetes, CI', async () => {
+    const dir = join(await temp(), 'older')
+    await mkdir(dir)
+    await writeFile(join(dir, 'package.json'), '{"name":"older-proj"}')
+    const deployment = ['Dockerfile.api', 'Dockerfile.jupyter', '.dockerignore', 'docker-compose.yml', 'deploy/k8s/deployment.yaml', 'deploy/k8s/service.yaml', 'deploy/k8s/hpa.yaml', '.github/workflows/ci.yml', '.gitlab-ci.yml', '.yamllint.yml']
+    const project = await adoptProject(dir, { mlskelSpec: 'x' })
+    expect(project.added).toEqual(expect.arrayContaining(deployment))
+    for (const file of deployment) expect(existsSync(join(dir, file)), file).toBe(true)
+    expect(existsSync(join(dir, '_github'))).toBe(false)
   })
 })
 

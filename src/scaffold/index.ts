@@ -13,11 +13,14 @@ import { MlskelError, quote } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 import { listFiles } from '../hashing/index.js'
 
-/** Template file names that become other names in a project. Tests share this table. */
+/** Template file and folder names that become other names in a project. Tests share this table. */
 export const RENAMES: Readonly<Record<string, string>> = {
   _gitignore: '.gitignore',
   '_env.example': '.env.example',
   _dockerignore: '.dockerignore',
+  _github: '.github',
+  '_gitlab-ci.yml': '.gitlab-ci.yml',
+  '_yamllint.yml': '.yamllint.yml',
 }
 
 export type PackageManager = 'npm' | 'pnpm' | 'yarn'
@@ -114,11 +117,12 @@ export async function copyTemplate(root: string, edits: { name: string; mlskelSp
   return result
 }
 
-/** A template path as it is named in a project: `_gitignore` → `.gitignore`, in any folder. */
+/** A template path as it is named in a project: `_gitignore` → `.gitignore`, `_github/…` → `.github/…`, at any depth. */
 export function projectPathOf(templatePath: string): string {
-  const parts = templatePath.split('/')
-  const last = parts.pop()!
-  return [...parts, RENAMES[last] ?? last].join('/')
+  return templatePath
+    .split('/')
+    .map((part) => RENAMES[part] ?? part)
+    .join('/')
 }
 
 /** The entries of `dir` (up to `max`), or [] when it does not exist. */

@@ -5,6 +5,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readd
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { packMlskel } from '../pack.js'
 
 const repo = resolve(import.meta.dirname, '../..')
 
@@ -70,8 +71,7 @@ function setParams(edit: (text: string) => string): void {
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'mlskel-e2e-'))
   // 1. the package as published
-  const packed = ok(run('npm', ['pack', '--pack-destination', work, '--silent'], { cwd: repo }))
-  tarball = join(work, packed.stdout.trim().split('\n').pop()!)
+  tarball = join(work, packMlskel(work, userEnv()))
   // 2. mlskel installed from the tarball, as a user's tool
   const tool = join(work, 'tool')
   mkdirSync(tool)
@@ -154,6 +154,20 @@ describe('a project created from the packed tarball', () => {
     expect(failed.stdout).toContain('MLSKEL_CHECK_RAW_CHANGED')
     ok(run('git', ['checkout', '--', 'data/raw/iris.csv'], { cwd: project }))
     ok(run(mlskel, ['check', '--only', 'raw-data'], { cwd: project }))
+  })
+
+  it('writes the explorative and delivery reports, which satisfy mlskel check\'s reports rule', () => {
+    const explore = JSON.parse(ok(run(mlskel, ['report', 'explore', '--json'], { cwd: project })).stdout) as { path: string; charts: number }
+    const delivery = JSON.parse(ok(run(mlskel, ['report', 'delivery', '--json'], { cwd: project })).stdout) as { path: string; charts: number }
+    expect(explore.path).toBe(join(project, 'reports', 'explore.html'))
+    expect(delivery.path).toBe(join(project, 'reports', 'delivery.html'))
+    for (const made of [explore, delivery]) {
+      const html = readFileSync(made.path, 'utf8')
+      expect(html.match(/<figure><svg/g)?.length).toBe(made.charts)
+      expect(html).not.toContain('<script')
+    }
+    const check = ok(run(mlskel, ['check', '--only', 'reports', '--strict'], { cwd: project }))
+    expect(check.stdout).toContain('explorative: reports/explore.html; delivery: reports/delivery.html')
   })
 
   it('reports an unknown stage with a suggestion and exit code 1', () => {
