@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
-import type { DuckDBConnection } from '@duckdb/node-api'
 import { MlskelError } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 import { hashFile } from '../hashing/index.js'
@@ -15,6 +14,7 @@ import { resolveRun } from '../runs/index.js'
 import { loadSettings, projectPaths, settingsSchema } from '../settings/index.js'
 import { renderSvg, type ChartSpec } from './charts.js'
 import * as spec from './delivery-charts.js'
+import { sqlIdent, sqlString, withDuckDB, type Db } from './duckdb.js'
 import { definitions, escapeHtml, figure, htmlPage, table, type ReportSection } from './html.js'
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -152,10 +152,7 @@ async function findSplit(root: string, record: MetadataRecord, role: 'train' | '
  * DuckDB cannot read, or without the record's columns, is left out with the reason: the report goes on without it.
  */
 async function readSplits(root: string, paths: readonly string[], record: MetadataRecord): Promise<Map<string, Maybe<Rows>>> {
-  const { DuckDBInstance } = await import('@duckdb/node-api')
-  const instance = await DuckDBInstance.create(':memory:')
-  const db = await instance.connect()
-  try {
+  return withDuckDB(async (db) => {
     const out = new Map<string, Maybe<Rows>>()
     for (const path of paths) {
       try {
@@ -165,17 +162,14 @@ async function readSplits(root: string, paths: readonly string[], record: Metada
       }
     }
     return out
-  } finally {
-    db.closeSync()
-    instance.closeSync()
-  }
+  })
 }
 
-async function readSplit(db: DuckDBConnection, root: string, path: string, record: MetadataRecord): Promise<Rows> {
+async function readSplit(db: Db, root: string, path: string, record: MetadataRecord): Promise<Rows> {
   const { features, target } = record.data
-  const columns = [...features, target].map((c) => `"${c.replaceAll('"', '""')}"`).join(', ')
-  const file = resolve(root, path).replaceAll("'", "''")
-  const source = extname(path).toLowerCase() === '.parquet' ? `read_parquet('${file}')` : `read_csv('${file}', header = true)`
+  const columns = [...features, target].map(sqlIdent).join(', ')
+  const file = sqlString(resolve(root, path))
+  const source = extname(path).toLowerCase() === '.parquet' ? `read_parquet(${file})` : `read_csv(${file}, header = true)`
   const rows = (await db.runAndReadAll(`SELECT ${columns} FROM ${source}`)).getRowsJS()
   return {
     path,

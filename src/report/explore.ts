@@ -5,12 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, resolve } from 'node:path'
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { MlskelError, didYouMean, quote } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 import { loadParams, type LoadedParams } from '../params/index.js'
 import { loadSettings, projectPaths, settingsSchema } from '../settings/index.js'
 import { renderSvg, type ChartSpec } from './charts.js'
+import { sqlIdent, sqlString, withDuckDB, type Db } from './duckdb.js'
 import { definitions, escapeHtml, figure, htmlPage, table, type ReportSection } from './html.js'
 
 export interface ExploreOptions {
@@ -177,22 +177,11 @@ interface Profile {
   correlation: { names: string[]; r: (number | null)[][] }
 }
 
-async function withDuckDB<T>(fn: (db: DuckDBConnection) => Promise<T>): Promise<T> {
-  const instance = await DuckDBInstance.create(':memory:')
-  const db = await instance.connect()
-  try {
-    return await fn(db)
-  } finally {
-    db.closeSync()
-    instance.closeSync()
-  }
-}
-
-async function rowsOf(db: DuckDBConnection, sql: string): Promise<unknown[][]> {
+async function rowsOf(db: Db, sql: string): Promise<unknown[][]> {
   return (await db.runAndReadAll(sql)).getRowsJS() as unknown[][]
 }
 
-async function profileFile(db: DuckDBConnection, source: Source, target: string | undefined): Promise<Profile> {
+async function profileFile(db: Db, source: Source, target: string | undefined): Promise<Profile> {
   await openData(db, source)
   const described = (await rowsOf(db, 'DESCRIBE data')).map(([name, type]) => ({ name: String(name), type: String(type) }))
   const chosen = chooseTarget(described.map((c) => c.name), target, source)
@@ -209,7 +198,7 @@ async function profileFile(db: DuckDBConnection, source: Source, target: string 
  * The file as the view `data`. A CSV is parsed once into a table, as every later query would parse it again;
  * Parquet is columnar and cheap to scan, so it is read in place (a large file need not fit in memory).
  */
-async function openData(db: DuckDBConnection, source: Source): Promise<void> {
+async function openData(db: Db, source: Source): Promise<void> {
   const sql = source.format === 'Parquet' ? `CREATE VIEW data AS SELECT * FROM read_parquet(${sqlString(source.file)})` : `CREATE TABLE data AS SELECT * FROM read_csv(${sqlString(source.file)}, header = true)`
   try {
     await db.run(sql)
@@ -238,7 +227,7 @@ function kindOf(type: string): ColumnStats['kind'] {
 }
 
 /** Row count and every column's statistics, in one pass over the data. */
-async function columnStats(db: DuckDBConnection, described: { name: string; type: string }[]): Promise<{ rows: number; columns: ColumnStats[] }> {
+async function columnStats(db: Db, described: { name: string; type: string }[]): Promise<{ rows: number; columns: ColumnStats[] }> {
   const parts = described.map(({ name, type }) => statsSql(sqlIdent(name), kindOf(type)))
   const [row] = await rowsOf(db, `SELECT count(*), ${parts.join(', ')} FROM data`)
   const values = row!
@@ -281,7 +270,7 @@ function binning(c: ColumnStats): { low: number; width: number; bins: number } |
 }
 
 /** Every numeric column's histogram, in one query (a UNION of one grouped scan per column). */
-async function histogramsOf(db: DuckDBConnection, columns: ColumnStats[]): Promise<Map<string, Bin[]>> {
+async function histogramsOf(db: Db, columns: ColumnStats[]): Promise<Map<string, Bin[]>> {
   const plans = columns.map((c) => ({ c, plan: binning(c) }))
   const parts = plans.flatMap(({ c, plan }, i) => {
     if (!plan) return []
@@ -306,7 +295,7 @@ function emptyBins(plan: { low: number; width: number; bins: number }): Bin[] {
 }
 
 /** The most frequent values of each non-numeric column (more for the target's classes), in one query. */
-async function topValuesOf(db: DuckDBConnection, columns: ColumnStats[], target: string | undefined): Promise<Map<string, ValueCount[]>> {
+async function topValuesOf(db: Db, columns: ColumnStats[], target: string | undefined): Promise<Map<string, ValueCount[]>> {
   const parts = columns.map((c, i) => {
     const v = `${sqlIdent(c.name)}::VARCHAR`
     return `(SELECT ${i} AS col, ${v} AS value, count(*) AS n FROM data WHERE ${v} IS NOT NULL GROUP BY value ORDER BY n DESC, value LIMIT ${c.name === target ? TOP_CLASSES : TOP_VALUES})`
@@ -322,7 +311,7 @@ async function topValuesOf(db: DuckDBConnection, columns: ColumnStats[], target:
 }
 
 /** Pearson's r for every pair of numeric columns, in one query (one pass); NaN and undefined r become null. */
-async function correlationsOf(db: DuckDBConnection, columns: ColumnStats[]): Promise<Profile['correlation']> {
+async function correlationsOf(db: Db, columns: ColumnStats[]): Promise<Profile['correlation']> {
   const names = columns.map((c) => c.name)
   // a constant column has no correlation, not even with itself
   const varies = columns.map((c) => c.std !== null && c.std > 0)
@@ -336,14 +325,6 @@ async function correlationsOf(db: DuckDBConnection, columns: ColumnStats[]): Pro
     r[i]![j] = r[j]![i] = value !== null && Number.isFinite(value) ? value : null
   })
   return { names, r }
-}
-
-function sqlString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`
-}
-
-function sqlIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
 }
 
 // ---------------------------------------------------------------------------------------------------------------

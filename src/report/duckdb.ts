@@ -1,0 +1,29 @@
+// DuckDB for the reports: a fresh in-memory database per report, and SQL quoting. Files are read in place by the
+// queries (read_parquet, read_csv); nothing is loaded into JavaScript that SQL can aggregate. DuckDB itself is
+// loaded on first use: a delivery report without data files to read never pays for it.
+import type { DuckDBConnection } from '@duckdb/node-api'
+
+export type Db = DuckDBConnection
+
+/** Run `fn` with a fresh in-memory DuckDB connection, closed afterwards whatever happens. */
+export async function withDuckDB<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const { DuckDBInstance } = await import('@duckdb/node-api')
+  const instance = await DuckDBInstance.create(':memory:')
+  const db = await instance.connect()
+  try {
+    return await fn(db)
+  } finally {
+    db.closeSync()
+    instance.closeSync()
+  }
+}
+
+/** A string literal for SQL: 'it''s'. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`
+}
+
+/** A quoted identifier for SQL: "my ""column""". */
+export function sqlIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
