@@ -234,8 +234,8 @@ const corpus: BadRequest[] = [
   { name: 'an empty CSV', url: '/invocations', body: '\n', contentType: 'text/csv', status: 400, code: 'MLSKEL_SERVE_MALFORMED_REQUEST' },
   // routes
   { name: 'an unknown route', method: 'GET', url: '/predictions', status: 404, code: 'MLSKEL_SERVE_ROUTE_NOT_FOUND' },
-  { name: 'GET /predict', method: 'GET', url: '/predict', status: 404, code: 'MLSKEL_SERVE_ROUTE_NOT_FOUND' },
-  { name: 'DELETE /health', method: 'DELETE', url: '/health', status: 404, code: 'MLSKEL_SERVE_ROUTE_NOT_FOUND' },
+  { name: 'GET /predict', method: 'GET', url: '/predict', status: 405, code: 'MLSKEL_SERVE_METHOD_NOT_ALLOWED' },
+  { name: 'DELETE /health', method: 'DELETE', url: '/health', status: 405, code: 'MLSKEL_SERVE_METHOD_NOT_ALLOWED' },
   { name: 'a malformed URL escape', method: 'GET', url: '/%E0%A4%A', status: 400, code: 'MLSKEL_SERVE_MALFORMED_REQUEST' },
 ]
 
@@ -272,6 +272,15 @@ describe('a corpus of bad requests', () => {
     const good = await strict.inject({ method: 'POST', url: '/predict', payload: { features: setosa } })
     expect(good.statusCode).toBe(200)
     expect(good.json().result).toEqual(['setosa'])
+  })
+
+  it('answers a route called with another method 405, naming the methods it takes in Allow', async () => {
+    const get = await strict.inject({ method: 'GET', url: '/predict?probabilities=true' })
+    expect(get.statusCode).toBe(405)
+    expect(get.headers.allow).toBe('POST')
+    expect(get.json().error.message).toBe('/predict takes POST, not GET')
+    const put = await strict.inject({ method: 'PUT', url: '/health' })
+    expect(put.headers.allow).toBe('GET, HEAD')
   })
 
   it('lists every bad value of a request, not only the first', async () => {

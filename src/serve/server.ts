@@ -47,6 +47,7 @@ export const KEEP_ALIVE_TIMEOUT_MS = 72_000
 export const CONNECTION_TIMEOUT_MS = 120_000
 
 const PREDICTION_ROUTES = new Set(['/predict', '/invocations'])
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
 
 export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
   // 1. options: bad configuration fails here, not at the first request
@@ -123,7 +124,14 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
       return reply.code(serveError.statusCode).send(errorBody(serveError, errorDetails))
     })
     app.setNotFoundHandler((request, reply) => {
-      const error = new ServeError('MLSKEL_SERVE_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)
+      const path = request.url.split('?')[0]!
+      // a route that exists for other methods is a 405 naming them (RFC 9110), not a 404
+      const allowed = HTTP_METHODS.filter((method) => app.hasRoute({ url: path, method }))
+      if (allowed.length > 0) {
+        const error = new ServeError('MLSKEL_SERVE_METHOD_NOT_ALLOWED', `${path} takes ${allowed.join(' or ')}, not ${request.method}`)
+        return reply.code(405).header('allow', allowed.join(', ')).send(errorBody(error, errorDetails))
+      }
+      const error = new ServeError('MLSKEL_SERVE_ROUTE_NOT_FOUND', `no route ${request.method} ${path}`)
       return reply.code(404).send(errorBody(error, errorDetails))
     })
     // a callback hook, not an async one: it runs on every request, and costs no promise this way
