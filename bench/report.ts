@@ -3,18 +3,14 @@
 // columns (normal, uniform, skewed, integer, with some missing values) and a categorical target: target ≤ 10 s.
 // The file is made by DuckDB into bench/.data/report/ once and reused. The figure is the median of warm runs (the
 // first, cold run beside it), with its ratio to `node -e 0` measured in the same run.
-// Until the CLI has `report explore`, the same work is timed through the built module (dist/report/explore.js)
-// in a fresh Node process, which is what the command does after parsing its arguments.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { pathToFileURL } from 'node:url'
-import { DuckDBInstance } from '@duckdb/node-api'
+import { sqlString, withDuckDB } from '../src/report/duckdb.js'
 
 const repo = resolve(import.meta.dirname, '..')
 const cli = join(repo, 'dist', 'cli', 'index.js')
-const built = join(repo, 'dist', 'report', 'explore.js')
 const project = join(repo, 'bench', '.data', 'report')
 const ROWS = 1_000_000
 const TARGET_MS = 10_000
@@ -28,8 +24,6 @@ export interface ReportRow {
   /** `node -e 0` in the same run: the cost of starting Node at all on this machine. */
   nodeMs: number
   rows: number
-  /** How the command was run: the CLI, or the built module until the CLI has the command. */
-  via: 'cli' | 'module'
   ok: boolean
 }
 
@@ -40,9 +34,7 @@ async function fixture(): Promise<string> {
   mkdirSync(join(project, 'data'), { recursive: true })
   writeFileSync(join(project, 'mlskel.yaml'), '# the report benchmark\'s project: only its root matters\nstages: {}\n')
   writeFileSync(join(project, 'params.yaml'), 'dataset:\n  raw: big.csv\n  target: label\ntask: classification\n')
-  const instance = await DuckDBInstance.create(':memory:')
-  const db = await instance.connect()
-  try {
+  await withDuckDB(async (db) => {
     // Box-Muller normals, uniforms, a skewed column, integers, and 1 % missing values in two columns
     const normal = (mean: number, sd: number) => `${mean} + ${sd} * sqrt(-2 * ln(random() + 1e-12)) * cos(2 * pi() * random())`
     await db.run(`COPY (
@@ -52,11 +44,8 @@ async function fixture(): Promise<string> {
         CASE WHEN random() < 0.01 THEN NULL ELSE ${normal(5, 2)} END AS x8, i % 97 AS x9,
         ['setosa', 'versicolor', 'virginica'][1 + (i % 3)::INTEGER] AS label
       FROM range(${ROWS}) t(i)
-    ) TO '${file.replaceAll("'", "''")}' (FORMAT parquet)`)
-  } finally {
-    db.closeSync()
-    instance.closeSync()
-  }
+    ) TO ${sqlString(file)} (FORMAT parquet)`)
+  })
   return file
 }
 
@@ -72,29 +61,21 @@ function median(samples: number[]): number {
   return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!
 }
 
-/** Whether the built CLI has `report explore` yet. */
-function cliHasExplore(): boolean {
-  // commander answers --help for an unknown command with the top-level help, so look at the usage line
-  return /Usage: \S+ report explore/.test(spawnSync(process.execPath, [cli, 'report', 'explore', '--help'], { encoding: 'utf8' }).stdout)
-}
-
 export async function reportBench(): Promise<ReportRow[]> {
-  if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`)
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`)
   const file = await fixture()
-  const via = cliHasExplore() ? 'cli' : 'module'
-  const script = `import(${JSON.stringify(pathToFileURL(built).href)}).then((m) => m.exploreReport({ root: process.cwd(), data: ${JSON.stringify(file)} }))`
-  const args = via === 'cli' ? [cli, 'report', 'explore', file] : ['--input-type=module', '-e', script]
+  const args = [cli, 'report', 'explore', file]
   const nodeMs = median(Array.from({ length: 10 }, () => timed(['-e', '0'])))
   const coldMs = timed(args)
   const ms = median(Array.from({ length: RUNS }, () => timed(args)))
-  return [{ name: `mlskel report explore, ${ROWS.toLocaleString('en')}-row Parquet`, ms, coldMs, targetMs: TARGET_MS, nodeMs, rows: ROWS, via, ok: ms <= TARGET_MS }]
+  return [{ name: `mlskel report explore, ${ROWS.toLocaleString('en')}-row Parquet`, ms, coldMs, targetMs: TARGET_MS, nodeMs, rows: ROWS, ok: ms <= TARGET_MS }]
 }
 
 export function printReportRows(rows: ReportRow[]): void {
   console.log(`\nmlskel report explore (11 columns: 10 numeric, a categorical target); median of ${RUNS} warm runs (the first, cold run beside); node -e 0 = ${rows[0]?.nodeMs.toFixed(0) ?? '?'} ms\n`)
-  console.log(`${'benchmark'.padEnd(48)}${'via'.padStart(8)}${'median'.padStart(10)}${'cold'.padStart(10)}${'target'.padStart(10)}${'× node'.padStart(9)}  verdict`)
+  console.log(`${'benchmark'.padEnd(48)}${'median'.padStart(10)}${'cold'.padStart(10)}${'target'.padStart(10)}${'× node'.padStart(9)}  verdict`)
   for (const r of rows) {
-    console.log(`${r.name.padEnd(48)}${r.via.padStart(8)}${`${r.ms.toFixed(0)} ms`.padStart(10)}${`${r.coldMs.toFixed(0)} ms`.padStart(10)}${`${r.targetMs} ms`.padStart(10)}${(r.ms / r.nodeMs).toFixed(1).padStart(9)}  ${r.ok ? 'ok' : 'OVER TARGET'}`)
+    console.log(`${r.name.padEnd(48)}${`${r.ms.toFixed(0)} ms`.padStart(10)}${`${r.coldMs.toFixed(0)} ms`.padStart(10)}${`${r.targetMs} ms`.padStart(10)}${(r.ms / r.nodeMs).toFixed(1).padStart(9)}  ${r.ok ? 'ok' : 'OVER TARGET'}`)
   }
 }
 

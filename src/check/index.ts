@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { z } from 'zod'
 import { parseYaml, validateYaml } from '../config/index.js'
 import { errorCatalog, isMlskelError, MlskelError, type ErrorCode } from '../errors/index.js'
 import { Hasher } from '../hashing/index.js'
@@ -88,7 +89,6 @@ export async function loadChecksConfig(root: string): Promise<ChecksConfig> {
   const data = source.data as { checks?: unknown } | null
   if (data === null || typeof data !== 'object' || data.checks === undefined) return checksSchema.parse(undefined)
   // validated from the document's root, so that problems carry their line in mlskel.yaml
-  const { z } = await import('zod')
   return validateYaml(source, z.looseObject({ checks: checksSchema }), 'MLSKEL_CHECK_CONFIG_INVALID').checks
 }
 
