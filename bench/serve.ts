@@ -1,5 +1,5 @@
 // The prediction API's benchmark (the third part of `npm run bench`; alone: `npx tsx bench/serve.ts`, once the iris
-// fixture bench/.data/iris exists; `--seconds 3` for a quick look, `--library` to serve with ml.js's own predict
+// fixture bench/.data/iris exists; `--seconds 3` for a quick look
 // instead of the flat forest). In one run on loopback, with autocannon (16 connections; per target a 2 s warm-up, then
 // 12 s of load in 3 rounds in which the targets take turns, so that ratios compare figures taken moments apart on a
 // machine whose other load drifts), against servers in child processes (so the load generator does not share their
@@ -46,7 +46,7 @@ function irisRows(): number[][] {
 }
 
 /** Start a server in a child process; resolves with its port (sent over IPC once it listens). */
-async function startChild(mode: 'echo' | 'fastify' | 'predict' | 'predict-library', project: string, logLevel = 'warn'): Promise<{ child: ChildProcess; port: number }> {
+async function startChild(mode: 'echo' | 'fastify' | 'predict', project: string, logLevel = 'warn'): Promise<{ child: ChildProcess; port: number }> {
   // warn is the settings' default; at info the API writes one log line per prediction request
   const env = { ...process.env, LOG_LEVEL: logLevel }
   const child = spawn(process.execPath, ['--import', 'tsx', self, '--child', mode, project], { cwd: repo, env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
@@ -91,9 +91,8 @@ function summarize(results: autocannon.Result[]): { reqPerSec: number; p50: numb
 /**
  * `seconds`: load per target, split over `rounds` rounds (default 12 s in 3). The targets take turns within each
  * round, so a ratio compares figures measured moments apart (the machine's other load drifts; the ceiling with it).
- * `library`: serve with ml.js's own predict instead of the flat forest (to see what the flat form is worth).
  */
-export async function serveBench(o: { project: string; seconds?: number; rounds?: number; library?: boolean }): Promise<ServeRow[]> {
+export async function serveBench(o: { project: string; seconds?: number; rounds?: number }): Promise<ServeRow[]> {
   const rounds = o.rounds ?? 3
   const perRound = Math.max(1, Math.round((o.seconds ?? 12) / rounds))
   const rows = irisRows()
@@ -107,9 +106,9 @@ export async function serveBench(o: { project: string; seconds?: number; rounds?
     children.push(echo.child)
     const bare = await startChild('fastify', o.project)
     children.push(bare.child)
-    const server = await startChild(o.library ? 'predict-library' : 'predict', o.project)
+    const server = await startChild('predict', o.project)
     children.push(server.child)
-    const logging = await startChild(o.library ? 'predict-library' : 'predict', o.project, 'info')
+    const logging = await startChild('predict', o.project, 'info')
     children.push(logging.child)
     const targets = [
       [results.ceiling, `http://127.0.0.1:${echo.port}/`, single],
@@ -185,11 +184,6 @@ async function child(mode: string, project: string): Promise<void> {
     process.once('SIGTERM', () => void app.close().then(() => process.exit(0)))
     return
   }
-  if (mode === 'predict-library') {
-    const { registerModelKind, RANDOM_FOREST_CLASSIFIER, RANDOM_FOREST_REGRESSOR } = await import('../src/models/index.js')
-    const { loadRandomForest } = await import('../src/models/random-forest.js')
-    for (const kind of [RANDOM_FOREST_CLASSIFIER, RANDOM_FOREST_REGRESSOR]) registerModelKind(kind, loadRandomForest(kind, { flat: false }))
-  }
   // what `mlskel serve` runs: the project's settings, its logger (JSON lines on stdout, here /dev/null), SIGTERM drain
   const { startServer } = await import('../src/serve/start.js')
   const running = await startServer({ root: project, host: '127.0.0.1', port: 0 })
@@ -206,7 +200,7 @@ if (process.argv[1] && resolve(process.argv[1]) === self) {
   } else {
     const project = join(repo, 'bench', '.data', 'iris')
     const at = process.argv.indexOf('--seconds')
-    const rows = await serveBench({ project, library: process.argv.includes('--library'), ...(at > 0 ? { seconds: Number(process.argv[at + 1]) } : {}) })
+    const rows = await serveBench({ project, ...(at > 0 ? { seconds: Number(process.argv[at + 1]) } : {}) })
     printServeRows(rows)
     process.exitCode = rows.every((r) => r.ok !== false) ? 0 : 1
   }

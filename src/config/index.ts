@@ -91,7 +91,7 @@ function describeIssue(source: YamlSource, schema: z.ZodType, issue: z.core.$Zod
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!
-    const known = objectKeysAt(schema, path)
+    const known = objectKeysAt(schema, path, source.data)
     return {
       field: fieldName([...path, key]),
       line: source.lineOfKey(path, key),
@@ -103,17 +103,39 @@ function describeIssue(source: YamlSource, schema: z.ZodType, issue: z.core.$Zod
   return { field: fieldName(path), line: source.lineOf(path), text: `${issue.message} (${got})` }
 }
 
-/** The keys an object schema declares at `path`, looking through defaults, optionals, arrays and records. */
-function objectKeysAt(schema: z.ZodType, path: Path): string[] | undefined {
-  let def = unwrap(schema)
+/**
+ * The keys an object schema declares at `path`, looking through defaults, optionals, arrays, records, and
+ * discriminated unions (the option the data's discriminator picks: params.yaml's `model:` by its `type`).
+ */
+function objectKeysAt(schema: z.ZodType, path: Path, data: unknown): string[] | undefined {
+  let def: z.core.$ZodTypeDef | undefined = pickOption(unwrap(schema), data)
+  let value = data
   for (const part of path) {
+    if (!def) return undefined
     if (def.type === 'object') def = unwrap((def as unknown as { shape: Record<string, z.ZodType> }).shape[part as string])
     else if (def.type === 'array') def = unwrap((def as unknown as { element: z.ZodType }).element)
     else if (def.type === 'record') def = unwrap((def as unknown as { valueType: z.ZodType }).valueType)
     else return undefined
-    if (!def) return undefined
+    value = value !== null && typeof value === 'object' ? (value as Record<string | number, unknown>)[part] : undefined
+    def = def && pickOption(def, value)
   }
-  return def.type === 'object' ? Object.keys((def as unknown as { shape: Record<string, unknown> }).shape) : undefined
+  return def?.type === 'object' ? Object.keys((def as unknown as { shape: Record<string, unknown> }).shape) : undefined
+}
+
+/** A discriminated union's option for `value` (by its discriminator; absent: the option that defaults it), else `def`. */
+function pickOption(def: z.core.$ZodTypeDef, value: unknown): z.core.$ZodTypeDef | undefined {
+  if (def.type !== 'union') return def
+  const { options, discriminator } = def as unknown as { options: z.ZodType[]; discriminator?: string }
+  if (!discriminator) return undefined
+  const wanted = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[discriminator] : undefined
+  for (const option of options) {
+    const optionDef = unwrap(option)
+    const key = (optionDef as unknown as { shape?: Record<string, z.ZodType> }).shape?.[discriminator]
+    const keyDef = (key as unknown as { _zod: { def: z.core.$ZodTypeDef } } | undefined)?._zod.def
+    if (!keyDef) continue
+    if (wanted === undefined ? keyDef.type === 'default' : (unwrap(key) as unknown as { values?: unknown[] }).values?.includes(wanted)) return optionDef
+  }
+  return undefined
 }
 
 function unwrap(schema: z.ZodType | undefined): z.core.$ZodTypeDef {

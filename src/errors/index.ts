@@ -39,12 +39,14 @@ export const errorCatalog = {
   MLSKEL_DATA_INVALID_VALUE: 'Fix the value at its source, or set dataset.invalid_rows: drop in params.yaml to drop such rows and count them.',
   MLSKEL_DATA_TOO_FEW_ROWS: 'Provide more rows, or lower split.cv_folds / split.test_size in params.yaml.',
   MLSKEL_DATA_MISSING_COLUMNS: 'Give the input every feature column the model was trained on (see the model\'s manifest.json).',
+  MLSKEL_DATA_TOO_MANY_CATEGORIES: 'Fold rare categories into one before training, or raise model.max_bins (at most 255) to the number of categories.',
   MLSKEL_DATA_NOT_GENERATED: 'Run `mlskel run` (or `npm run pipeline`): it regenerates the data set when params.yaml or the raw data changed, then trains.',
 
   MLSKEL_MODEL_NOT_FOUND: 'Train a model first (`mlskel run train`), or pass an id listed in models/metadata.',
   MLSKEL_MODEL_AMBIGUOUS: 'Give more characters of the model id.',
   MLSKEL_MODEL_KIND_UNKNOWN: 'Register a loader for this kind with registerModelKind(), or retrain with a kind mlskel ships.',
   MLSKEL_MODEL_CORRUPT: 'Retrain the model: its files do not match its manifest.',
+  MLSKEL_MODEL_KIND_RETIRED: 'Retrain the model (`mlskel run train --force`): mlskel now trains its own random_forest and gradient_boosting kinds.',
   MLSKEL_METADATA_INVALID: 'Fix or remove the record named above; records are written by mlskel and should not be edited by hand.',
   MLSKEL_METRIC_UNKNOWN: 'Use a known metric name (accuracy, f1_macro, log_loss, r2, mean_squared_error, mean_absolute_error, …) or prefix your own with custom_, and a split cv, hold_out or custom_*.',
 

@@ -27,7 +27,7 @@ afterEach(async () => {
 const { data, signature } = clusters(5)
 
 async function record() {
-  const predictor = trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 2 }, seed: 1, signature, data })
+  const predictor = await trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 2 }, seed: 1, signature, data })
   const model = await saveModel(join(root, 'models'), predictor, { description: 'clusters', inputExample: [] })
   return recordTraining({
     root,

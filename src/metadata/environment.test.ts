@@ -36,12 +36,12 @@ describe('environmentOf', () => {
 
   it('reads the versions installed in the project, resolved as Node.js would, leaving out what is not installed', async () => {
     const project = join(root, 'project')
-    await fakePackage(root, 'ml-matrix', '6.0.0') // hoisted above the project
+    await fakePackage(root, 'random-js', '2.1.0') // hoisted above the project
     await fakePackage(project, 'mlskel', '9.1.0')
     await fakePackage(project, '@duckdb/node-api', '1.2.3')
-    await fakePackage(join(project, 'node_modules', 'mlskel'), 'ml-random-forest', '2.1.0') // nested under mlskel
-    await fakePackage(project, 'zod', '4.0.0')
+    await fakePackage(join(project, 'node_modules', 'mlskel'), 'zod', '4.0.0') // nested under mlskel
+    await fakePackage(project, 'zod', '3.0.0') // the project's own, not the one mlskel loads
     const { dependencies } = await environmentOf(project)
-    expect(dependencies).toEqual({ mlskel: '9.1.0', '@duckdb/node-api': '1.2.3', 'ml-random-forest': '2.1.0', 'ml-matrix': '6.0.0', zod: '4.0.0' })
+    expect(dependencies).toEqual({ mlskel: '9.1.0', '@duckdb/node-api': '1.2.3', zod: '4.0.0', 'random-js': '2.1.0' })
   })
 })

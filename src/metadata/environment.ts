@@ -1,5 +1,5 @@
-// Where a model was trained: Node.js, OS, CPU, the project's lockfile and the versions of the data and ML
-// libraries that were actually loaded.
+// Where a model was trained: Node.js, OS, CPU, the project's lockfile and the versions of the libraries that were
+// actually loaded.
 import { readFile, realpath, stat } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -23,17 +23,15 @@ export interface Environment {
 const MLSKEL_DIR = fileURLToPath(new URL('../..', import.meta.url))
 
 /**
- * Each recorded dependency and where Node.js resolves it from: the project (mlskel, DuckDB), mlskel (zod, the
- * forest) and the forest (its trees and matrices), so the version recorded is the one that ran. A package found
- * nowhere is left out.
+ * Each recorded dependency and where Node.js resolves it from: the project (mlskel, DuckDB) and mlskel (zod, and
+ * random-js, whose generator draws the trees' rows and features), so the version recorded is the one that ran. The
+ * tree engine is mlskel's own: its version is mlskel's. A package found nowhere is left out.
  */
-const DEPENDENCIES: { name: string; from: 'project' | 'mlskel' | 'ml-random-forest' }[] = [
+const DEPENDENCIES: { name: string; from: 'project' | 'mlskel' }[] = [
   { name: 'mlskel', from: 'project' },
   { name: '@duckdb/node-api', from: 'project' },
   { name: 'zod', from: 'mlskel' },
-  { name: 'ml-random-forest', from: 'mlskel' },
-  { name: 'ml-cart', from: 'ml-random-forest' },
-  { name: 'ml-matrix', from: 'ml-random-forest' },
+  { name: 'random-js', from: 'mlskel' },
 ]
 
 /** The environment of this process, for a project at `root`. */
@@ -45,11 +43,8 @@ export async function environmentOf(root: string): Promise<Environment> {
   // elsewhere); mlskel, when the project has none installed, is the one running.
   const fromProject = async (name: string) => (await findPackage(root, name)) ?? (await findPackage(process.cwd(), name))
   const mlskel = (await fromProject('mlskel')) ?? (own ? { dir: MLSKEL_DIR, version: own.version } : undefined)
-  const forest = await findPackage(mlskel?.dir ?? MLSKEL_DIR, 'ml-random-forest')
-  const dirs: Record<string, string | undefined> = { mlskel: mlskel?.dir ?? MLSKEL_DIR, 'ml-random-forest': forest?.dir }
   for (const { name, from } of DEPENDENCIES) {
-    const base = dirs[from]
-    const found = name === 'mlskel' ? mlskel : name === 'ml-random-forest' ? forest : from === 'project' ? await fromProject(name) : base ? await findPackage(base, name) : undefined
+    const found = name === 'mlskel' ? mlskel : from === 'project' ? await fromProject(name) : await findPackage(mlskel?.dir ?? MLSKEL_DIR, name)
     if (found) dependencies[name] = found.version
   }
   return {

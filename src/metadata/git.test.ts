@@ -43,7 +43,7 @@ async function committedProject(dir = root): Promise<void> {
 const { data: trainingData, signature } = clusters(5)
 
 async function trainAndSave(projectRoot = root): Promise<SavedModel> {
-  const predictor = trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 2 }, seed: 1, signature, data: trainingData })
+  const predictor = await trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 2 }, seed: 1, signature, data: trainingData })
   return saveModel(join(projectRoot, 'models'), predictor, { description: 'clusters', inputExample: [{ f0: 0, f1: 0, f2: 0, f3: 0 }] })
 }
 

@@ -24,7 +24,7 @@ afterEach(async () => {
 const { data: trainingData, signature } = clusters(10)
 
 async function trainAndSave(seed = 1): Promise<SavedModel> {
-  const predictor = trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 3 }, seed, signature, data: trainingData })
+  const predictor = await trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 3 }, seed, signature, data: trainingData })
   return saveModel(models, predictor, { description: 'clusters', inputExample: [{ f0: 0, f1: 0, f2: 0, f3: 0 }] })
 }
 
@@ -59,7 +59,7 @@ describe('recordTraining', () => {
     expect(onDisk).toMatchObject({
       schema_version: 1,
       model_id: model.id,
-      model_type: 'ml-random-forest-classifier',
+      model_type: 'random_forest',
       model_location: `models/${model.id}`,
       model_hash: model.manifest.files.model.sha256,
       model_size: model.size,

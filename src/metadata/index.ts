@@ -9,7 +9,7 @@ import { z } from 'zod'
 import { MlskelError } from '../errors/index.js'
 import { TEMP_PREFIX, writeFileAtomic } from '../fs/index.js'
 import { sortKeys } from '../json/index.js'
-import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type SavedModel, type Scores } from '../models/index.js'
+import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type FeatureImportance, type SavedModel, type Scores } from '../models/index.js'
 import { getAt, overridesFromEnv, type Task } from '../params/index.js'
 import { LOCK_FILE } from '../pipeline/lock.js'
 import { PROJECT_FILE } from '../settings/root.js'
@@ -32,7 +32,7 @@ export const metadataRecordSchema = z
     task: z.enum(['classification', 'regression']).describe('what the model does'),
 
     model_id: z.string().regex(/^[0-9a-f]{16}$/).describe('the model: first 16 hex digits of the SHA-256 of its model.json'),
-    model_type: z.string().min(1).describe('the model kind, e.g. ml-random-forest-classifier'),
+    model_type: z.string().min(1).describe('the model kind, e.g. gradient_boosting or random_forest'),
     model_location: z.string().min(1).describe('the model\'s folder, relative to the project root, with / separators'),
     model_hash: sha256.describe('SHA-256 of model.json'),
     model_size: z.int().min(0).describe('bytes of the model\'s folder'),
@@ -90,20 +90,29 @@ export const metadataRecordSchema = z
           .strictObject({ file: z.enum(LOCKFILES), sha256 })
           .nullable()
           .describe('the project\'s lockfile and its SHA-256; null when it has none'),
-        dependencies: z.record(z.string(), z.string()).describe('installed versions of mlskel, ml-random-forest, ml-cart, ml-matrix, @duckdb/node-api and zod, as loaded from the project; absent ones are left out'),
+        dependencies: z.record(z.string(), z.string()).describe('installed versions of mlskel, @duckdb/node-api, zod and random-js, as loaded from the project; absent ones are left out'),
         mlskel: z.string().describe('version of the mlskel library that wrote this record'),
       })
       .describe('where the model was trained'),
 
     feature_schema: z
       .array(
-        z.looseObject({
-          name: z.string().min(1),
-          type: z.literal('number'),
-          min: z.number().describe('smallest value in the training data'),
-          max: z.number().describe('largest value in the training data'),
-          missing: z.int().min(0).describe('values missing or not a number in the raw data for this column'),
-        }),
+        z.discriminatedUnion('type', [
+          z.looseObject({
+            name: z.string().min(1),
+            type: z.literal('number'),
+            min: z.number().describe('smallest value in the training data'),
+            max: z.number().describe('largest value in the training data'),
+            missing: z.int().min(0).describe('values missing in the training data, or missing or not a number in the raw data for this column'),
+          }),
+          z.looseObject({
+            name: z.string().min(1),
+            type: z.literal('category'),
+            categories: z.array(z.union([z.string(), z.number()])).describe('the categories, in code order'),
+            counts: z.record(z.string(), z.int().min(0)).describe('training rows per category'),
+            missing: z.int().min(0).describe('values missing in the training data, or missing in the raw data for this column'),
+          }),
+        ]),
       )
       .describe('per feature, in the model\'s column order: what training saw; the server validates inputs with it and reports draw it'),
     target: z
@@ -117,7 +126,12 @@ export const metadataRecordSchema = z
         z.looseObject({ name: z.string().min(1), type: z.literal('number'), min: z.number(), max: z.number(), mean: z.number() }),
       ])
       .describe('the target in the training data: its classes and their counts, or its range and mean'),
-    input_example: z.array(z.record(z.string(), z.number())).describe('a few input rows, keyed by feature name (as in the model\'s manifest)'),
+    input_example: z.array(z.record(z.string(), z.number().nullable())).describe('a few input rows, keyed by feature name (as in the model\'s manifest; null: a missing value)'),
+    importances: z
+      .array(z.strictObject({ feature: z.string(), gain: z.number().min(0).describe('share of the model\'s total split gain'), splits: z.int().min(0).describe('splits on the feature, over all trees') }))
+      .optional()
+      .describe('per feature, in the model\'s column order: how much the model uses it (tree kinds); absent when the kind does not say'),
+    warnings: z.array(z.string()).optional().describe('what training noticed that the user should know: a model predicting a single class, a rare class without class_weight'),
     evaluation: z
       .looseObject({
         hold_out: z
@@ -128,6 +142,10 @@ export const metadataRecordSchema = z
                 labels: z.array(z.union([z.string(), z.number()])).describe('the classes, in the order of the rows and columns'),
                 matrix: z.array(z.array(z.int().min(0))).describe('counts: rows are the actual class, columns the predicted one'),
               }),
+              per_class: z
+                .array(z.strictObject({ label: z.union([z.string(), z.number()]), precision: z.number(), recall: z.number(), f1: z.number(), support: z.int().min(0) }))
+                .optional()
+                .describe('per class: precision, recall, f1 and the hold-out rows of that class (scikit-learn\'s classification report; 0 where undefined)'),
             }),
             z.looseObject({
               rows: z.int().min(0),
@@ -175,6 +193,10 @@ export interface RecordTrainingOptions {
   trainingData: Dataset
   /** The hold-out summary: `{ hold_out: summarizeHoldOut(task, predictor, testSet) }`. */
   evaluation: Evaluation
+  /** The model's feature importances (predictor.importances()), when its kind gives them. */
+  importances?: FeatureImportance[]
+  /** What training warned about (predictor.warnings). */
+  warnings?: readonly string[]
   testingStrategy: string
   scores: Scores
   /** Seconds per phase. */
@@ -241,6 +263,8 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
     feature_schema: summarizeFeatures(signature, o.trainingData, o.data.missing),
     target: summarizeTarget(signature, o.trainingData),
     input_example: o.model.manifest.input_example,
+    ...(o.importances ? { importances: o.importances } : {}),
+    ...(o.warnings ? { warnings: [...o.warnings] } : {}),
     evaluation: o.evaluation,
   }
   const parsed = metadataRecordSchema.safeParse(draft)

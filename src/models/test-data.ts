@@ -1,6 +1,6 @@
 // Small data sets for the model tests, made from a seeded PRNG: separable clusters and a noisy linear target.
 import { MersenneTwister19937, real } from 'random-js'
-import type { Dataset, Signature } from './types.js'
+import type { Dataset, Signature } from './contract/types.js'
 
 const noise = real(-1, 1)
 

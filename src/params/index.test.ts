@@ -11,7 +11,7 @@ dataset:
   features: []
 task: classification
 split: { test_size: 0.2, cv_folds: 5, seed: 42 }
-model: { n_estimators: 100 }
+model: { type: random_forest, n_estimators: 100 }
 `
 
 async function project(text: string): Promise<string> {
@@ -30,7 +30,7 @@ describe('loadParams', () => {
       dataset: { raw: 'iris.csv', target: 'species', features: [], invalid_rows: 'drop' },
       task: 'classification',
       split: { test_size: 0.2, cv_folds: 5, seed: 42 },
-      model: { n_estimators: 100, max_features: 1, bootstrap: true },
+      model: { type: 'random_forest', n_estimators: 100, max_depth: null, min_samples_split: 2, min_samples_leaf: 1, bootstrap: true, max_samples: null, class_weight: null, max_bins: 255, n_jobs: null },
     })
   })
 

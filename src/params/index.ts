@@ -5,22 +5,20 @@ import { z } from 'zod'
 import { parse as parseYamlValue } from 'yaml'
 import { readYaml, validateYaml, fieldName, type YamlSource } from '../config/index.js'
 import { MlskelError, didYouMean, quote } from '../errors/index.js'
+import { DEFAULT_MODEL_TYPE, modelParamsSchema, trainableModelKinds } from '../models/index.js'
 
-export const PARAMS_FILE = 'params.yaml'
+import { PARAMS_FILE } from '../settings/root.js'
+
+export { PARAMS_FILE }
 /** Environment variable through which `mlskel run --set` hands overrides to a stage's process (JSON object). */
 export const OVERRIDES_ENV = 'MLSKEL_SET'
 
-/** Hyper-parameters of the random forest, named as scikit-learn names them. */
-export const randomForestParamsSchema = z.strictObject({
-  n_estimators: z.int().min(1).max(10_000).default(100).describe('number of trees'),
-  max_features: z.number().gt(0).default(1.0).describe('features tried per tree: a fraction in (0, 1] or a whole count'),
-  bootstrap: z.boolean().default(true).describe('train each tree on a bootstrap sample of the rows'),
-  max_depth: z.int().min(1).optional().describe('deepest a tree may grow (unbounded when absent)'),
-  min_samples_split: z.int().min(2).optional().describe('fewest rows a node needs to be split'),
-})
-
-export const paramsSchema = z
-  .strictObject({
+/**
+ * The schema of params.yaml. Its `model:` is one object per model kind registered (mlskel's random_forest and
+ * gradient_boosting, and a project's own), told apart by `type`; so the schema is made when asked for.
+ */
+export function paramsSchema() {
+  return z.strictObject({
     dataset: z.strictObject({
       raw: z.string().min(1).describe('a CSV file in the raw data folder'),
       target: z.string().min(1).describe('the column to predict'),
@@ -35,12 +33,13 @@ export const paramsSchema = z
         seed: z.int().min(0).max(2 ** 31 - 1).default(42).describe('seed of the split, the folds and the model'),
       })
       .prefault({}),
-    model: randomForestParamsSchema.prefault({}),
+    model: modelParamsSchema().prefault({}).describe(`the model: its kind (type: ${trainableModelKinds().join(' or ')}; default ${DEFAULT_MODEL_TYPE}) and its hyper-parameters, named as scikit-learn names them`),
   })
   .describe('mlskel params.yaml: the data set, the task, the split and the model hyper-parameters')
+}
 
-export type Params = z.output<typeof paramsSchema>
-export type Task = Params['task']
+export type Params = z.output<ReturnType<typeof paramsSchema>>
+export type Task = 'classification' | 'regression'
 
 export type Overrides = Record<string, unknown>
 
@@ -64,7 +63,7 @@ export async function loadParams(root: string, options: { overrides?: Overrides;
     }
     source.doc.setIn(path, value)
   }
-  const params = validateYaml(source, paramsSchema, 'MLSKEL_PARAMS_INVALID')
+  const params = validateYaml(source, paramsSchema(), 'MLSKEL_PARAMS_INVALID')
   return { params, overrides, source }
 }
 

@@ -8,7 +8,7 @@ import { selectStages } from './graph.js'
 import { loadPipeline } from './load.js'
 import { pipelineSchema } from './schema.js'
 
-const PARAMS = 'dataset: { raw: iris.csv, target: species }\ntask: classification\nmodel: { n_estimators: 10 }\n'
+const PARAMS = 'dataset: { raw: iris.csv, target: species }\ntask: classification\nmodel: { type: random_forest, n_estimators: 10 }\n'
 
 const dirs: string[] = []
 afterEach(() => {

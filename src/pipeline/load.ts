@@ -6,12 +6,9 @@ import type { YamlSource } from '../config/index.js'
 import { MlskelError } from '../errors/index.js'
 import { hashBytes } from '../hashing/index.js'
 import type { Overrides } from '../params/index.js'
-import { PROJECT_FILE } from '../settings/root.js'
+import { PARAMS_FILE, PROJECT_FILE } from '../settings/root.js'
 import { MLSKEL_VERSION, type StateCache } from './cache.js'
 import { buildGraph, type Pipeline, type Stage } from './graph.js'
-
-// params/index.ts names it too, but importing it would load zod on the fast path
-const PARAMS_FILE = 'params.yaml'
 
 export interface LoadPipelineOptions {
   /** params.yaml overrides (`--set`), applied before the stages' params are read. */

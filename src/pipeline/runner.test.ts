@@ -26,7 +26,7 @@ const PARAMS = `dataset:
   target: species
 task: classification
 split: { seed: 42 }
-model: { n_estimators: 10 }
+model: { type: random_forest, n_estimators: 10 }
 `
 
 const STAGES = `# fixture pipeline

@@ -140,14 +140,18 @@ export function residualSummarySpec(r: { min: number; max: number; p05: number; 
   }
 }
 
-/** (c) How many of the forest's split nodes test each feature: a count, labelled as such, not an importance. */
-export function splitsPerFeatureSpec(counts: readonly { feature: string; splits: number }[]): ChartSpec {
+/** (c) Feature importance: each feature's share of the model's split gain, with its split count in the tooltip. */
+export function importanceSpec(rows: readonly { feature: string; gain: number; splits: number }[]): ChartSpec {
   return {
-    data: { values: [...counts] },
+    data: { values: [...rows] },
     width: 420,
     height: { step: 22 },
     mark: 'bar',
-    encoding: { y: { field: 'feature', type: 'nominal', sort: '-x', title: null }, x: { field: 'splits', type: 'quantitative', title: 'split nodes testing the feature (all trees)' } },
+    encoding: {
+      y: { field: 'feature', type: 'nominal', sort: '-x', title: null },
+      x: { field: 'gain', type: 'quantitative', title: 'share of the total split gain', axis: { format: '.0%' } },
+      tooltip: [{ field: 'feature' }, { field: 'gain', format: '.1%' }, { field: 'splits', title: 'splits' }],
+    },
   }
 }
 

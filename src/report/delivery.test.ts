@@ -37,7 +37,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'mlskel-delivery-'))
   project = join(work, 'iris')
   createTemplateProject(project)
-  editParams((text) => text.replace(/n_estimators: \d+/, 'n_estimators: 10'))
+  editParams((text) => text.replace(/^( {2}type: gradient_boosting.*)$/m, '$1\n  max_iter: 10'))
   train()
   // the template's own regression example (params.yaml's comment)
   editParams((text) => text.replace(/target: species/, 'target: petal_length').replace('features: []', 'features: [sepal_length, sepal_width, petal_width]').replace('task: classification', 'task: regression'))
@@ -73,7 +73,7 @@ describe('deliveryReport', () => {
 
     const card = section(html, 'model')
     for (const text of [regression.description, regression.model_type, regression.model_id, regression.model_hash, regression.testing_strategy, regression.run_id, regression.timestamp]) expect(card).toContain(text)
-    expect(card).toContain('n_estimators=10')
+    expect(card).toContain('max_iter=10')
     expect(card).toContain('5-fold on the training split')
     expect(card).toContain('20% of the rows (30 rows)')
     expect(card).toContain('not in a git repository')
@@ -102,7 +102,11 @@ describe('deliveryReport', () => {
     expect(evaluation).toContain('Predicted against actual on the 30 hold-out rows')
     expect(evaluation).toContain('Residuals (actual − predicted) of the hold-out rows')
     expect(svgCount(evaluation)).toBe(2)
-    expect(section(html, 'importance')).toContain('Splits per feature (a count of split nodes, not an importance)')
+    const importance = section(html, 'importance')
+    expect(importance).toContain('Feature importance: share of the total split gain.')
+    expect(svgCount(importance)).toBe(1)
+    // the regression's three features, each with its share and split count, largest share first
+    for (const feature of ['sepal_length', 'sepal_width', 'petal_width']) expect(importance).toContain(`<td>${feature}</td>`)
     expect(section(html, 'features')).toContain('data/transformed/train.parquet')
   })
 
@@ -117,7 +121,8 @@ describe('deliveryReport', () => {
       expect(evaluation).toContain('The recorded residual statistics are drawn instead')
       expect(evaluation).not.toContain('Predicted against actual')
       expect(svgCount(evaluation)).toBe(1)
-      expect(section(html, 'importance')).toContain('is not there')
+      // importances are in the record: the chart needs no model
+      expect(svgCount(section(html, 'importance'))).toBe(1)
     } finally {
       renameSync(away, modelDir)
     }

@@ -8,7 +8,7 @@ import { MlskelError } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 import { hashFile } from '../hashing/index.js'
 import { readRecords, type MetadataRecord } from '../metadata/index.js'
-import { forestSplitCounts, loadModel, type HoldOutSummary, type Predictor } from '../models/index.js'
+import { loadModel, type HoldOutSummary, type Predictor } from '../models/index.js'
 import { getAt } from '../params/index.js'
 import { resolveRun } from '../runs/index.js'
 import { loadSettings, projectPaths, settingsSchema } from '../settings/index.js'
@@ -320,19 +320,26 @@ function holdOutPredictions(evidence: Evidence): Maybe<spec.Prediction[]> {
 
 async function importanceSection(record: MetadataRecord, evidence: Evidence, charts: ChartCounter): Promise<ReportSection> {
   const section = (html: string): ReportSection => ({ id: 'importance', title: 'Feature importance', html })
-  if (!evidence.model.ok) return section(note(`Not shown: ${evidence.model.why}.`))
-  const counts = forestSplitCounts(evidence.model.value)
-  if (!counts) return section(note(`Feature importance is not given by this model kind (${record.model_type}).`))
-  const rows = record.data.features.map((feature, i) => ({ feature, splits: counts[i] ?? 0 }))
-  const text = 'Not given by this model kind: ml.js random forests keep no importance. Shown instead: how many split nodes of all the trees test each feature. A feature tested often is one the forest uses, but a count is not an importance (it does not weigh how much a split helps).'
-  return section(`${note(text)}${await charts.figure(spec.splitsPerFeatureSpec(rows), 'Splits per feature (a count of split nodes, not an importance).')}`)
+  // the record's, else the model's own (a record written before importances were recorded)
+  const rows = record.importances ?? (evidence.model.ok ? evidence.model.value.importances?.() : undefined)
+  if (!rows) return section(note(evidence.model.ok ? `Feature importance is not given by this model kind (${record.model_type}).` : `Not shown: ${evidence.model.why}.`))
+  const text =
+    record.model_type === 'random_forest'
+      ? 'Each feature\'s share of the impurity decrease of all the splits on it (the mean over the trees of each tree\'s shares: scikit-learn\'s feature_importances_), and how many splits test it. Impurity-based importance favours features with many distinct values.'
+      : 'Each feature\'s share of the loss reduction (gain) of all the splits on it, over all the trees, and how many splits test it.'
+  const list = table(['feature', 'share of gain', 'splits'], [...rows].sort((a, b) => b.gain - a.gain).map((r) => [r.feature, `${(r.gain * 100).toFixed(1)}%`, r.splits]))
+  return section(`${note(text)}${await charts.figure(spec.importanceSpec(rows), 'Feature importance: share of the total split gain.')}${list}`)
 }
 
 async function featuresSection(record: MetadataRecord, evidence: Evidence, charts: ChartCounter): Promise<ReportSection> {
-  const ranges = table(['feature', 'min', 'max', 'missing in raw data'], record.feature_schema.map((f) => [f.name, round(f.min), round(f.max), f.missing]))
-  const section = (html: string): ReportSection => ({ id: 'features', title: 'Features', html: `${html}<h3>Ranges seen in training</h3>${ranges}` })
+  const ranges = table(
+    ['feature', 'range or categories', 'missing'],
+    record.feature_schema.map((f) => [f.name, f.type === 'number' ? `${round(f.min)} – ${round(f.max)}` : f.categories.map(String).join(', '), f.missing]),
+  )
+  const section = (html: string): ReportSection => ({ id: 'features', title: 'Features', html: `${html}<h3>Seen in training</h3>${ranges}` })
   if (!evidence.train.ok) {
-    const chart = await charts.figure(spec.featureRangesSpec(record.feature_schema), 'Each feature\'s range in the training data (min–max), as recorded.')
+    const numeric = record.feature_schema.flatMap((f) => (f.type === 'number' ? [f] : []))
+    const chart = numeric.length > 0 ? await charts.figure(spec.featureRangesSpec(numeric), 'Each numeric feature\'s range in the training data (min–max), as recorded.') : ''
     return section(`${note(`Histograms are not shown: ${evidence.train.why}.`)}${chart}`)
   }
   const { X, y, path } = evidence.train.value

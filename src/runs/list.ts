@@ -1,7 +1,7 @@
 // `runs list` as data: one summary row per run, the metrics that matter for its task, sorted newest or best first.
 import { MlskelError, didYouMean, quote } from '../errors/index.js'
 import type { MetadataRecord } from '../metadata/index.js'
-import { KNOWN_METRICS, METRIC_NAME_PATTERN } from '../models/metrics.js'
+import { KNOWN_METRICS, METRIC_NAME_PATTERN } from '../models/index.js'
 
 /** The scores a table shows first, per task: the hold-out value of each, the cross-validated one beside it. */
 export const MAIN_METRICS: Readonly<Record<MetadataRecord['task'], readonly string[]>> = {

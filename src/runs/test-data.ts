@@ -29,7 +29,7 @@ export function makeRecord(spec: RecordSpec): MetadataRecord {
   const t = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z/.exec(spec.runId)!
   const modelHash = hex(spec.runId, 64)
   const n = spec.nEstimators ?? 100
-  const params = { dataset: { raw: 'iris.csv', target: 'species', features: [], invalid_rows: 'drop' }, task, split: { test_size: 0.2, cv_folds: 5, seed: 42 }, model: { n_estimators: n, max_features: 1, bootstrap: true } }
+  const params = { dataset: { raw: 'iris.csv', target: 'species', features: [], invalid_rows: 'drop' }, task, split: { test_size: 0.2, cv_folds: 5, seed: 42 }, model: { type: 'random_forest', n_estimators: n, bootstrap: true } }
   const inputs = spec.inputs ?? [
     { path: 'data/raw/iris.csv', sha256: 'a'.repeat(64) },
     { path: 'data/transformed/train.parquet', sha256: 'b'.repeat(64) },
@@ -41,7 +41,7 @@ export function makeRecord(spec: RecordSpec): MetadataRecord {
     description: `random forest ${task === 'classification' ? 'classifier' : 'regressor'} predicting species`,
     task,
     model_id: modelHash.slice(0, 16),
-    model_type: task === 'classification' ? 'ml-random-forest-classifier' : 'ml-random-forest-regressor',
+    model_type: 'random_forest',
     model_location: `models/${modelHash.slice(0, 16)}`,
     model_hash: modelHash,
     model_size: 12_345,

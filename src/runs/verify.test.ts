@@ -41,10 +41,10 @@ function git(args: string[], cwd = project): string {
   return result.stdout
 }
 
-/** A project as `mlskel new` makes it, without installing, with a small forest (fast to train twice). */
+/** A project as `mlskel new` makes it, without installing, with a small model (fast to train twice). */
 function createProject(dir: string): void {
   createTemplateProject(dir)
-  setParams(dir, (text) => text.replace(/n_estimators: \d+/, 'n_estimators: 8'))
+  setParams(dir, (text) => text.replace(/^( {2}type: gradient_boosting.*)$/m, '$1\n  max_iter: 8'))
 }
 
 function setParams(dir: string, edit: (text: string) => string): void {
@@ -85,9 +85,9 @@ beforeAll(() => {
   git(['init', '-q'])
   git(['add', '-A'])
   git(['commit', '-q', '-m', 'initial'])
-  // 1. a training from a clean tree; 2. one with n_estimators changed and not committed (its diff is recorded)
+  // 1. a training from a clean tree; 2. one with max_iter changed and not committed (its diff is recorded)
   ok(mlskel(['run', 'train']))
-  setParams(project, (text) => text.replace(/n_estimators: \d+/, 'n_estimators: 12'))
+  setParams(project, (text) => text.replace(/max_iter: \d+/, 'max_iter: 12'))
   ok(mlskel(['run', 'train']))
   runs.push(...readdirSync(join(project, 'models', 'metadata')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort())
 }, 120_000)
@@ -110,16 +110,16 @@ describe('mlskel runs on a project trained twice', { timeout: 60_000 }, () => {
     expect(json[0].run_id).toBe(runs[1])
   })
 
-  it('shows a record by unique prefix, and diffs the two: the n_estimators change and the score deltas', () => {
+  it('shows a record by unique prefix, and diffs the two: the max_iter change and the score deltas', () => {
     const shown = ok(mlskel(['runs', 'show', runs[0]!.slice(0, 22)])).stdout
     expect(shown).toContain(`run ${runs[0]}`)
-    expect(shown).toMatch(/model\.n_estimators\s+8/)
+    expect(shown).toMatch(/model\.max_iter\s+8/)
     const diff = ok(mlskel(['runs', 'diff', runs[0]!, 'latest'])).stdout
-    expect(diff).toMatch(/model\.n_estimators\s+8\s+→\s+12/)
+    expect(diff).toMatch(/model\.max_iter\s+8\s+→\s+12/)
     expect(diff).toMatch(/scores \(delta = b - a\)/)
     expect(diff).toContain('b was trained from uncommitted changes (saved in')
     const json = JSON.parse(ok(mlskel(['runs', 'diff', runs[0]!, runs[1]!, '--json'])).stdout)
-    expect(json.params).toEqual([{ key: 'model.n_estimators', a: 8, b: 12 }])
+    expect(json.params).toEqual([{ key: 'model.max_iter', a: 8, b: 12 }])
   })
 
   it('verifies the training from a clean commit', () => {
@@ -137,7 +137,7 @@ describe('mlskel runs on a project trained twice', { timeout: 60_000 }, () => {
     expect(result.code, result.stderr).toBe(0)
     const json = JSON.parse(result.stdout)
     expect(json).toMatchObject({ verified: true, status: 'verified', run_id: runs[1] })
-    expect(readFileSync(join(json.checkout, 'repo', 'params.yaml'), 'utf8')).toContain('n_estimators: 12')
+    expect(readFileSync(join(json.checkout, 'repo', 'params.yaml'), 'utf8')).toContain('max_iter: 12')
     rmSync(json.checkout, { recursive: true, force: true })
   })
 

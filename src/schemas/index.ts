@@ -8,7 +8,7 @@ import { pipelineSchema } from '../pipeline/index.js'
 
 const sources: Record<string, { schema: z.ZodType; title: string }> = {
   'mlskel.schema.json': { schema: pipelineSchema, title: 'mlskel.yaml' },
-  'params.schema.json': { schema: paramsSchema, title: 'params.yaml' },
+  'params.schema.json': { schema: paramsSchema(), title: 'params.yaml' },
   'metadata.schema.json': { schema: metadataRecordSchema, title: 'mlskel model metadata record' },
   'prediction.schema.json': { schema: predictionRecordSchema, title: 'mlskel prediction metadata record' },
   'check.schema.json': { schema: checkReportSchema, title: 'mlskel check --json report' },

@@ -268,6 +268,7 @@ function checked(record: MetadataRecord, manifest: ModelManifest, predictor: Pre
   const rows = example.map((row, i) =>
     features.map((name) => {
       const value = row[name]
+      if (value === null) return Number.NaN // a missing value
       if (typeof value !== 'number' || !Number.isFinite(value)) throw fail(`row ${i} has no number for feature ${quote(name)}`)
       return value
     }),

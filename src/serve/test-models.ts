@@ -47,7 +47,7 @@ export async function irisProject(): Promise<IrisProject> {
     metadataDir,
     async train(seed, o = {}) {
       const nEstimators = o.nEstimators ?? 10
-      const predictor = trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: nEstimators }, seed, signature, data })
+      const predictor = await trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: nEstimators, n_jobs: 1 }, seed, signature, data })
       const inputExample = data.X.slice(0, 3).map((row) => Object.fromEntries(signature.features.map((f, i) => [f.name, row[i]!])))
       const model = await saveModel(modelsDir, predictor, { description: 'iris', inputExample })
       await o.beforeRecord?.(model)

@@ -5,6 +5,8 @@ import { dirname, join, resolve } from 'node:path'
 import { MlskelError } from '../errors/index.js'
 
 export const PROJECT_FILE = 'mlskel.yaml'
+/** The one file a user edits to say what the project learns (its schema and reader are src/params/). */
+export const PARAMS_FILE = 'params.yaml'
 
 /** The project root: the nearest folder at or above `from` holding mlskel.yaml. */
 export function findProjectRoot(from = process.cwd()): string {

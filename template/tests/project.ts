@@ -20,8 +20,9 @@ export interface TestProject {
 }
 
 /**
- * The iris example's params.yaml, with small forests (10 trees) so training takes a fraction of a second. Tests
- * use it rather than the project's params.yaml, so they keep passing while you point the project at your data.
+ * The iris example's params.yaml, with a small model (20 boosting iterations) so training takes a fraction of a
+ * second. Tests use it rather than the project's params.yaml, so they keep passing while you point the project at
+ * your data.
  */
 export const TEST_PARAMS = `dataset:
   raw: iris.csv
@@ -34,7 +35,8 @@ split:
   cv_folds: 5
   seed: 42
 model:
-  n_estimators: 10
+  type: gradient_boosting
+  max_iter: 20
 `
 
 /** A temporary project: this project's mlskel.yaml, the iris CSV and TEST_PARAMS. */

@@ -19,7 +19,7 @@ describe('train on iris (classification)', () => {
   afterAll(() => project.remove())
 
   it('scores far above chance in cross-validation and on the hold-out split', () => {
-    expect(Object.keys(result.scores).sort()).toEqual(['accuracy', 'f1_macro', 'log_loss'])
+    expect(Object.keys(result.scores).sort()).toEqual(['accuracy', 'average_precision', 'balanced_accuracy', 'f1_macro', 'log_loss', 'roc_auc'])
     // chance is 1/3 for three balanced classes
     expect(result.scores.accuracy!.cv).toBeGreaterThan(0.85)
     expect(result.scores.accuracy!.hold_out).toBeGreaterThan(0.85)
@@ -35,10 +35,10 @@ describe('train on iris (classification)', () => {
     expect(record).toMatchObject({
       run_id: result.runId,
       model_id: result.model.id,
-      model_type: 'ml-random-forest-classifier',
+      model_type: 'gradient_boosting',
       model_location: `models/${result.model.id}`,
       task: 'classification',
-      hyper_parameters: { n_estimators: 10 },
+      hyper_parameters: { type: 'gradient_boosting', max_iter: 20 },
       testing_strategy: '5-fold cross-validation on the training split; hold-out on 20% test split (seed 42)',
       data: { location: 'data/raw/iris.csv', rows: 149, n_features: 4, target: 'species' },
     })
@@ -64,7 +64,7 @@ describe('train on iris (classification)', () => {
     expect(holdOut.confusion_matrix.matrix.flat().reduce((a, b) => a + b, 0)).toBe(30)
     const correct = holdOut.confusion_matrix.matrix.reduce((sum, row, i) => sum + row[i]!, 0)
     expect(correct / 30).toBeCloseTo(result.scores.accuracy!.hold_out!, 10)
-    expect(record.environment).toMatchObject({ node: process.versions.node, lockfile: null, dependencies: expect.objectContaining({ mlskel: expect.any(String), '@duckdb/node-api': expect.any(String), 'ml-random-forest': expect.any(String), 'ml-cart': expect.any(String) }) })
+    expect(record.environment).toMatchObject({ node: process.versions.node, lockfile: null, dependencies: expect.objectContaining({ mlskel: expect.any(String), '@duckdb/node-api': expect.any(String), 'random-js': expect.any(String) }) })
     // the copy is not a git repository
     expect(record.git).toEqual({ commit: null, branch: null, remote_url: null, dirty: null, diff: null })
   })
@@ -78,9 +78,9 @@ describe('train on iris (classification)', () => {
   })
 
   it('records --set overrides it was given', async () => {
-    const other = await train({ root: project.root, overrides: { 'model.n_estimators': 5 } })
+    const other = await train({ root: project.root, overrides: { 'model.max_iter': 5 } })
     const record = JSON.parse(readFileSync(join(project.root, other.recordFile), 'utf8'))
-    expect(record.overrides).toEqual({ 'model.n_estimators': 5 })
+    expect(record.overrides).toEqual({ 'model.max_iter': 5 })
     expect(other.model.id).not.toBe(result.model.id)
   })
 
@@ -114,7 +114,7 @@ describe('train on iris (regression)', () => {
       expect(Object.keys(scores).sort()).toEqual(['mean_absolute_error', 'mean_squared_error', 'r2'])
       expect(scores.r2!.cv).toBeGreaterThan(0.8)
       expect(scores.r2!.hold_out).toBeGreaterThan(0.8)
-      expect(model.manifest.kind).toBe('ml-random-forest-regressor')
+      expect(model.manifest.kind).toBe('gradient_boosting')
       const [record] = await readRecords(join(project.root, 'models', 'metadata'))
       expect(record!.target).toMatchObject({ name: 'petal_length', type: 'number' })
       const { residuals } = record!.evaluation.hold_out as { residuals: { mean_absolute: number; p05: number; p95: number } }

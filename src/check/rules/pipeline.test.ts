@@ -27,6 +27,7 @@ const PARAMS_YAML = `dataset:
   target: y
 task: classification
 model:
+  type: random_forest
   n_estimators: 10
 `
 
@@ -173,7 +174,7 @@ describe('the pipeline rule', () => {
     const { findings } = await pipelineRule.run(makeContext(root))
 
     expect(findings.map((f) => [f.level, f.code, f.file, f.line])).toEqual([
-      ['error', 'MLSKEL_CHECK_PIPELINE_INVALID', 'params.yaml', 6],
+      ['error', 'MLSKEL_CHECK_PIPELINE_INVALID', 'params.yaml', 7],
       ['info', 'MLSKEL_CHECK_LOCK_STALE', LOCK_FILE, undefined],
     ])
   })

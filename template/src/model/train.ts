@@ -1,10 +1,12 @@
-// train: fit the random forest of params.yaml on the training split, score it (k-fold cross-validation on the
-// training split, hold-out on the test split), save it under models/ and record its metadata in models/metadata/.
+// train: fit the model of params.yaml (gradient boosting or a random forest) on the training split, score it (k-fold
+// cross-validation on the training split, hold-out on the test split), save it under models/ and record its
+// metadata in models/metadata/. Long trainings print progress on stderr.
 import { performance } from 'node:perf_hooks'
 import { join, resolve } from 'node:path'
 import {
   combineScores,
   crossValidate,
+  describeKind,
   evaluate,
   hashFile,
   loadParams,
@@ -13,7 +15,8 @@ import {
   runScript,
   saveModel,
   summarizeHoldOut,
-  trainRandomForest,
+  trainModel,
+  trainingProgress,
   type Dataset,
   type Params,
   type SavedModel,
@@ -28,7 +31,7 @@ export interface TrainOptions {
   root?: string
   /** params.yaml overrides by dotted key (as `mlskel run --set` gives them); read from MLSKEL_SET when absent. */
   overrides?: Record<string, unknown>
-  /** Print the scores and where the model went on stdout (the CLI does; tests need not). */
+  /** Print the scores and where the model went on stdout, and progress and warnings on stderr (the CLI does; tests need not). */
   print?: boolean
 }
 
@@ -66,9 +69,13 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   )
 
   // 2. cross-validate on the training split, fit on all of it, score on the held-out test split
-  const fit = (data: Dataset) => trainRandomForest({ task, hyperParameters: params.model, seed: params.split.seed, signature, data })
-  const cv = await timed('cross_validation', () => crossValidate({ task, folds: params.split.cv_folds, seed: params.split.seed, data: trainSet, train: fit }))
-  const predictor = await timed('fit', () => fit(trainSet))
+  const report = options.print ? trainingProgress({ prefix: 'train: ' }) : undefined
+  const folds = params.split.cv_folds
+  const fit = (data: Dataset, fold: number | null) =>
+    trainModel({ task, model: params.model, seed: params.split.seed, signature, data, onProgress: (p) => report?.(p, fold === null ? 'final fit' : `fold ${fold}/${folds}`) })
+  const cv = await timed('cross_validation', () => crossValidate({ task, folds: params.split.cv_folds, seed: params.split.seed, data: trainSet, train: (data, fold) => fit(data, fold) }))
+  const predictor = await timed('fit', () => fit(trainSet, null))
+  for (const warning of predictor.warnings ?? []) if (options.print) console.error(`train: warning: ${warning}`)
   const { holdOut, holdOutSummary } = await timed('evaluate', () => ({ holdOut: evaluate(task, predictor, testSet), holdOutSummary: summarizeHoldOut(task, predictor, testSet) }))
   const scores = combineScores({ cv, hold_out: holdOut })
 
@@ -103,6 +110,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     },
     trainingData: trainSet,
     evaluation: { hold_out: holdOutSummary },
+    ...(predictor.importances ? { importances: predictor.importances() } : {}),
+    warnings: predictor.warnings ?? [],
     testingStrategy: testingStrategy(params),
     scores,
     durations,
@@ -120,8 +129,7 @@ export function signatureOf(description: DatasetDescription): Signature {
 }
 
 export function describeModel(params: Params, description: DatasetDescription): string {
-  const forest = params.task === 'classification' ? 'random forest classifier' : 'random forest regressor'
-  return `${forest} predicting ${description.target.name} from ${description.features.length} features of ${description.files.raw}`
+  return `${describeKind(params.model.type, params.task)} predicting ${description.target.name} from ${description.features.length} features of ${description.files.raw}`
 }
 
 export function testingStrategy(params: Params): string {

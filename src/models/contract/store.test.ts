@@ -2,9 +2,9 @@ import { mkdtemp, mkdir, readFile, readdir, rm, writeFile, appendFile } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { hashBytes } from '../hashing/index.js'
-import { loadModel, registerModelKind, saveModel, trainRandomForest, type Predictor, type Signature } from './index.js'
-import { clusters, linear } from './test-data.js'
+import { hashBytes } from '../../hashing/index.js'
+import { loadModel, registerModelKind, saveModel, trainRandomForest, type Predictor, type Signature } from '../index.js'
+import { clusters, linear } from '../test-data.js'
 
 let root: string
 let models: string
@@ -19,41 +19,41 @@ afterEach(async () => {
 
 const example = [{ f0: 0, f1: 0, f2: 0, f3: 0 }]
 
-function classifier(seed = 1): Predictor {
+function classifier(seed = 1): Promise<Predictor> {
   const { data, signature } = clusters(10)
   return trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 5 }, seed, signature, data })
 }
 
 describe('saveModel', () => {
   it('writes model.json and manifest.json in a folder named by the content hash', async () => {
-    const saved = await saveModel(models, classifier(), { description: 'clusters', inputExample: example })
+    const saved = await saveModel(models, await classifier(), { description: 'clusters', inputExample: example })
     const bytes = await readFile(join(saved.dir, 'model.json'))
     expect(saved.id).toBe(hashBytes(bytes).slice(0, 16))
     expect(saved.dir).toBe(join(models, saved.id))
     expect((await readdir(saved.dir)).sort()).toEqual(['manifest.json', 'model.json'])
     const manifest = JSON.parse(await readFile(join(saved.dir, 'manifest.json'), 'utf8'))
     expect(manifest).toEqual(saved.manifest)
-    expect(manifest).toMatchObject({ manifest_version: 1, id: saved.id, kind: 'ml-random-forest-classifier', description: 'clusters', input_example: example, files: { model: { path: 'model.json', sha256: hashBytes(bytes), size: bytes.length } } })
+    expect(manifest).toMatchObject({ manifest_version: 1, id: saved.id, kind: 'random_forest', description: 'clusters', input_example: example, files: { model: { path: 'model.json', sha256: hashBytes(bytes), size: bytes.length } } })
     expect(manifest.signature.target.classes).toEqual(['a', 'b', 'c'])
     expect(saved.size).toBeGreaterThan(bytes.length)
-    expect(JSON.parse(bytes.toString())).toMatchObject({ format: 1, kind: 'ml-random-forest-classifier' })
+    expect(JSON.parse(bytes.toString())).toMatchObject({ format: 1, kind: 'random_forest' })
   })
 
   it('gives the same bytes and id for the same training, and keeps the folder already there', async () => {
-    const first = await saveModel(models, classifier(3), { description: 'one', inputExample: example })
-    const second = await saveModel(join(root, 'other'), classifier(3), { description: 'two', inputExample: example })
+    const first = await saveModel(models, await classifier(3), { description: 'one', inputExample: example })
+    const second = await saveModel(join(root, 'other'), await classifier(3), { description: 'two', inputExample: example })
     expect(second.id).toBe(first.id)
     expect(await readFile(join(second.dir, 'model.json'))).toEqual(await readFile(join(first.dir, 'model.json')))
-    const again = await saveModel(models, classifier(3), { description: 'three', inputExample: example })
+    const again = await saveModel(models, await classifier(3), { description: 'three', inputExample: example })
     expect(again.manifest.description).toBe('one')
     expect((await readdir(models)).filter((name) => name.startsWith('.'))).toEqual([])
-    expect((await saveModel(models, classifier(4), { description: 'x', inputExample: example })).id).not.toBe(first.id)
+    expect((await saveModel(models, await classifier(4), { description: 'x', inputExample: example })).id).not.toBe(first.id)
   })
 })
 
 describe('loadModel', () => {
   it('loads a saved classifier that predicts as the original did', async () => {
-    const predictor = classifier()
+    const predictor = await classifier()
     const saved = await saveModel(models, predictor, { description: 'd', inputExample: example })
     const loaded = await loadModel(models, { id: saved.id })
     const { data } = clusters(10, 9)
@@ -67,14 +67,14 @@ describe('loadModel', () => {
 
   it('loads a saved regressor that predicts as the original did', async () => {
     const { data, signature } = linear(60)
-    const predictor = trainRandomForest({ task: 'regression', hyperParameters: { n_estimators: 5 }, seed: 2, signature, data })
+    const predictor = await trainRandomForest({ task: 'regression', hyperParameters: { n_estimators: 5 }, seed: 2, signature, data })
     const saved = await saveModel(models, predictor, { description: 'd', inputExample: [{ x0: 1, x1: 2, x2: 3 }] })
     const loaded = await loadModel(models, { id: saved.id })
     expect(loaded.predictor.predict(data.X)).toEqual(predictor.predict(data.X))
   })
 
   it('finds a model by a unique prefix of its id', async () => {
-    const saved = await saveModel(models, classifier(), { description: 'd', inputExample: example })
+    const saved = await saveModel(models, await classifier(), { description: 'd', inputExample: example })
     expect((await loadModel(models, { id: saved.id.slice(0, 5) })).manifest.id).toBe(saved.id)
   })
 
@@ -86,24 +86,24 @@ describe('loadModel', () => {
 
   it('says when no model has the id, or the models folder is empty', async () => {
     await expect(loadModel(models, { id: 'ffff' })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining('"ffff"') })
-    const saved = await saveModel(models, classifier(), { description: 'd', inputExample: example })
+    const saved = await saveModel(models, await classifier(), { description: 'd', inputExample: example })
     const other = saved.id.startsWith('0') ? '1' : '0'
     await expect(loadModel(models, { id: other })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining(saved.id) })
   })
 
   it('says there is no newest model when nothing was recorded', async () => {
-    await saveModel(models, classifier(), { description: 'd', inputExample: example })
+    await saveModel(models, await classifier(), { description: 'd', inputExample: example })
     await expect(loadModel(models)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining('no training recorded') })
   })
 
   it('refuses a model.json that no longer matches its manifest', async () => {
-    const saved = await saveModel(models, classifier(), { description: 'd', inputExample: example })
+    const saved = await saveModel(models, await classifier(), { description: 'd', inputExample: example })
     await appendFile(join(saved.dir, 'model.json'), ' ')
     await expect(loadModel(models, { id: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', where: { file: join(saved.dir, 'model.json'), field: 'files.model.sha256' } })
   })
 
   it('refuses a manifest that is not valid, naming the field', async () => {
-    const saved = await saveModel(models, classifier(), { description: 'd', inputExample: example })
+    const saved = await saveModel(models, await classifier(), { description: 'd', inputExample: example })
     const manifest = JSON.parse(await readFile(join(saved.dir, 'manifest.json'), 'utf8'))
     await writeFile(join(saved.dir, 'manifest.json'), JSON.stringify({ ...manifest, files: { model: { ...manifest.files.model, size: 'big' } } }))
     await expect(loadModel(models, { id: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', where: { field: 'files.model.size' } })

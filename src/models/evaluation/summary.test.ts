@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { trainRandomForest } from './random-forest.js'
+import type { Predictor, Signature } from '../contract/types.js'
+import { trainRandomForest } from '../index.js'
+import { clusters, linear, split } from '../test-data.js'
 import { summarizeFeatures, summarizeHoldOut, summarizeTarget } from './summary.js'
-import { clusters, linear, split } from './test-data.js'
-import type { Predictor, Signature } from './types.js'
 
 /** A predictor that answers what it is told, to check the summaries by hand. */
 function fixed(signature: Signature, answers: (string | number)[]): Predictor {
@@ -25,12 +25,18 @@ describe('summarizeHoldOut', () => {
           [1, 0, 1],
         ],
       },
+      // a: 1 of 2 predicted a right (precision 1/2), 1 of 2 actual a found; b: 1 of 2, 1 of 1; c: 1 of 1, 1 of 2
+      per_class: [
+        { label: 'a', precision: 0.5, recall: 0.5, f1: 0.5, support: 2 },
+        { label: 'b', precision: 0.5, recall: 1, f1: 2 / 3, support: 1 },
+        { label: 'c', precision: 1, recall: 0.5, f1: 2 / 3, support: 2 },
+      ],
     })
   })
 
   it('adds labels outside the classes after them', () => {
     const summary = summarizeHoldOut('classification', fixed(labels, ['a', 'z']), { X: [[0], [0]], y: ['d', 'a'] })
-    expect(summary).toEqual({ rows: 2, confusion_matrix: { labels: ['a', 'b', 'c', 'd', 'z'], matrix: [[0, 0, 0, 0, 1], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 0]] } })
+    expect(summary).toMatchObject({ rows: 2, confusion_matrix: { labels: ['a', 'b', 'c', 'd', 'z'], matrix: [[0, 0, 0, 0, 1], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 0]] } })
   })
 
   it('summarizes the residuals, actual minus predicted, with numpy\'s percentiles', () => {
@@ -40,16 +46,16 @@ describe('summarizeHoldOut', () => {
     expect(summary).toEqual({ rows: 11, residuals: { mean: 0, std: Math.sqrt(10), min: -5, max: 5, p05: -4.5, p50: 0, p95: 4.5, mean_absolute: 30 / 11 } })
   })
 
-  it('works on a trained forest for both tasks', () => {
+  it('works on a trained forest for both tasks', async () => {
     const c = clusters(20)
     const cs = split(c.data)
-    const classifier = trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 5 }, seed: 1, signature: c.signature, data: cs.train })
+    const classifier = await trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 5 }, seed: 1, signature: c.signature, data: cs.train })
     const matrix = summarizeHoldOut('classification', classifier, cs.test)
     expect(matrix.rows).toBe(cs.test.y.length)
     expect('confusion_matrix' in matrix && matrix.confusion_matrix.matrix.flat().reduce((a, b) => a + b, 0)).toBe(cs.test.y.length)
     const l = linear(80)
     const ls = split(l.data)
-    const regressor = trainRandomForest({ task: 'regression', hyperParameters: { n_estimators: 5 }, seed: 1, signature: l.signature, data: ls.train })
+    const regressor = await trainRandomForest({ task: 'regression', hyperParameters: { n_estimators: 5 }, seed: 1, signature: l.signature, data: ls.train })
     const residuals = summarizeHoldOut('regression', regressor, ls.test)
     expect('residuals' in residuals && residuals.residuals.p05 <= residuals.residuals.p95).toBe(true)
   })

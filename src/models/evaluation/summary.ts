@@ -1,18 +1,28 @@
 // What a metadata record keeps about a model's data and its errors, so that the server can validate inputs and
 // reports can draw them without the data: the features and target seen in training, and the hold-out summary
 // (a confusion matrix for classification, residual statistics for regression).
-import { MlskelError } from '../errors/index.js'
-import type { Task } from '../params/index.js'
-import type { Dataset, Predictor, Signature } from './types.js'
+import { MlskelError } from '../../errors/index.js'
+import type { Task } from '../../params/index.js'
+import type { Dataset, Predictor, Signature } from '../contract/types.js'
+import { classReport, type ClassReportRow } from './metrics.js'
 
-export interface FeatureSummary {
-  name: string
-  type: 'number'
-  min: number
-  max: number
-  /** Values missing or not a number in the raw data for this column (rows dropped before training). */
-  missing: number
-}
+export type FeatureSummary =
+  | {
+      name: string
+      type: 'number'
+      min: number
+      max: number
+      /** Values missing in the training data (NaN), plus those missing or invalid in the raw data (rows dropped). */
+      missing: number
+    }
+  | {
+      name: string
+      type: 'category'
+      categories: (string | number)[]
+      /** Training rows per category (by the category's label). */
+      counts: Record<string, number>
+      missing: number
+    }
 
 export type TargetSummary =
   | { name: string; type: 'category'; classes: (string | number)[]; counts: Record<string, number> }
@@ -30,7 +40,7 @@ export interface ResidualSummary {
 }
 
 export type HoldOutSummary = { rows: number } & (
-  | { confusion_matrix: { labels: (string | number)[]; matrix: number[][] } }
+  | { confusion_matrix: { labels: (string | number)[]; matrix: number[][] }; per_class?: ClassReportRow[] }
   | { residuals: ResidualSummary }
 )
 
@@ -39,13 +49,23 @@ export interface Evaluation {
 }
 
 /**
- * Per feature (in the signature's order): its range in `data` (the training data) and the missing or invalid
- * values counted in the raw data (`missing`, by column name; 0 when absent). Non-finite values in `data` are
- * counted as missing and left out of the range.
+ * Per feature (in the signature's order): its range in `data` (the training data), or its categories and their
+ * counts, and its missing values: those in `data` (NaN, or a code outside the categories) plus those counted in
+ * the raw data (`missing`, by column name; 0 when absent). Infinite values are left out of a range and counted too.
  */
 export function summarizeFeatures(signature: Signature, data: Dataset, missing: Readonly<Record<string, number>> = {}): FeatureSummary[] {
   nonEmpty(data, 'training data')
-  return signature.features.map((feature, i) => {
+  return signature.features.map((feature, i): FeatureSummary => {
+    if (feature.type === 'category') {
+      const counts: Record<string, number> = Object.fromEntries(feature.categories.map((c) => [String(c), 0]))
+      let absent = 0
+      for (const row of data.X) {
+        const label = feature.categories[row[i]!]
+        if (label === undefined) absent++
+        else counts[String(label)]!++
+      }
+      return { name: feature.name, type: 'category', categories: [...feature.categories], counts, missing: (missing[feature.name] ?? 0) + absent }
+    }
     let min = Infinity
     let max = -Infinity
     let invalid = 0
@@ -85,7 +105,8 @@ export function summarizeTarget(signature: Signature, data: Dataset): TargetSumm
 
 /**
  * What reports need of the hold-out predictions. Classification: a confusion matrix, rows the actual class and
- * columns the predicted one, labels in the signature's class order (then any other label seen). Regression: the
+ * columns the predicted one, labels in the signature's class order (then any other label seen), and per class its
+ * precision, recall, f1 and support. Regression: the
  * residuals (actual − predicted): mean, standard deviation, range, 5th/50th/95th percentiles, mean absolute.
  */
 export function summarizeHoldOut(task: Task, predictor: Predictor, data: Dataset): HoldOutSummary {
@@ -100,7 +121,7 @@ export function summarizeHoldOut(task: Task, predictor: Predictor, data: Dataset
     }
     const matrix = labels.map(() => labels.map(() => 0))
     data.y.forEach((actual, row) => matrix[index.get(actual)!]![index.get(predicted[row]!)!]!++)
-    return { rows: data.y.length, confusion_matrix: { labels, matrix } }
+    return { rows: data.y.length, confusion_matrix: { labels, matrix }, per_class: classReport(data.y, predicted, target.type === 'category' ? target.classes : []) }
   }
   const residuals = data.y.map((actual, row) => Number(actual) - Number(predicted[row]))
   const sorted = [...residuals].sort((a, b) => a - b)

@@ -1,9 +1,9 @@
 // k-fold cross-validation: folds shuffled with a seeded PRNG, stratified by class for classification.
 import { MersenneTwister19937, shuffle } from 'random-js'
-import { MlskelError } from '../errors/index.js'
-import type { Task } from '../params/index.js'
-import { evaluate } from './metrics.js'
-import type { Dataset, Predictor } from './types.js'
+import { MlskelError } from '../../errors/index.js'
+import type { Task } from '../../params/index.js'
+import type { Dataset, Predictor } from '../contract/types.js'
+import { evaluate } from './evaluate.js'
 
 /**
  * The rows of each of `folds` test folds, as sorted row indexes. Rows are shuffled with `seed`; for
@@ -37,18 +37,35 @@ export function splitFolds(o: { task: Task; folds: number; seed: number; y: read
   return result.map((rows) => rows.sort((a, b) => a - b))
 }
 
-/** Train on all folds but one and score on that one, for each fold; the mean of each metric over the folds. */
-export function crossValidate(o: { task: Task; folds: number; seed: number; data: Dataset; train: (data: Dataset) => Predictor }): Record<string, number> {
+/**
+ * Train on all folds but one and score on that one, for each fold; the mean of each metric over the folds (a
+ * metric undefined on a fold, such as roc_auc on a fold without one of the classes, is left out of that fold's mean).
+ * `onFold` hears when each fold starts, for progress.
+ */
+export async function crossValidate(o: {
+  task: Task
+  folds: number
+  seed: number
+  data: Dataset
+  train: (data: Dataset, fold: number) => Predictor | Promise<Predictor>
+  onFold?: (fold: number, of: number) => void
+}): Promise<Record<string, number>> {
   const testFolds = splitFolds({ task: o.task, folds: o.folds, seed: o.seed, y: o.data.y })
-  const sums: Record<string, number> = {}
-  for (const test of testFolds) {
+  const sums: Record<string, { sum: number; folds: number }> = {}
+  for (const [fold, test] of testFolds.entries()) {
+    o.onFold?.(fold + 1, testFolds.length)
     const inTest = new Set(test)
     const trainRows = o.data.y.map((_, i) => i).filter((i) => !inTest.has(i))
-    const predictor = o.train(pick(o.data, trainRows))
+    const predictor = await o.train(pick(o.data, trainRows), fold + 1)
     const scores = evaluate(o.task, predictor, pick(o.data, test))
-    for (const [metric, value] of Object.entries(scores)) sums[metric] = (sums[metric] ?? 0) + value
+    for (const [metric, value] of Object.entries(scores)) {
+      if (!Number.isFinite(value)) continue
+      const entry = (sums[metric] ??= { sum: 0, folds: 0 })
+      entry.sum += value
+      entry.folds++
+    }
   }
-  return Object.fromEntries(Object.entries(sums).map(([metric, sum]) => [metric, sum / testFolds.length]))
+  return Object.fromEntries(Object.entries(sums).map(([metric, { sum, folds }]) => [metric, sum / folds]))
 }
 
 function pick(data: Dataset, rows: readonly number[]): Dataset {

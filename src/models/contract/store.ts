@@ -3,10 +3,11 @@
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { MlskelError, didYouMean, quote } from '../errors/index.js'
-import { TEMP_PREFIX, writeDirAtomic, writeFileAtomic } from '../fs/index.js'
-import { hashBytes } from '../hashing/index.js'
-import { canonicalJson } from '../json/index.js'
+import { MlskelError, didYouMean, quote } from '../../errors/index.js'
+import { TEMP_PREFIX, writeDirAtomic, writeFileAtomic } from '../../fs/index.js'
+import { hashBytes } from '../../hashing/index.js'
+import { canonicalJson } from '../../json/index.js'
+import { modelKind, registeredModelKinds } from './kinds.js'
 import { signatureSchema } from './signature.js'
 import type { ModelManifest, Predictor } from './types.js'
 
@@ -22,7 +23,7 @@ export const manifestSchema = z
     kind: z.string().min(1).describe('the model kind; its loader is registered under this name'),
     description: z.string(),
     signature: signatureSchema,
-    input_example: z.array(z.record(z.string(), z.number())).describe('a few input rows, keyed by feature name'),
+    input_example: z.array(z.record(z.string(), z.number().nullable())).describe('a few input rows, keyed by feature name (null: a missing value)'),
     files: z.strictObject({ model: z.strictObject({ path: z.literal(MODEL_FILE), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.int().min(0) }) }),
   })
   .describe('mlskel model manifest: what a saved model is and how to check it')
@@ -41,25 +42,11 @@ export interface LoadedModel {
   dir: string
 }
 
-export type ModelLoader = (json: unknown, manifest: ModelManifest) => Predictor
-
-const loaders = new Map<string, ModelLoader>()
-
-/** Teach loadModel a model kind. Registering a kind again replaces its loader. */
-export function registerModelKind(kind: string, load: ModelLoader): void {
-  if (!kind) throw new TypeError('a model kind needs a name')
-  loaders.set(kind, load)
-}
-
-export function registeredModelKinds(): string[] {
-  return [...loaders.keys()].sort()
-}
-
 /**
  * Save a trained model to <modelsDir>/<id>/: model.json (deterministic JSON of the predictor) and manifest.json.
  * The id is derived from model.json's content, so saving the same model twice keeps the first folder.
  */
-export async function saveModel(modelsDir: string, predictor: Predictor, o: { description: string; inputExample: Record<string, number>[] }): Promise<SavedModel> {
+export async function saveModel(modelsDir: string, predictor: Predictor, o: { description: string; inputExample: Record<string, number | null>[] }): Promise<SavedModel> {
   const own = predictor.toJSON()
   if (own === null || typeof own !== 'object' || Array.isArray(own)) throw new TypeError(`predictor ${predictor.kind}: toJSON() must return an object`)
   const text = canonicalJson({ ...(own as Record<string, unknown>), format: MODEL_FORMAT, kind: predictor.kind })
@@ -109,7 +96,7 @@ export async function loadModel(modelsDir: string, o: { id?: string; metadataDir
       where: { file: modelPath, field: 'files.model.sha256' },
     })
   }
-  const load = loaders.get(manifest.kind)
+  const load = modelKind(manifest.kind)?.load
   if (!load) {
     const known = registeredModelKinds()
     throw new MlskelError('MLSKEL_MODEL_KIND_UNKNOWN', `model ${id} is of kind ${quote(manifest.kind)}, which no loader is registered for (known: ${known.join(', ') || 'none'}).${didYouMean(manifest.kind, known)}`, {
@@ -162,7 +149,7 @@ async function resolveId(modelsDir: string, prefix: string): Promise<string> {
 
 async function newestModelId(modelsDir: string, metadataDir: string): Promise<string> {
   // Loaded here, not at the top: the metadata module depends on this one.
-  const { readRecords } = await import('../metadata/index.js')
+  const { readRecords } = await import('../../metadata/index.js')
   const [newest] = await readRecords(metadataDir)
   if (!newest) {
     throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `no model id given and no training recorded in ${metadataDir}, so there is no newest model to load`, { where: { file: metadataDir } })

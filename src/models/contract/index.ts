@@ -1,0 +1,19 @@
+// The model contract: what a model takes and gives, the kinds registry, and the store that saves and loads models.
+export type { Signature, FeatureSpec, Dataset, Predictor, FeatureImportance, ModelManifest } from './types.js'
+export { signatureSchema } from './signature.js'
+export {
+  registerModelKind,
+  registeredModelKinds,
+  trainableModelKinds,
+  modelKind,
+  modelParamsSchema,
+  parseHyperParameters,
+  trainModel,
+  describeKind,
+  DEFAULT_MODEL_TYPE,
+  type ModelKind,
+  type ModelLoader,
+  type TrainInput,
+  type TrainingProgress,
+} from './kinds.js'
+export { saveModel, loadModel, listModelIds, manifestSchema, MODEL_FILE, MANIFEST_FILE, MODEL_FORMAT, type SavedModel, type LoadedModel } from './store.js'

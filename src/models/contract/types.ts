@@ -1,0 +1,57 @@
+// The shapes every model kind shares: what a model takes and gives (signature), the data it learns from, and
+// what a trained model can do (predictor).
+
+/** A numeric feature, or a categorical one whose values are category codes: indexes into `categories`. */
+export type FeatureSpec = { name: string; type: 'number' } | { name: string; type: 'category'; categories: (string | number)[] }
+
+export interface Signature {
+  features: FeatureSpec[]
+  target: { name: string; type: 'category'; classes: (string | number)[] } | { name: string; type: 'number' }
+}
+
+/**
+ * Rows of features and their targets: class labels (classification) or numbers (regression). A feature value is a
+ * number; NaN is a missing value, and a categorical feature holds the index of its category in the signature.
+ */
+export interface Dataset {
+  X: number[][]
+  y: (string | number)[]
+}
+
+/** How much a model uses one feature: the summed gain of its splits (normalized to sum 1) and their number. */
+export interface FeatureImportance {
+  feature: string
+  /** Share of the model's total split gain (impurity decrease for forests, loss reduction for boosting). */
+  gain: number
+  splits: number
+}
+
+export interface Predictor {
+  /** e.g. 'gradient_boosting'; the store finds the loader by it. */
+  readonly kind: string
+  readonly signature: Signature
+  /**
+   * Class labels (as in signature.target.classes) or numbers, one per row. A NaN feature value is missing, as is a
+   * category code the model never saw in training.
+   */
+  predict(X: number[][]): (string | number)[]
+  /** Classifiers: per row, a probability per class, in signature.target.classes order. */
+  predictProba?(X: number[][]): number[][]
+  /** Per feature of the signature, in its order, when the kind knows (tree ensembles do). */
+  importances?(): FeatureImportance[]
+  /** What training noticed and the user should know (a single predicted class, a rare class without weights). */
+  readonly warnings?: readonly string[]
+  /** The trained model as plain data (never code); loaders rebuild the predictor from it. */
+  toJSON(): unknown
+}
+
+export interface ModelManifest {
+  manifest_version: 1
+  id: string
+  kind: string
+  description: string
+  signature: Signature
+  /** A few input rows, keyed by feature name; null is a missing value. */
+  input_example: Record<string, number | null>[]
+  files: { model: { path: 'model.json'; sha256: string; size: number } }
+}

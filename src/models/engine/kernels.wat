@@ -1,0 +1,130 @@
+;; The engine's hot loops in WebAssembly: histogram building, histogram subtraction and row partitioning for
+;; gradient boosting. Measured on this project's 2-core machine, the same histogram loop runs at ~1.3 ns per
+;; (row, feature) in WebAssembly and ~3 ns in JavaScript (TurboFan keeps a bounds check on every typed-array
+;; access of the scatter); it is most of the time of a boosting fit, so it is worth the second language.
+;;
+;; Memory is the engine's arena (gradient-arena.ts), shared with the worker threads; every pointer is a byte offset
+;; in it. `npm run kernels` assembles this file with wabt into kernels-wasm.ts; a test checks the two agree.
+;;
+;; A histogram is, per feature, `width` bytes: per bin three f64 (sum of gradients, sum of hessians, rows).
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+
+  ;; Sum the histograms of rows index[start, end) for features [f0, f1), into hist (zeroed by the caller).
+  ;; bins: column-major u8, feature f's rows at bins + f * rows. g, h: f64 per row.
+  ;; Four features per pass over the rows: one gradient and hessian load serves four updates.
+  (func (export "build")
+    (param $bins i32) (param $rows i32) (param $index i32) (param $start i32) (param $end i32)
+    (param $g i32) (param $h i32) (param $hist i32) (param $f0 i32) (param $f1 i32) (param $width i32)
+    (local $f i32) (local $i i32) (local $r i32) (local $k i32)
+    (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32)
+    (local $h0 i32) (local $h1 i32) (local $h2 i32) (local $h3 i32)
+    (local $gr f64) (local $hr f64)
+    (local.set $f (local.get $f0))
+    ;; blocks of four features
+    (block $done4
+      (loop $features4
+        (br_if $done4 (i32.gt_s (i32.add (local.get $f) (i32.const 4)) (local.get $f1)))
+        (local.set $c0 (i32.add (local.get $bins) (i32.mul (local.get $f) (local.get $rows))))
+        (local.set $c1 (i32.add (local.get $c0) (local.get $rows)))
+        (local.set $c2 (i32.add (local.get $c1) (local.get $rows)))
+        (local.set $c3 (i32.add (local.get $c2) (local.get $rows)))
+        (local.set $h0 (i32.add (local.get $hist) (i32.mul (i32.sub (local.get $f) (local.get $f0)) (local.get $width))))
+        (local.set $h1 (i32.add (local.get $h0) (local.get $width)))
+        (local.set $h2 (i32.add (local.get $h1) (local.get $width)))
+        (local.set $h3 (i32.add (local.get $h2) (local.get $width)))
+        (local.set $i (local.get $start))
+        (block $rows4
+          (loop $row4
+            (br_if $rows4 (i32.ge_s (local.get $i) (local.get $end)))
+            (local.set $r (i32.load (i32.add (local.get $index) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $gr (f64.load (i32.add (local.get $g) (i32.shl (local.get $r) (i32.const 3)))))
+            (local.set $hr (f64.load (i32.add (local.get $h) (i32.shl (local.get $r) (i32.const 3)))))
+            ;; feature f
+            (local.set $k (i32.add (local.get $h0) (i32.mul (i32.load8_u (i32.add (local.get $c0) (local.get $r))) (i32.const 24))))
+            (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $gr)))
+            (f64.store offset=8 (local.get $k) (f64.add (f64.load offset=8 (local.get $k)) (local.get $hr)))
+            (f64.store offset=16 (local.get $k) (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+            ;; feature f + 1
+            (local.set $k (i32.add (local.get $h1) (i32.mul (i32.load8_u (i32.add (local.get $c1) (local.get $r))) (i32.const 24))))
+            (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $gr)))
+            (f64.store offset=8 (local.get $k) (f64.add (f64.load offset=8 (local.get $k)) (local.get $hr)))
+            (f64.store offset=16 (local.get $k) (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+            ;; feature f + 2
+            (local.set $k (i32.add (local.get $h2) (i32.mul (i32.load8_u (i32.add (local.get $c2) (local.get $r))) (i32.const 24))))
+            (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $gr)))
+            (f64.store offset=8 (local.get $k) (f64.add (f64.load offset=8 (local.get $k)) (local.get $hr)))
+            (f64.store offset=16 (local.get $k) (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+            ;; feature f + 3
+            (local.set $k (i32.add (local.get $h3) (i32.mul (i32.load8_u (i32.add (local.get $c3) (local.get $r))) (i32.const 24))))
+            (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $gr)))
+            (f64.store offset=8 (local.get $k) (f64.add (f64.load offset=8 (local.get $k)) (local.get $hr)))
+            (f64.store offset=16 (local.get $k) (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $row4)))
+        (local.set $f (i32.add (local.get $f) (i32.const 4)))
+        (br $features4)))
+    ;; the remaining features, one at a time
+    (block $done1
+      (loop $features1
+        (br_if $done1 (i32.ge_s (local.get $f) (local.get $f1)))
+        (local.set $c0 (i32.add (local.get $bins) (i32.mul (local.get $f) (local.get $rows))))
+        (local.set $h0 (i32.add (local.get $hist) (i32.mul (i32.sub (local.get $f) (local.get $f0)) (local.get $width))))
+        (local.set $i (local.get $start))
+        (block $rows1
+          (loop $row1
+            (br_if $rows1 (i32.ge_s (local.get $i) (local.get $end)))
+            (local.set $r (i32.load (i32.add (local.get $index) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $k (i32.add (local.get $h0) (i32.mul (i32.load8_u (i32.add (local.get $c0) (local.get $r))) (i32.const 24))))
+            (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (f64.load (i32.add (local.get $g) (i32.shl (local.get $r) (i32.const 3))))))
+            (f64.store offset=8 (local.get $k) (f64.add (f64.load offset=8 (local.get $k)) (f64.load (i32.add (local.get $h) (i32.shl (local.get $r) (i32.const 3))))))
+            (f64.store offset=16 (local.get $k) (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $row1)))
+        (local.set $f (i32.add (local.get $f) (i32.const 1)))
+        (br $features1)))
+  )
+
+  ;; Zero `bytes` bytes at ptr (a histogram before it is summed).
+  (func (export "zero") (param $ptr i32) (param $bytes i32)
+    (memory.fill (local.get $ptr) (i32.const 0) (local.get $bytes))
+  )
+
+  ;; parent[i] -= small[i] for `count` f64 values, two at a time.
+  (func (export "subtract") (param $parent i32) (param $small i32) (param $count i32)
+    (local $end i32) (local $pairs i32)
+    (local.set $pairs (i32.add (local.get $parent) (i32.shl (i32.shr_u (local.get $count) (i32.const 1)) (i32.const 4))))
+    (local.set $end (i32.add (local.get $parent) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done2
+      (loop $two
+        (br_if $done2 (i32.ge_u (local.get $parent) (local.get $pairs)))
+        (v128.store (local.get $parent) (f64x2.sub (v128.load (local.get $parent)) (v128.load (local.get $small))))
+        (local.set $parent (i32.add (local.get $parent) (i32.const 16)))
+        (local.set $small (i32.add (local.get $small) (i32.const 16)))
+        (br $two)))
+    (if (i32.lt_u (local.get $parent) (local.get $end))
+      (then (f64.store (local.get $parent) (f64.sub (f64.load (local.get $parent)) (f64.load (local.get $small))))))
+  )
+
+  ;; Reorder index[start, end) so that rows whose bin in `column` has table[bin] = 1 come first, each side in its
+  ;; former order, using scratch (i32 per row) for the right side; returns the boundary. Branch-free: a row's side
+  ;; is as unpredictable as the data.
+  (func (export "partition") (param $index i32) (param $start i32) (param $end i32) (param $column i32) (param $table i32) (param $scratch i32) (result i32)
+    (local $i i32) (local $l i32) (local $r i32) (local $row i32) (local $left i32)
+    (local.set $i (local.get $start))
+    (local.set $l (local.get $start))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_s (local.get $i) (local.get $end)))
+        (local.set $row (i32.load (i32.add (local.get $index) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $left (i32.load8_u (i32.add (local.get $table) (i32.load8_u (i32.add (local.get $column) (local.get $row))))))
+        (i32.store (i32.add (local.get $index) (i32.shl (local.get $l) (i32.const 2))) (local.get $row))
+        (i32.store (i32.add (local.get $scratch) (i32.shl (local.get $r) (i32.const 2))) (local.get $row))
+        (local.set $l (i32.add (local.get $l) (local.get $left)))
+        (local.set $r (i32.add (local.get $r) (i32.sub (i32.const 1) (local.get $left))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (memory.copy (i32.add (local.get $index) (i32.shl (local.get $l) (i32.const 2))) (local.get $scratch) (i32.shl (local.get $r) (i32.const 2)))
+    (local.get $l)
+  )
+)

@@ -1,0 +1,246 @@
+// Trees as the engine keeps them: grown node by node in any order (TreeRecorder), then laid out in preorder in flat
+// typed arrays (FlatTree), and concatenated into an ensemble that predicts from raw values, with no bins: a numeric
+// split holds its real threshold, a categorical split the set of categories that go left.
+//
+// Layout of a tree's nodes in preorder: a node's left child is the next node, its right child is `right[n]`; a leaf
+// has feature −1 and keeps the row of its values in `right[n]`. Every child index is greater than its parent's, so
+// walking a tree always ends (loaders check it).
+
+/** flags: rows with a missing value (or, at a categorical split, a category never seen in training) go left. */
+export const MISSING_LEFT = 1
+/** flags: a categorical split; `threshold` is the offset of its left-category bitset in `bitsets`. */
+export const CATEGORICAL = 2
+
+/** 32-bit words of a bitset of `categories` categories. */
+export function bitsetWords(categories: number): number {
+  return Math.max(1, Math.ceil(categories / 32))
+}
+
+export function inBitset(bitset: Uint32Array, offset: number, code: number): boolean {
+  return ((bitset[offset + (code >>> 5)]! >>> (code & 31)) & 1) === 1
+}
+
+export interface FlatTree {
+  nodes: number
+  feature: Int32Array
+  /** Numeric split: a value <= threshold goes left. Categorical split: offset in `bitsets`. Leaf: 0. */
+  threshold: Float64Array
+  /** Inner node: index of the right child (within this tree). Leaf: its row in `values`. */
+  right: Int32Array
+  flags: Uint8Array
+  /** `outputs` values per leaf. */
+  values: Float64Array
+  bitsets: Uint32Array
+}
+
+/**
+ * A tree being grown: nodes are created as leaves, then some become splits. Node 0 is the root. Growers add nodes in
+ * whatever order suits them (best-first, depth-first); `toFlat` lays them out in preorder.
+ */
+export class TreeRecorder {
+  private readonly feature: number[] = []
+  private readonly threshold: number[] = []
+  private readonly flags: number[] = []
+  private readonly bitset: (Uint32Array | null)[] = []
+  private readonly left: number[] = []
+  private readonly right: number[] = []
+  private readonly values: (ArrayLike<number> | null)[] = []
+
+  constructor(readonly outputs: number) {}
+
+  /** A new node, a leaf until split. */
+  add(): number {
+    this.feature.push(-1)
+    this.threshold.push(0)
+    this.flags.push(0)
+    this.bitset.push(null)
+    this.left.push(-1)
+    this.right.push(-1)
+    this.values.push(null)
+    return this.feature.length - 1
+  }
+
+  get size(): number {
+    return this.feature.length
+  }
+
+  setLeaf(node: number, values: ArrayLike<number>): void {
+    if (values.length !== this.outputs) throw new RangeError(`a leaf holds ${this.outputs} values, got ${values.length}`)
+    this.values[node] = values
+  }
+
+  /** Make `node` a numeric split: a value <= threshold goes to `left`. */
+  setNumericSplit(node: number, feature: number, threshold: number, missingLeft: boolean, left: number, right: number): void {
+    this.feature[node] = feature
+    this.threshold[node] = threshold
+    this.flags[node] = missingLeft ? MISSING_LEFT : 0
+    this.left[node] = left
+    this.right[node] = right
+  }
+
+  /** Make `node` a categorical split: categories in `leftCategories` go to `left`. */
+  setCategoricalSplit(node: number, feature: number, leftCategories: Uint32Array, missingLeft: boolean, left: number, right: number): void {
+    this.feature[node] = feature
+    this.bitset[node] = leftCategories
+    this.flags[node] = CATEGORICAL | (missingLeft ? MISSING_LEFT : 0)
+    this.left[node] = left
+    this.right[node] = right
+  }
+
+  /** A leaf's values (as set). */
+  leafValues(node: number): ArrayLike<number> {
+    const v = this.values[node]
+    if (!v) throw new Error(`tree node ${node} has no leaf values`)
+    return v
+  }
+
+  isLeaf(node: number): boolean {
+    return this.feature[node]! < 0
+  }
+
+  /** The tree in preorder, flat. Every leaf must have its values. */
+  toFlat(): FlatTree {
+    const n = this.feature.length
+    const feature = new Int32Array(n)
+    const threshold = new Float64Array(n)
+    const right = new Int32Array(n)
+    const flags = new Uint8Array(n)
+    let leaves = 0
+    let bitsetWordsTotal = 0
+    for (let i = 0; i < n; i++) {
+      if (this.feature[i]! < 0) leaves++
+      else if (this.bitset[i]) bitsetWordsTotal += this.bitset[i]!.length
+    }
+    const values = new Float64Array(leaves * this.outputs)
+    const bitsets = new Uint32Array(bitsetWordsTotal)
+    let next = 0
+    let leafRow = 0
+    let bitsetOffset = 0
+    // Iterative preorder. A stack entry is a node and the flat index of the split whose right child it is (or −1):
+    // the left child is pushed last, so it is laid out next, and the right one only after the whole left subtree.
+    const stack: number[] = [0, -1]
+    while (stack.length > 0) {
+      const parent = stack.pop()!
+      const node = stack.pop()!
+      const at = next++
+      if (parent >= 0) right[parent] = at
+      if (this.feature[node]! < 0) {
+        const v = this.values[node]
+        if (!v) throw new Error(`tree node ${node} is a leaf without values`)
+        feature[at] = -1
+        right[at] = leafRow
+        values.set(v, leafRow * this.outputs)
+        leafRow++
+        continue
+      }
+      feature[at] = this.feature[node]!
+      flags[at] = this.flags[node]!
+      const bits = this.bitset[node]
+      if (bits) {
+        threshold[at] = bitsetOffset
+        bitsets.set(bits, bitsetOffset)
+        bitsetOffset += bits.length
+      } else {
+        threshold[at] = this.threshold[node]!
+      }
+      stack.push(this.right[node]!, at, this.left[node]!, -1)
+    }
+    if (next !== n) throw new Error(`tree has ${n - next} nodes not reachable from its root`)
+    return { nodes: n, feature, threshold, right, flags, values, bitsets }
+  }
+}
+
+export interface TreeEnsemble {
+  /** Row width: the features of the model. */
+  features: number
+  /** Values per leaf. */
+  outputs: number
+  trees: number
+  /** Per tree: its root node. */
+  roots: Int32Array
+  feature: Int32Array
+  threshold: Float64Array
+  right: Int32Array
+  flags: Uint8Array
+  values: Float64Array
+  bitsets: Uint32Array
+  /** Per feature: its number of categories, 0 for a numeric feature. */
+  categories: Int32Array
+  /** Per categorical feature, at knownOffset[f]: the bitset of categories seen in training. */
+  known: Uint32Array
+  knownOffset: Int32Array
+}
+
+/** One ensemble of `trees` (in order), their leaf values and bitsets re-based. */
+export function concatTrees(trees: readonly FlatTree[], o: { features: number; outputs: number; categories: Int32Array; known: Uint32Array; knownOffset: Int32Array }): TreeEnsemble {
+  let nodes = 0
+  let values = 0
+  let words = 0
+  for (const t of trees) {
+    nodes += t.nodes
+    values += t.values.length
+    words += t.bitsets.length
+  }
+  const e: TreeEnsemble = {
+    features: o.features,
+    outputs: o.outputs,
+    trees: trees.length,
+    roots: new Int32Array(trees.length),
+    feature: new Int32Array(nodes),
+    threshold: new Float64Array(nodes),
+    right: new Int32Array(nodes),
+    flags: new Uint8Array(nodes),
+    values: new Float64Array(values),
+    bitsets: new Uint32Array(words),
+    categories: o.categories,
+    known: o.known,
+    knownOffset: o.knownOffset,
+  }
+  let nodeBase = 0
+  let leafBase = 0
+  let wordBase = 0
+  trees.forEach((t, i) => {
+    e.roots[i] = nodeBase
+    e.feature.set(t.feature, nodeBase)
+    e.flags.set(t.flags, nodeBase)
+    for (let n = 0; n < t.nodes; n++) {
+      const leaf = t.feature[n]! < 0
+      e.right[nodeBase + n] = leaf ? t.right[n]! + leafBase : t.right[n]! + nodeBase
+      e.threshold[nodeBase + n] = !leaf && t.flags[n]! & CATEGORICAL ? t.threshold[n]! + wordBase : t.threshold[n]!
+    }
+    e.values.set(t.values, leafBase * o.outputs)
+    e.bitsets.set(t.bitsets, wordBase)
+    nodeBase += t.nodes
+    leafBase += t.values.length / o.outputs
+    wordBase += t.bitsets.length
+  })
+  return e
+}
+
+/**
+ * The leaf that `row` reaches in tree `t`: its row in `values`. Missing values (NaN) and categories never seen in
+ * training (not a whole number in [0, categories), or not in the training data) take the node's default direction.
+ */
+export function leafOf(e: TreeEnsemble, t: number, row: ArrayLike<number>): number {
+  const { feature, threshold, right, flags } = e
+  let n = e.roots[t]!
+  let f = feature[n]!
+  while (f >= 0) {
+    const x = row[f]!
+    const fl = flags[n]!
+    if (fl < CATEGORICAL) {
+      const th = threshold[n]!
+      n = x <= th ? n + 1 : x > th ? right[n]! : fl & MISSING_LEFT ? n + 1 : right[n]!
+    } else {
+      n = categoryGoesLeft(e, n, f, x, fl) ? n + 1 : right[n]!
+    }
+    f = feature[n]!
+  }
+  return right[n]!
+}
+
+function categoryGoesLeft(e: TreeEnsemble, n: number, f: number, x: number, fl: number): boolean {
+  const k = e.categories[f]!
+  if (x >= 0 && x < k && (x | 0) === x && inBitset(e.known, e.knownOffset[f]!, x)) return inBitset(e.bitsets, e.threshold[n]!, x)
+  return (fl & MISSING_LEFT) !== 0
+}

@@ -1,0 +1,36 @@
+// Entry of the engine's worker threads (pool.ts starts them): each message is a job, answered by messages and, for
+// boosting, by lock-step work over shared memory until the job says it is over.
+import { parentPort } from 'node:worker_threads'
+import { forestWorker, type ForestWorkerSetup } from './forest.js'
+import { serveBoostingShard, type BoostingShardSetup } from './gradient-team.js'
+import type { WorkerReply } from './pool.js'
+
+type Job = { type: 'boosting-shard'; setup: BoostingShardSetup } | { type: 'forest-setup'; setup: ForestWorkerSetup } | { type: 'forest-tree'; index: number }
+
+const port = parentPort
+if (!port) throw new Error('worker.ts runs as a worker thread of the training engine')
+const reply = (message: WorkerReply, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer)
+const forest = forestWorker()
+
+port.on('message', (job: Job) => {
+  try {
+    switch (job.type) {
+      case 'boosting-shard':
+        serveBoostingShard(job.setup, reply)
+        break
+      case 'forest-setup':
+        forest.setup(job.setup)
+        reply({ type: 'ready' })
+        break
+      case 'forest-tree': {
+        const { tree, transfer } = forest.grow(job.index)
+        reply({ type: 'tree', index: job.index, tree }, transfer)
+        break
+      }
+      default:
+        reply({ type: 'error', message: `unknown job ${JSON.stringify((job as { type?: unknown }).type)}` })
+    }
+  } catch (error) {
+    reply({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) })
+  }
+})
