@@ -57,7 +57,7 @@ function mlskelRun(args: string[] = []): Summary {
   return JSON.parse(result.stdout) as Summary
 }
 
-function newestRecord(): { model_id: string; scores: Record<string, Record<string, number>>; task: string } {
+function newestRecord(): { model_id: string; model_type: string; scores: Record<string, Record<string, number>>; task: string } {
   const dir = join(project, 'models', 'metadata')
   const newest = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().pop()!
   return JSON.parse(readFileSync(join(dir, newest), 'utf8'))
@@ -66,6 +66,11 @@ function newestRecord(): { model_id: string; scores: Record<string, Record<strin
 function setParams(edit: (text: string) => string): void {
   const file = join(project, 'params.yaml')
   writeFileSync(file, edit(readFileSync(file, 'utf8')))
+}
+
+/** params.yaml's `model:` section replaced by these lines (indented under it), the rest as it is. */
+function setModel(...lines: string[]): void {
+  setParams((text) => text.replace(/^model:\n(?: {2}.*\n?)*/m, `model:\n${lines.map((line) => `  ${line}\n`).join('')}`))
 }
 
 beforeAll(() => {
@@ -110,9 +115,10 @@ describe('a project created from the packed tarball', () => {
     expect(existsSync(join(project, 'mlskel.lock'))).toBe(true)
     const record = newestRecord()
     expect(record.task).toBe('classification')
+    expect(record.model_type).toBe('gradient_boosting')
     expect(record.scores.accuracy!.hold_out).toBeGreaterThan(0.8)
     expect(record.scores.accuracy!.cv).toBeGreaterThan(0.8)
-    expect(Object.keys(record.scores).sort()).toEqual(['accuracy', 'f1_macro', 'log_loss'])
+    expect(Object.keys(record.scores).sort()).toEqual(['accuracy', 'average_precision', 'balanced_accuracy', 'f1_macro', 'log_loss', 'roc_auc'])
     expect(existsSync(join(project, 'models', record.model_id, 'model.json'))).toBe(true)
     const predictions = readdirSync(join(project, 'data', 'predictions')).filter((f) => f.endsWith('.csv'))
     expect(predictions.length).toBeGreaterThan(0)
@@ -130,9 +136,36 @@ describe('a project created from the packed tarball', () => {
   })
 
   it('re-runs train and predict only when the model params change', () => {
-    setParams((text) => text.replace(/n_estimators: \d+/, 'n_estimators: 40'))
+    setModel('type: gradient_boosting', 'learning_rate: 0.2')
     expect(statuses(mlskelRun())).toEqual({ 'generate-dataset': 'skipped', train: 'ran', predict: 'ran' })
     expect(statuses(mlskelRun())).toEqual({ 'generate-dataset': 'skipped', train: 'skipped', predict: 'skipped' })
+  })
+
+  it('trains a random forest instead when params.yaml says type: random_forest, and back', () => {
+    setModel('type: random_forest')
+    expect(statuses(mlskelRun())).toEqual({ 'generate-dataset': 'skipped', train: 'ran', predict: 'ran' })
+    const forest = newestRecord()
+    expect(forest.model_type).toBe('random_forest')
+    expect(forest.scores.accuracy!.hold_out).toBeGreaterThan(0.8)
+    // the same switch for one run, with --set
+    const once = mlskelRun(['--set', 'model.type=gradient_boosting'])
+    expect(statuses(once)).toMatchObject({ train: 'ran' })
+    expect(newestRecord().model_type).toBe('gradient_boosting')
+    setModel('type: gradient_boosting')
+    expect(mlskelRun().ok).toBe(true)
+  })
+
+  it('refuses a misspelt hyper-parameter with its line and a suggestion, and a value out of range with what it allows', () => {
+    setModel('type: gradient_boosting', 'learning_rat: 0.2')
+    const misspelt = run(mlskel, ['run', 'train'], { cwd: project })
+    expect(misspelt.status).toBe(1)
+    expect(misspelt.stderr).toMatch(/MLSKEL_PARAMS_INVALID: params\.yaml:\d+ \(model\.learning_rat\): unknown key "learning_rat"\. Did you mean "learning_rate"\?/)
+    setModel('type: random_forest', 'max_features: -2')
+    const range = run(mlskel, ['run', 'train'], { cwd: project })
+    expect(range.status).toBe(1)
+    expect(range.stderr).toContain('model.max_features')
+    expect(range.stderr).toContain('-2')
+    setModel('type: gradient_boosting')
   })
 
   it('passes its own npm test: typecheck, tests with coverage, then mlskel check (lint included)', () => {
@@ -184,7 +217,7 @@ describe('other data sets, switched to through params.yaml alone', () => {
 
   it('trains and predicts a classification data set of 3,000 rows and 30 columns', () => {
     generate('classification', join(project, 'data', 'raw', 'synthetic-classes.csv'))
-    setParams((text) => text.replace('raw: iris.csv', 'raw: synthetic-classes.csv').replace('target: species', 'target: label').replace(/n_estimators: \d+/, 'n_estimators: 20'))
+    setParams((text) => text.replace('raw: iris.csv', 'raw: synthetic-classes.csv').replace('target: species', 'target: label'))
     const summary = mlskelRun()
     expect(summary.ok).toBe(true)
     const record = newestRecord()
@@ -192,32 +225,54 @@ describe('other data sets, switched to through params.yaml alone', () => {
     expect(record.scores.accuracy!.hold_out).toBeGreaterThan(0.5)
   })
 
-  it('trains and predicts a regression data set of 3,000 rows and 30 columns', () => {
+  it('trains and predicts a regression data set of 3,000 rows and 30 columns, with both kinds', () => {
     generate('regression', join(project, 'data', 'raw', 'synthetic-values.csv'))
     setParams((text) => text.replace('raw: synthetic-classes.csv', 'raw: synthetic-values.csv').replace('target: label', 'target: target').replace('task: classification', 'task: regression'))
-    const summary = mlskelRun()
-    expect(summary.ok).toBe(true)
-    const record = newestRecord()
-    expect(record.task).toBe('regression')
-    expect(Object.keys(record.scores).sort()).toEqual(['mean_absolute_error', 'mean_squared_error', 'r2'])
-    expect(record.scores.r2!.hold_out).toBeGreaterThan(0.5)
+    for (const type of ['random_forest', 'gradient_boosting']) {
+      setModel(`type: ${type}`)
+      const summary = mlskelRun()
+      expect(summary.ok).toBe(true)
+      const record = newestRecord()
+      expect(record.task).toBe('regression')
+      expect(record.model_type).toBe(type)
+      expect(Object.keys(record.scores).sort()).toEqual(['mean_absolute_error', 'mean_squared_error', 'r2'])
+      expect(record.scores.r2!.hold_out).toBeGreaterThan(0.5)
+    }
   })
 })
 
 describe('mlskel runs on the trained project', () => {
-  // a training of the 3,000-row regression set, then its verification (which trains it again): about a minute
-  it('lists every training, diffs the last two (an n_estimators change), and verifies the latest', { timeout: 300_000 }, () => {
-    setParams((text) => text.replace(/n_estimators: \d+/, 'n_estimators: 25'))
+  // a gradient boosting training of the 3,000-row regression set, then its verification (which trains it again)
+  it('lists every training, diffs the last two (a max_iter change), and verifies the latest: a gradient_boosting model', { timeout: 300_000 }, () => {
+    setModel('type: gradient_boosting', 'max_iter: 60')
     expect(mlskelRun().ok).toBe(true)
     const runIds = readdirSync(join(project, 'models', 'metadata')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length))
     const list = ok(run(mlskel, ['runs', 'list'], { cwd: project })).stdout
     for (const id of runIds) expect(list).toContain(id)
     const [latest, previous] = JSON.parse(ok(run(mlskel, ['runs', 'list', '--json', '--limit', '2'], { cwd: project })).stdout) as { run_id: string }[]
     const diff = ok(run(mlskel, ['runs', 'diff', previous!.run_id, latest!.run_id], { cwd: project })).stdout
-    expect(diff).toMatch(/model\.n_estimators\s+20\s+→\s+25/)
+    expect(diff).toMatch(/model\.max_iter\s+100\s+→\s+60/)
     const verify = run(mlskel, ['runs', 'verify', 'latest'], { cwd: project })
     expect(verify.status, verify.stderr).toBe(0)
     expect(verify.stdout).toContain(`verified: run ${latest!.run_id}`)
+    expect(newestRecord()).toMatchObject({ model_type: 'gradient_boosting' })
+  })
+})
+
+describe('a 200,000-row data set, switched to through params.yaml alone', () => {
+  it('trains and predicts it with both kinds', { timeout: 600_000 }, () => {
+    ok(run(join(repo, 'node_modules', '.bin', 'tsx'), [join(repo, 'scripts', 'make-dataset.ts'), '--task', 'classification', '--rows', '200000', '--cols', '20', '--seed', '11', '--out', join(project, 'data', 'raw', 'large.csv')], { cwd: project }))
+    setParams((text) => text.replace('raw: synthetic-values.csv', 'raw: large.csv').replace('target: target', 'target: label').replace('task: regression', 'task: classification').replace('cv_folds: 5', 'cv_folds: 2'))
+    for (const model of [['type: gradient_boosting', 'max_iter: 40'], ['type: random_forest', 'n_estimators: 12', 'min_samples_leaf: 5']]) {
+      setModel(...model)
+      const result = ok(run(mlskel, ['run', '--json'], { cwd: project }))
+      expect((JSON.parse(result.stdout) as Summary).ok).toBe(true)
+      const record = newestRecord() as ReturnType<typeof newestRecord> & { model_type: string; data: { rows: number } }
+      expect(record.model_type).toBe(model[0]!.slice('type: '.length))
+      expect(record.data.rows).toBeGreaterThan(190_000)
+      expect(record.scores.accuracy!.hold_out).toBeGreaterThan(0.6)
+      expect(record.scores.accuracy!.cv).toBeGreaterThan(0.6)
+    }
   })
 })
 

@@ -23,15 +23,12 @@ export interface GrownForest {
   splits: number[]
 }
 
-/** Below this many (rows × trees), worker threads cost more to start than they save. */
-const PARALLEL_WORK = 200_000
-
 export async function trainForest(problem: TrainingProblem, o: ForestOptions): Promise<GrownForest> {
   const started = Date.now()
   const n = problem.rows
   const all = Int32Array.from({ length: n }, (_, i) => i)
   const mapper = fitBins(problem.columns, problem.kinds, all, o.maxBins, rngFor(o.seed, STREAM.binning))
-  const threads = Math.max(1, Math.min(o.nJobs, o.nEstimators, n * o.nEstimators >= PARALLEL_WORK ? o.nJobs : 1))
+  const threads = Math.max(1, Math.min(o.nJobs, o.nEstimators))
   const shared = threads > 1
   const onShared = <T extends Float64Array | Uint8Array>(values: T): T => {
     if (!shared) return values

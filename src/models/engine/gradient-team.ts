@@ -11,6 +11,7 @@ import { instantiateKernels, type Kernels } from './arena.js'
 import { GradientShard, histogramWidth, noCandidate, type Candidate, type GradientData, type NodeSums, type SplitRules } from './gradient-shard.js'
 import { bestOf, LocalTeam, type ChildJob, type HistogramTeam } from './gradient-tree.js'
 import { BLOCK, lossFor, totals, type GradientTotals, type Loss, type LossName } from './losses.js'
+import { bitsetWords } from './tree.js'
 import { workerPool, type WorkerReply } from './pool.js'
 
 /** What the boosting loop keeps in the arena and the team reads (every array a view of data.memory). */
@@ -137,7 +138,6 @@ function rowShare(nTrain: number, threads: number, p: number): [number, number] 
   return [Math.min(from, nTrain), to]
 }
 
-export const PROF = { own: 0, wait: 0, cmds: 0 }
 class ParallelTeam implements Team {
   private readonly control: Int32Array
   private readonly args: Float64Array
@@ -280,11 +280,7 @@ class ParallelTeam implements Team {
     Atomics.store(c, DONE, 0)
     Atomics.add(c, GEN, 1)
     Atomics.notify(c, GEN)
-    const t0 = performance.now()
     own()
-    const t1 = performance.now()
-    PROF.own += t1 - t0
-    PROF.cmds++
     const workers = this.workers.length
     const started = Date.now()
     for (let spin = 0; spin < SPIN && Atomics.load(c, DONE) < workers; spin++);
@@ -294,14 +290,13 @@ class ParallelTeam implements Team {
       Atomics.wait(c, DONE, done, 1000)
       if (Date.now() - started > STALL_MS) throw new Error(`a training worker thread has not answered for ${STALL_MS / 1000} s; it may have run out of memory`)
     }
-    PROF.wait += performance.now() - t1
     if (Atomics.load(c, FAILED) !== 0) throw new Error('a training worker thread failed (its error is logged above)')
   }
 
   /** The best of the participants' candidates `which` (0 or 1). */
   private merge(which: number): Candidate {
     const candidates: Candidate[] = []
-    for (let p = 0; p < this.threads; p++) candidates.push(readCandidate(this.results, this.resultBits, p, which))
+    for (let p = 0; p < this.threads; p++) candidates.push(readCandidate(this.results, this.resultBits, p, which, this.state.data.nBins))
     return bestOf(candidates)
   }
 }
@@ -364,17 +359,19 @@ function writeCandidate(results: Float64Array, bits: Uint32Array, p: number, whi
   if (c.leftCategories) bits.set(c.leftCategories, b)
 }
 
-function readCandidate(results: Float64Array, bits: Uint32Array, p: number, which: number): Candidate {
+function readCandidate(results: Float64Array, bits: Uint32Array, p: number, which: number, nBins: Int32Array): Candidate {
   const o = (p * 2 + which) * CANDIDATE
   const categorical = results[o + 4] === 1
+  const feature = results[o + 1]!
   const b = (p * 2 + which) * CANDIDATE_BITS
   return {
     gain: results[o]!,
-    feature: results[o + 1]!,
+    feature,
     bin: results[o + 2]!,
     missingLeft: results[o + 3] === 1,
     categorical,
-    leftCategories: categorical ? bits.slice(b, b + CANDIDATE_BITS) : null,
+    // as long as the shard made it: a bitset of the feature's categories
+    leftCategories: categorical ? bits.slice(b, b + bitsetWords(nBins[feature]!)) : null,
     left: { gradient: results[o + 5]!, hessian: results[o + 6]!, count: results[o + 7]! },
   }
 }

@@ -22,8 +22,13 @@ export const maxBinsSchema = z.int().min(2).max(MAX_BINS_LIMIT).default(MAX_BINS
 
 export const classWeightSchema = z.enum(['balanced']).nullable().default(null).describe('balanced: weigh each class by rows / (classes × its rows), for imbalanced data; null: every row weighs 1')
 
-export function threadsOf(nJobs: number | null): number {
-  return nJobs === null || nJobs === -1 ? availableParallelism() : nJobs
+/**
+ * Threads to train with: n_jobs when given; by default every core, once the work is big enough to repay starting
+ * worker threads (`big`), else this thread alone. The model is the same either way.
+ */
+export function threadsOf(nJobs: number | null, big: boolean): number {
+  if (nJobs === null || nJobs === -1) return big ? availableParallelism() : 1
+  return nJobs
 }
 
 export function checkSeed(seed: number): void {

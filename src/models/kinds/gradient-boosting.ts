@@ -31,6 +31,9 @@ import {
 
 export const GRADIENT_BOOSTING = 'gradient_boosting'
 
+/** From this many rows, n_jobs' default uses every core (fewer: worker threads cost more to start than they save). */
+const PARALLEL_ROWS = 20_000
+
 /** Early stopping's "auto" turns it on above this many rows, as scikit-learn does. */
 const AUTO_EARLY_STOPPING_ROWS = 10_000
 
@@ -109,7 +112,7 @@ async function fitGradientBoosting(o: TrainInput<GradientBoostingParams>): Promi
     nIterNoChange: h.n_iter_no_change,
     tol: h.tol,
     seed: o.seed,
-    nJobs: threadsOf(h.n_jobs),
+    nJobs: threadsOf(h.n_jobs, problem.rows >= PARALLEL_ROWS),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   })
   const { n_jobs: _threads, ...resolved } = { ...h, loss, early_stopping: earlyStopping }

@@ -32,6 +32,9 @@ import {
 
 export const RANDOM_FOREST = 'random_forest'
 
+/** From this many rows × trees, n_jobs' default uses every core (less: worker threads cost more than they save). */
+const PARALLEL_WORK = 200_000
+
 /** A count (a whole number above 1) or a fraction in (0, 1]: YAML writes 1.0 as 1, so 1 is "all", as 1.0 is in scikit-learn. */
 const countOrFraction = z.number().gt(0)
 
@@ -127,7 +130,7 @@ async function fitRandomForest(o: TrainInput<RandomForestParams>): Promise<Predi
     seed: o.seed,
     nEstimators: h.n_estimators,
     maxBins: h.max_bins,
-    nJobs: threadsOf(h.n_jobs),
+    nJobs: threadsOf(h.n_jobs, n * h.n_estimators >= PARALLEL_WORK),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   })
   const { n_jobs: _threads, ...given } = h
