@@ -30,7 +30,7 @@ export const errorCatalog = {
   MLSKEL_PARAMS_INVALID: 'Fix params.yaml at the line shown; see the schema in schema/params.schema.json.',
   MLSKEL_PARAMS_TARGET_NOT_COLUMN: 'Set dataset.target in params.yaml to one of the data set\'s columns.',
   MLSKEL_PARAMS_FEATURE_NOT_COLUMN: 'List under dataset.features only columns of the data set (or leave it empty for all but the target).',
-  MLSKEL_PARAMS_FEATURE_NOT_NUMERIC: 'The random forest takes numeric features: list only numeric columns under dataset.features in params.yaml.',
+  MLSKEL_PARAMS_FEATURE_NOT_NUMERIC: 'The pipeline takes numeric features: list only numeric columns under dataset.features in params.yaml.',
   MLSKEL_PARAMS_TASK_MISMATCH: 'Set `task` in params.yaml to fit the target: classification for labels, regression for numbers.',
 
   MLSKEL_SETTINGS_INVALID: 'Fix the variable in .env or in the environment; .env.example documents each one.',

@@ -52,6 +52,51 @@ describe('loadParams', () => {
     })
   })
 
+  it('defaults the model to gradient_boosting with scikit-learn\'s defaults, and takes either kind by its type', async () => {
+    const { params } = await loadParams(await project(iris.replace('model: { type: random_forest, n_estimators: 100 }', 'model: {}')), { overrides: {} })
+    expect(params.model).toMatchObject({ type: 'gradient_boosting', learning_rate: 0.1, max_iter: 100, max_leaf_nodes: 31, min_samples_leaf: 20, early_stopping: 'auto' })
+    const absent = await loadParams(await project(iris.replace('model: { type: random_forest, n_estimators: 100 }\n', '')), { overrides: {} })
+    expect(absent.params.model.type).toBe('gradient_boosting')
+    const switched = await loadParams(await project(iris), { overrides: parseOverrides(['model.type=gradient_boosting', 'model.n_estimators=null']) }).catch((e: unknown) => e)
+    expect(switched).toMatchObject({ code: 'MLSKEL_PARAMS_INVALID', where: { field: 'model.n_estimators' } })
+  })
+
+  it('suggests the right key for a misspelt hyper-parameter of the kind chosen', async () => {
+    const root = await project(iris.replace('n_estimators: 100', 'n_estimator: 100'))
+    await expect(loadParams(root, { overrides: {} })).rejects.toMatchObject({
+      code: 'MLSKEL_PARAMS_INVALID',
+      where: { file: 'params.yaml', line: 8, field: 'model.n_estimator' },
+      message: expect.stringContaining('unknown key "n_estimator". Did you mean "n_estimators"?'),
+    })
+  })
+
+  it('says which kind a hyper-parameter belongs to when it is under another kind', async () => {
+    const root = await project(iris.replace('model: { type: random_forest, n_estimators: 100 }', 'model: { type: gradient_boosting, n_estimators: 100 }'))
+    await expect(loadParams(root, { overrides: {} })).rejects.toMatchObject({
+      code: 'MLSKEL_PARAMS_INVALID',
+      where: { field: 'model.n_estimators' },
+      message: expect.stringContaining('It is a hyper-parameter of random_forest, not of gradient_boosting: set model.type: random_forest'),
+    })
+  })
+
+  it('names a model kind it does not know, and the kinds it knows', async () => {
+    const root = await project(iris.replace('type: random_forest', 'type: random_forrest'))
+    await expect(loadParams(root, { overrides: {} })).rejects.toMatchObject({
+      code: 'MLSKEL_PARAMS_INVALID',
+      where: { line: 8, field: 'model.type' },
+      message: expect.stringContaining('model.type must be one of gradient_boosting, random_forest (got "random_forrest")'),
+    })
+  })
+
+  it('quotes an out-of-range hyper-parameter and what it allows', async () => {
+    const root = await project(iris.replace('model: { type: random_forest, n_estimators: 100 }', 'model: { type: gradient_boosting, learning_rate: 0 }'))
+    await expect(loadParams(root, { overrides: {} })).rejects.toMatchObject({
+      code: 'MLSKEL_PARAMS_INVALID',
+      where: { field: 'model.learning_rate' },
+      message: expect.stringMatching(/expected number to be >0 \(got 0\)/),
+    })
+  })
+
   it('rejects a task it does not know', async () => {
     await expect(loadParams(await project(iris.replace('task: classification', 'task: clustering')), { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_PARAMS_INVALID', where: { line: 6, field: 'task' } })
   })

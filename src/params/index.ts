@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { parse as parseYamlValue } from 'yaml'
 import { readYaml, validateYaml, fieldName, type YamlSource } from '../config/index.js'
 import { MlskelError, didYouMean, quote } from '../errors/index.js'
-import { DEFAULT_MODEL_TYPE, modelParamsSchema, trainableModelKinds } from '../models/index.js'
+import { DEFAULT_MODEL_TYPE, kindHint, modelParamsSchema, trainableModelKinds } from '../models/index.js'
 
 import { PARAMS_FILE } from '../settings/root.js'
 
@@ -63,8 +63,27 @@ export async function loadParams(root: string, options: { overrides?: Overrides;
     }
     source.doc.setIn(path, value)
   }
-  const params = validateYaml(source, paramsSchema(), 'MLSKEL_PARAMS_INVALID')
+  let params: Params
+  try {
+    params = validateYaml(source, paramsSchema(), 'MLSKEL_PARAMS_INVALID')
+  } catch (error) {
+    throw withKindHint(error, source.data)
+  }
   return { params, overrides, source }
+}
+
+/**
+ * An unknown key under `model:` that another kind takes (n_estimators under gradient_boosting) is most likely meant
+ * for it: say so, rather than only "unknown key".
+ */
+function withKindHint(error: unknown, data: unknown): unknown {
+  if (!(error instanceof MlskelError) || !error.message.startsWith('unknown key')) return error
+  const field = error.where?.field ?? ''
+  if (!/^model\.[^.]+$/.test(field)) return error
+  const hint = kindHint(String((getAt(data, 'model.type') as string | undefined) ?? DEFAULT_MODEL_TYPE), field.slice('model.'.length))
+  if (!hint) return error
+  const [first, ...rest] = error.message.split('\n')
+  return new MlskelError(error.code, [`${first}${hint}`, ...rest].join('\n'), { ...(error.where ? { where: error.where } : {}), cause: error })
 }
 
 /** Parse `key.path=value` pairs; values are read as YAML scalars, so numbers and booleans keep their type. */

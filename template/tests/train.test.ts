@@ -54,7 +54,10 @@ describe('train on iris (classification)', () => {
       ['petal_length', 'number', 0],
       ['petal_width', 'number', 0],
     ])
-    for (const feature of record.feature_schema) expect(feature.min).toBeLessThan(feature.max)
+    for (const feature of record.feature_schema) {
+      if (feature.type !== 'number') throw new Error(`iris has numeric features only, got ${feature.type}`)
+      expect(feature.min).toBeLessThan(feature.max)
+    }
     expect(record.target).toMatchObject({ name: 'species', type: 'category', classes: ['setosa', 'versicolor', 'virginica'] })
     expect(Object.values((record.target as { counts: Record<string, number> }).counts).reduce((a, b) => a + b, 0)).toBe(119)
     expect(record.input_example).toEqual(result.model.manifest.input_example)

@@ -10,6 +10,7 @@ export {
   parseHyperParameters,
   trainModel,
   describeKind,
+  kindHint,
   DEFAULT_MODEL_TYPE,
   type ModelKind,
   type ModelLoader,

@@ -112,13 +112,26 @@ export function parseHyperParameters(model: { type?: unknown } & Record<string, 
     const field = ['model', ...issue.path.map(String)].join('.')
     const value = issue.path.reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined), rest)
     const known = Object.keys(kind.params.shape)
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `model.${issue.keys[0]}: ${kind.name} has no hyper-parameter ${quote(issue.keys[0])}.${didYouMean(issue.keys[0]!, known)}`
-        : `${field}: ${issue.message} (got ${quote(value)})`
-    throw new MlskelError('MLSKEL_PARAMS_INVALID', message, { where: { file: PARAMS_FILE, field } })
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0]!
+      const suggestion = didYouMean(key, known) || kindHint(kind.name, key)
+      throw new MlskelError('MLSKEL_PARAMS_INVALID', `model.${key}: ${kind.name} has no hyper-parameter ${quote(key)}.${suggestion}`, { where: { file: PARAMS_FILE, field: `model.${key}` } })
+    }
+    // what the key takes, as its schema describes it
+    const described = kind.params.shape[String(issue.path[0])]?.description
+    throw new MlskelError('MLSKEL_PARAMS_INVALID', `${field}: ${issue.message} (got ${quote(value)})${described ? `; it takes ${described}` : ''}`, { where: { file: PARAMS_FILE, field } })
   }
   return { kind, hyperParameters: parsed.data as Record<string, unknown> }
+}
+
+/**
+ * For a hyper-parameter `key` that kind `type` lacks but other kinds take (n_estimators under gradient_boosting):
+ * " It is a hyper-parameter of random_forest, …", else ''.
+ */
+export function kindHint(type: string, key: string): string {
+  const owners = trainableModelKinds().filter((name) => name !== type && Object.hasOwn(kinds.get(name)!.params!.shape, key))
+  if (owners.length === 0) return ''
+  return ` It is a hyper-parameter of ${owners.join(' and ')}, not of ${type}: set model.type: ${owners[0]} to train that kind, or remove it.`
 }
 
 /**

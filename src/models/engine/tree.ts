@@ -244,3 +244,28 @@ function categoryGoesLeft(e: TreeEnsemble, n: number, f: number, x: number, fl: 
   if (x >= 0 && x < k && (x | 0) === x && inBitset(e.known, e.knownOffset[f]!, x)) return inBitset(e.bitsets, e.threshold[n]!, x)
   return (fl & MISSING_LEFT) !== 0
 }
+
+/**
+ * For every row of X and tree: out[r * width + …] += the leaf's values. A leaf of `width` values adds them all
+ * (a forest's class distributions); a leaf of one value adds it to output t % width (boosting: tree t is class
+ * t % K's). Tree by tree, so that a tree's nodes stay in cache while all the rows go through it: a forest of deep
+ * trees is ~100 MB, far more than a cache, and row by row every tree would come from memory again for every row.
+ */
+export function addLeafValues(e: TreeEnsemble, X: readonly ArrayLike<number>[], out: Float64Array, width: number): void {
+  const { values } = e
+  const n = X.length
+  if (e.outputs === width && width > 1) {
+    for (let t = 0; t < e.trees; t++) {
+      for (let r = 0; r < n; r++) {
+        const at = leafOf(e, t, X[r]!) * width
+        const o = r * width
+        for (let k = 0; k < width; k++) out[o + k]! += values[at + k]!
+      }
+    }
+    return
+  }
+  for (let t = 0; t < e.trees; t++) {
+    const k = t % width
+    for (let r = 0; r < n; r++) out[r * width + k]! += values[leafOf(e, t, X[r]!)]!
+  }
+}

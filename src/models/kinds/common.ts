@@ -13,7 +13,7 @@ import { bitsetWords, CATEGORICAL, type TreeEnsemble } from '../engine/tree.js'
 import type { Dataset, FeatureImportance, ModelManifest, Signature } from '../contract/types.js'
 
 export const nJobsSchema = z
-  .union([z.literal(-1), z.int().min(1).max(1024)])
+  .union([z.literal(-1), z.int().min(1).max(1024)], { error: 'must be a whole count of threads from 1 to 1024, or -1 or null for every core' })
   .nullable()
   .default(null)
   .describe('threads to train with: a count, or null (or -1) for every core of the machine; the model is the same whatever it is')
@@ -23,12 +23,14 @@ export const maxBinsSchema = z.int().min(2).max(MAX_BINS_LIMIT).default(MAX_BINS
 export const classWeightSchema = z.enum(['balanced']).nullable().default(null).describe('balanced: weigh each class by rows / (classes × its rows), for imbalanced data; null: every row weighs 1')
 
 /**
- * Threads to train with: n_jobs when given; by default every core, once the work is big enough to repay starting
- * worker threads (`big`), else this thread alone. The model is the same either way.
+ * Threads to train with: n_jobs when given, but no more than the machine's cores (threads beyond them only wait
+ * for each other); by default every core, once the work is big enough to repay starting worker threads (`big`),
+ * else this thread alone. The model is the same either way.
  */
 export function threadsOf(nJobs: number | null, big: boolean): number {
-  if (nJobs === null || nJobs === -1) return big ? availableParallelism() : 1
-  return nJobs
+  const cores = availableParallelism()
+  if (nJobs === null || nJobs === -1) return big ? cores : 1
+  return Math.min(nJobs, cores)
 }
 
 export function checkSeed(seed: number): void {

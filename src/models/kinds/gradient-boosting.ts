@@ -5,7 +5,7 @@ import { MlskelError, quote } from '../../errors/index.js'
 import type { Task } from '../../params/index.js'
 import { trainBoosting, type BoostedTrees } from '../engine/boosting.js'
 import { sigmoid } from '../engine/losses.js'
-import { leafOf, type TreeEnsemble } from '../engine/tree.js'
+import { addLeafValues, leafOf, type TreeEnsemble } from '../engine/tree.js'
 import type { ModelKind, TrainInput } from '../contract/kinds.js'
 import { signatureSchema } from '../contract/signature.js'
 import type { FeatureImportance, ModelManifest, Predictor, Signature } from '../contract/types.js'
@@ -46,7 +46,7 @@ export const gradientBoostingParamsSchema = z.strictObject({
   min_samples_leaf: z.int().min(1).default(20).describe('fewest rows in a leaf'),
   l2_regularization: z.number().min(0).default(0).describe('L2 penalty on leaf values (the λ of G / (H + λ))'),
   max_bins: maxBinsSchema,
-  early_stopping: z.union([z.literal('auto'), z.boolean()]).default('auto').describe('stop when the validation loss stops improving; auto: on above 10,000 rows'),
+  early_stopping: z.union([z.literal('auto'), z.boolean()], { error: 'must be "auto", true or false' }).default('auto').describe('stop when the validation loss stops improving; auto: on above 10,000 rows'),
   validation_fraction: z.number().gt(0).lt(1).nullable().default(0.1).describe('share of the rows held out for early stopping; null: watch the training loss'),
   n_iter_no_change: z.int().min(1).default(10).describe('iterations without an improvement of tol before stopping'),
   tol: z.number().min(0).default(1e-7).describe('the improvement that counts, for early stopping'),
@@ -183,7 +183,14 @@ function makePredictor(json: GradientBoostingJson, e: TreeEnsemble): Predictor {
   const frozen = JSON.parse(JSON.stringify(json)) as GradientBoostingJson
   const K = json.trees_per_iteration
   const classes = json.task === 'classification' && signature.target.type === 'category' ? signature.target.classes : null
-  const { rawOf, classIndex } = scorer(e, json.baseline, K)
+  const { classIndex } = scorer(e, json.baseline, K)
+  /** Raw predictions of rows, [r * K + k]: baseline plus every tree's leaf, tree by tree. */
+  const rawRows = (X: readonly (readonly number[])[]): Float64Array => {
+    const out = new Float64Array(X.length * K)
+    for (let r = 0; r < X.length; r++) for (let k = 0; k < K; k++) out[r * K + k] = json.baseline[k]!
+    addLeafValues(e, X, out, K)
+    return out
+  }
   const probabilities = (r: Float64Array): number[] => {
     if (!classes) return []
     if (K === 1) {
@@ -207,14 +214,16 @@ function makePredictor(json: GradientBoostingJson, e: TreeEnsemble): Predictor {
     importances: () => structuredClone(importances),
     predict(X) {
       checkRows(signature, X)
-      if (!classes) return X.map((row) => rawOf(row)[0]!)
-      return X.map((row) => classes[classIndex(rawOf(row))]!)
+      const raw = rawRows(X)
+      if (!classes) return Array.from(raw)
+      return X.map((_, r) => classes[classIndex(raw.subarray(r * K, (r + 1) * K))]!)
     },
     ...(classes
       ? {
           predictProba(X: number[][]) {
             checkRows(signature, X)
-            return X.map((row) => probabilities(rawOf(row)))
+            const raw = rawRows(X)
+            return X.map((_, r) => probabilities(raw.subarray(r * K, (r + 1) * K)))
           },
         }
       : {}),

@@ -6,7 +6,7 @@ import { MlskelError, quote } from '../../errors/index.js'
 import type { Task } from '../../params/index.js'
 import { trainForest } from '../engine/forest.js'
 import type { Criterion } from '../engine/forest-tree.js'
-import { leafOf, type TreeEnsemble } from '../engine/tree.js'
+import { addLeafValues, leafOf, type TreeEnsemble } from '../engine/tree.js'
 import type { ModelKind, TrainInput } from '../contract/kinds.js'
 import { signatureSchema } from '../contract/signature.js'
 import type { FeatureImportance, ModelManifest, Predictor, Signature } from '../contract/types.js'
@@ -194,7 +194,15 @@ function makePredictor(json: RandomForestJson, e: TreeEnsemble): Predictor {
   const { signature } = json
   const frozen = JSON.parse(JSON.stringify(json)) as RandomForestJson
   const classes = json.task === 'classification' && signature.target.type === 'category' ? signature.target.classes : null
-  const { mean, classIndex } = scorer(e)
+  const { classIndex } = scorer(e)
+  const K = e.outputs
+  /** The mean of the trees' leaves, per row [r * K + k], tree by tree. */
+  const means = (X: readonly (readonly number[])[]): Float64Array => {
+    const out = new Float64Array(X.length * K)
+    addLeafValues(e, X, out, K)
+    for (let i = 0; i < out.length; i++) out[i]! /= e.trees
+    return out
+  }
   return {
     kind: RANDOM_FOREST,
     signature,
@@ -203,14 +211,16 @@ function makePredictor(json: RandomForestJson, e: TreeEnsemble): Predictor {
     importances: () => structuredClone(frozen.importances),
     predict(X) {
       checkRows(signature, X)
-      if (!classes) return X.map((row) => mean(row)[0]!)
-      return X.map((row) => classes[classIndex(mean(row))]!)
+      const m = means(X)
+      if (!classes) return Array.from(m)
+      return X.map((_, r) => classes[classIndex(m.subarray(r * K, (r + 1) * K))]!)
     },
     ...(classes
       ? {
           predictProba(X: number[][]) {
             checkRows(signature, X)
-            return X.map((row) => Array.from(mean(row)))
+            const m = means(X)
+            return X.map((_, r) => Array.from(m.subarray(r * K, (r + 1) * K)))
           },
         }
       : {}),
