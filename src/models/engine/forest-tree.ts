@@ -130,15 +130,20 @@ class ForestTreeGrower {
         continue
       }
       const mid = this.partition(job.start, job.end, split)
+      // each child's statistics summed from its own rows, not the parent's minus the other's: with weights that are
+      // not whole numbers, a difference leaves ~1e-14 of classes the child does not hold, which would make a pure
+      // node look impure (and split) and a probability fall just outside [0, 1]
+      const leftStats = this.statsOf(job.start, mid)
+      const rightStats = this.statsOf(mid, job.end)
+      this.gain[split.feature]! += this.decrease(job.stats, leftStats, rightStats)
       const left = this.recorder.add()
       const right = this.recorder.add()
       if (split.categorical) this.recorder.setCategoricalSplit(job.node, split.feature, split.leftCategories!, split.missingLeft, left, right)
       else this.recorder.setNumericSplit(job.node, split.feature, split.threshold, split.missingLeft, left, right)
-      this.gain[split.feature]! += split.decrease
       this.splits[split.feature]!++
       // the right child is pushed first so the left one is grown next (preorder, like scikit-learn's stack)
-      stack.push({ node: right, start: mid, end: job.end, depth: job.depth + 1, stats: split.right })
-      stack.push({ node: left, start: job.start, end: mid, depth: job.depth + 1, stats: split.left })
+      stack.push({ node: right, start: mid, end: job.end, depth: job.depth + 1, stats: rightStats })
+      stack.push({ node: left, start: job.start, end: mid, depth: job.depth + 1, stats: leftStats })
     }
     return { tree: this.recorder.toFlat(), gain: this.gain, splits: this.splits }
   }
@@ -255,7 +260,6 @@ class ForestTreeGrower {
       if (candidate && (!best || candidate.score > best.score)) best = candidate
       this.clearHistogram()
     }
-    if (best) best.decrease = this.decrease(stats, best.left, best.right)
     return best
   }
 
@@ -380,13 +384,10 @@ class ForestTreeGrower {
       }
     }
     if (bestAt < 0) return null
-    const l = bestLeft.slice()
-    const r = new Float64Array(stride)
-    for (let j = 0; j < stride; j++) r[j] = stats[j]! - l[j]!
     // the threshold sits in the gap between the last left bin and the next used one
     const lo = used[bestAt]!
     const hi = bestAt + 1 < nUsed ? used[bestAt + 1]! : -1
-    const leftCount = l[stride - 1]!
+    const leftCount = bestLeft[stride - 1]!
     return {
       feature: f,
       score: bestScore,
@@ -395,9 +396,6 @@ class ForestTreeGrower {
       threshold: hi < 0 ? Infinity : this.threshold(f, lo, hi),
       leftCategories: null,
       missingLeft: missingRows > 0 ? bestMissingLeft : leftCount > m - leftCount,
-      left: l,
-      right: r,
-      decrease: 0,
     }
   }
 
@@ -451,16 +449,13 @@ class ForestTreeGrower {
     }
     if (!best) return null
     const bits = new Uint32Array(bitsetWords(this.data.mapper.features[f]!.bins))
-    const l = new Float64Array(stride)
     let missingLeft = false
+    let leftCount = 0
     for (const b of best.prefix) {
-      for (let j = 0; j < stride; j++) l[j]! += hist[b * stride + j]!
+      leftCount += hist[b * stride + stride - 1]!
       if (b === missingBin) missingLeft = true
       else bits[b >>> 5]! |= 1 << (b & 31)
     }
-    const r = new Float64Array(stride)
-    for (let j = 0; j < stride; j++) r[j] = stats[j]! - l[j]!
-    const leftCount = l[stride - 1]!
     return {
       feature: f,
       score: best.score,
@@ -469,9 +464,6 @@ class ForestTreeGrower {
       threshold: 0,
       leftCategories: bits,
       missingLeft: missingRows > 0 ? missingLeft : leftCount > m - leftCount,
-      left: l,
-      right: r,
-      decrease: 0,
     }
   }
 
@@ -513,7 +505,4 @@ interface ForestSplit {
   threshold: number
   leftCategories: Uint32Array | null
   missingLeft: boolean
-  left: Stats
-  right: Stats
-  decrease: number
 }

@@ -91,6 +91,13 @@ export function featuresPerSplit(maxFeatures: RandomForestParams['max_features']
   return value
 }
 
+/** Python's round(): halves to the even neighbour, as scikit-learn rounds max_samples × rows (2.5 → 2). */
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x)
+  const rest = x - floor
+  return rest > 0.5 || (rest === 0.5 && floor % 2 === 1) ? floor + 1 : floor
+}
+
 /**
  * A row count from a whole number of at least `min`, or from a fraction of `rows` (a value below `min`, at most 1;
  * rounded up, as scikit-learn does).
@@ -116,7 +123,7 @@ async function fitRandomForest(o: TrainInput<RandomForestParams>): Promise<Predi
   const maxFeatures = featuresPerSplit(h.max_features, o.task, problem.features)
   const minSamplesSplit = rowsOf('min_samples_split', h.min_samples_split, n, 2)
   const minSamplesLeaf = rowsOf('min_samples_leaf', h.min_samples_leaf, n, 1)
-  const maxSamples = h.max_samples === null ? n : h.max_samples <= 1 ? Math.max(1, Math.round(h.max_samples * n)) : h.max_samples
+  const maxSamples = h.max_samples === null ? n : h.max_samples <= 1 ? Math.max(1, roundHalfEven(h.max_samples * n)) : h.max_samples
   if (!Number.isInteger(maxSamples) || maxSamples > n) throw paramError('max_samples', `${quote(h.max_samples)} is more than the ${n} rows, or not a whole count`)
   const forest = await trainForest(problem, {
     classes: classes?.length ?? 0,
