@@ -5,7 +5,8 @@
 // the prediction API's (bench/serve.ts): `mlskel serve`'s /predict on the iris fixture's model against a bare
 // node:http server, over loopback. The fourth is `mlskel check`'s (bench/check.ts): every rule but coverage, on the
 // iris project and on one of 10,000 files. The fifth is the reports' (bench/report.ts): `mlskel report explore` on
-// a 1M-row Parquet file.
+// a 1M-row Parquet file. The sixth is training's (bench/training.ts): the tree kinds against scikit-learn and XGBoost
+// on up to 1M rows (`npm run bench -- --quick`: 20,000 rows and the bundled sets only).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -15,6 +16,7 @@ import { checkBench, printCheckRows } from './check.js'
 import { hashingBench, printHashingRows } from './hashing.js'
 import { printReportRows, reportBench } from './report.js'
 import { printServeRows, serveBench } from './serve.js'
+import { printTrainingRows, trainingBench } from './training.js'
 
 const repo = resolve(import.meta.dirname, '..')
 const cli = join(repo, 'dist', 'cli', 'index.js')
@@ -87,4 +89,7 @@ printCheckRows(checkRows, node)
 
 const reportRows = await reportBench()
 printReportRows(reportRows)
-process.exitCode = cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) && checkRows.every((row) => row.ok) && reportRows.every((row) => row.ok !== false) ? 0 : 1
+
+const trainingRows = await trainingBench({ quick: process.argv.includes('--quick') })
+printTrainingRows(trainingRows)
+process.exitCode = cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) && checkRows.every((row) => row.ok) && reportRows.every((row) => row.ok !== false) && trainingRows.every((row) => row.ok !== false) ? 0 : 1

@@ -46,6 +46,7 @@ export const errorCatalog = {
   MLSKEL_MODEL_AMBIGUOUS: 'Give more characters of the model id.',
   MLSKEL_MODEL_KIND_UNKNOWN: 'Register a loader for this kind with registerModelKind(), or retrain with a kind mlskel ships.',
   MLSKEL_MODEL_CORRUPT: 'Retrain the model: its files do not match its manifest.',
+  MLSKEL_MODEL_TOO_LARGE: 'Train smaller trees: for a random forest raise model.min_samples_leaf (e.g. 5) or set model.max_depth, or train fewer trees (model.n_estimators); a fully grown forest has about a node per training row per tree.',
   MLSKEL_MODEL_KIND_RETIRED: 'Retrain the model (`mlskel run train --force`): mlskel now trains its own random_forest and gradient_boosting kinds.',
   MLSKEL_METADATA_INVALID: 'Fix or remove the record named above; records are written by mlskel and should not be edited by hand.',
   MLSKEL_METRIC_UNKNOWN: 'Use a known metric name (accuracy, f1_macro, log_loss, r2, mean_squared_error, mean_absolute_error, …) or prefix your own with custom_, and a split cv, hold_out or custom_*.',

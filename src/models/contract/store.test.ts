@@ -109,6 +109,13 @@ describe('loadModel', () => {
     await expect(loadModel(models, { id: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', where: { field: 'files.model.size' } })
   })
 
+  it('refuses, with a coded error and nothing written, a model too large for model.json', async () => {
+    // what JSON.stringify throws past V8's longest string (2^29 - 24 characters), without making one
+    const huge: Predictor = { ...constant('test-huge', 1), toJSON: () => ({ get trees(): never { throw new RangeError('Invalid string length') } }) }
+    await expect(saveModel(models, huge, { description: 'd', inputExample: [] })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_TOO_LARGE', where: { file: 'model.json' } })
+    expect(await readdir(models).catch(() => [])).toEqual([])
+  })
+
   it('refuses a model of a kind no loader is registered for', async () => {
     const saved = await saveModel(models, constant('never-registered', 1), { description: 'd', inputExample: [] })
     await expect(loadModel(models, { id: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_KIND_UNKNOWN', message: expect.stringContaining('"never-registered"') })

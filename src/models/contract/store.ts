@@ -49,7 +49,19 @@ export interface LoadedModel {
 export async function saveModel(modelsDir: string, predictor: Predictor, o: { description: string; inputExample: Record<string, number | null>[] }): Promise<SavedModel> {
   const own = predictor.toJSON()
   if (own === null || typeof own !== 'object' || Array.isArray(own)) throw new TypeError(`predictor ${predictor.kind}: toJSON() must return an object`)
-  const text = canonicalJson({ ...(own as Record<string, unknown>), format: MODEL_FORMAT, kind: predictor.kind })
+  let text: string
+  try {
+    text = canonicalJson({ ...(own as Record<string, unknown>), format: MODEL_FORMAT, kind: predictor.kind })
+  } catch (error) {
+    // V8 holds no string longer than 2^29 - 24 characters: a model.json of half a gigabyte
+    if (error instanceof RangeError && /string length/i.test(error.message)) {
+      throw new MlskelError('MLSKEL_MODEL_TOO_LARGE', `the ${predictor.kind} model is too large to save: its model.json would be over ${Math.floor(2 ** 29 / 2 ** 20)} MB, the largest text a JavaScript engine holds`, {
+        where: { file: MODEL_FILE },
+        cause: error,
+      })
+    }
+    throw error
+  }
   const sha256 = hashBytes(text)
   const id = sha256.slice(0, 16)
   const manifest: ModelManifest = manifestSchema.parse({

@@ -55,6 +55,18 @@ type Stats = Float64Array
 
 const EPS = 2.220446049250313e-16
 
+const classIndexCache = new WeakMap<Float64Array, Int32Array>()
+
+/** The target's class indexes as integers, made once per forest (the target holds them as doubles). */
+function classIndexes(target: Float64Array): Int32Array {
+  let classes = classIndexCache.get(target)
+  if (!classes) {
+    classes = Int32Array.from(target)
+    classIndexCache.set(target, classes)
+  }
+  return classes
+}
+
 /** Grow tree `t` of the forest: its own random stream, so any thread grows the same tree. */
 export function growForestTree(data: ForestData, o: ForestTreeOptions, t: number): GrownForestTree {
   return new ForestTreeGrower(data, o, rngFor(o.seed, STREAM.tree + t)).grow()
@@ -95,7 +107,7 @@ class ForestTreeGrower {
     this.gain = new Float64Array(data.features)
     this.splits = new Int32Array(data.features)
     this.features = Int32Array.from({ length: data.features }, (_, f) => f)
-    this.classOf = o.classes > 0 ? Int32Array.from(data.target) : new Int32Array(0)
+    this.classOf = o.classes > 0 ? classIndexes(data.target) : new Int32Array(0)
     // 1. the rows of this tree, and their weights: bootstrap counts times class weights
     const n = data.rows
     this.weight = new Float64Array(n)

@@ -71,7 +71,7 @@ class SoloTeam extends LocalTeam implements Team {
 // Control words (Int32Array over a SharedArrayBuffer)
 const GEN = 0 // command generation: workers wait for it to change
 const DONE = 1 // workers done with the current command
-const FAILED = 2 // a worker's command threw (its message is sent by postMessage)
+const FAILED = 2 // a worker's command threw: its message is in the shared error text
 const CONTROL_WORDS = 4
 
 // Commands, in args[0]
@@ -88,6 +88,20 @@ const CANDIDATE_BITS = 8
 
 /** Loads of a control word before sleeping on it: about 20 µs. */
 const SPIN = 20_000
+
+const ERROR_TEXT_BYTES = 4096
+
+function writeErrorText(buffer: SharedArrayBuffer, text: string): void {
+  const bytes = new TextEncoder().encode(text).subarray(0, ERROR_TEXT_BYTES - 4)
+  new Uint8Array(buffer, 4).set(bytes)
+  Atomics.store(new Int32Array(buffer, 0, 1), 0, bytes.length)
+}
+
+function readErrorText(buffer: SharedArrayBuffer): string {
+  const length = Atomics.load(new Int32Array(buffer, 0, 1), 0)
+  // copied out of shared memory first: TextDecoder does not read shared buffers
+  return new TextDecoder().decode(new Uint8Array(buffer, 4, length).slice())
+}
 
 /** Give up on a worker that has not finished a command in this long (it died: out of memory, killed). */
 const STALL_MS = 300_000
@@ -115,6 +129,8 @@ interface SharedSetup {
   args: SharedArrayBuffer
   results: SharedArrayBuffer
   resultBits: SharedArrayBuffer
+  /** A failed command's error, as a length (Int32) then UTF-8: read by this thread while it waits, synchronously. */
+  errorText: SharedArrayBuffer
 }
 
 type ArrayName = 'bins' | 'gradients' | 'hessians' | 'index' | 'scratch' | 'table' | 'target' | 'weights' | 'raw' | 'train' | 'partials'
@@ -153,7 +169,7 @@ class ParallelTeam implements Team {
     private readonly state: BoostingState,
     rules: SplitRules,
     private readonly workers: Worker[],
-    buffers: Pick<SharedSetup, 'control' | 'args' | 'results' | 'resultBits'>,
+    private readonly buffers: Pick<SharedSetup, 'control' | 'args' | 'results' | 'resultBits' | 'errorText'>,
   ) {
     this.threads = workers.length + 1
     this.control = new Int32Array(buffers.control)
@@ -182,6 +198,7 @@ class ParallelTeam implements Team {
       args: new SharedArrayBuffer(ARGS * 8),
       results: new SharedArrayBuffer(threads * 2 * CANDIDATE * 8),
       resultBits: new SharedArrayBuffer(threads * 2 * CANDIDATE_BITS * 4),
+      errorText: new SharedArrayBuffer(ERROR_TEXT_BYTES),
     }
     const m = d.memory
     const arrays: SharedSetup['arrays'] = {
@@ -290,7 +307,7 @@ class ParallelTeam implements Team {
       Atomics.wait(c, DONE, done, 1000)
       if (Date.now() - started > STALL_MS) throw new Error(`a training worker thread has not answered for ${STALL_MS / 1000} s; it may have run out of memory`)
     }
-    if (Atomics.load(c, FAILED) !== 0) throw new Error('a training worker thread failed (its error is logged above)')
+    if (Atomics.load(c, FAILED) !== 0) throw new Error(`a training worker thread failed: ${readErrorText(this.buffers.errorText)}`)
   }
 
   /** The best of the participants' candidates `which` (0 or 1). */
@@ -429,8 +446,8 @@ export function serveBoostingShard(setup: SharedSetup, reply: (message: WorkerRe
         if (from < to) loss.gradients(target, weights, train, from, to, raw, setup.rows, data.gradients, data.hessians, partials)
       }
     } catch (error) {
+      writeErrorText(setup.errorText, error instanceof Error ? (error.stack ?? error.message) : String(error))
       Atomics.store(control, FAILED, 1)
-      reply({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) })
     }
     Atomics.add(control, DONE, 1)
     Atomics.notify(control, DONE)

@@ -180,7 +180,8 @@ export function loadGradientBoosting(json: unknown, manifest: ModelManifest): Pr
 
 function makePredictor(json: GradientBoostingJson, e: TreeEnsemble): Predictor {
   const { signature } = json
-  const frozen = JSON.parse(JSON.stringify(json)) as GradientBoostingJson
+  // a copy of its own, so that nothing the caller still holds can change it
+  const frozen = structuredClone(json)
   const K = json.trees_per_iteration
   const classes = json.task === 'classification' && signature.target.type === 'category' ? signature.target.classes : null
   const { classIndex } = scorer(e, json.baseline, K)

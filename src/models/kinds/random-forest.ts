@@ -199,7 +199,9 @@ function scorer(e: TreeEnsemble) {
 
 function makePredictor(json: RandomForestJson, e: TreeEnsemble): Predictor {
   const { signature } = json
-  const frozen = JSON.parse(JSON.stringify(json)) as RandomForestJson
+  // a copy of its own, so that nothing the caller still holds can change it (structuredClone: a model of
+  // hundreds of megabytes has no JSON text short enough to round-trip through)
+  const frozen = structuredClone(json)
   const classes = json.task === 'classification' && signature.target.type === 'category' ? signature.target.classes : null
   const { classIndex } = scorer(e)
   const K = e.outputs
