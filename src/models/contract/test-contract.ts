@@ -167,6 +167,19 @@ export function runModelContract(o: ContractOptions): void {
       expect(canonicalJson(regressionThreaded.toJSON())).toBe(canonicalJson(regressor.toJSON()))
     })
 
+    it('predicts a big batch on several threads as it predicts row by row, to the bit', async (ctx) => {
+      if (!mixedModel.predictBatch) ctx.skip()
+      const X = mixed(6000, 11).data.X
+      const batch = await mixedModel.predictBatch!(X, { probabilities: true, threads: 2 })
+      expect(batch.predictions).toEqual(mixedModel.predict(X))
+      const expected = mixedModel.predictProba!(X).flat()
+      expect(batch.probabilities!.flat().every((v, i) => Object.is(v, expected[i]))).toBe(true)
+      const values = Array.from({ length: 6000 }, (_, i) => ls.test.X[i % ls.test.X.length]!.map((v) => v + (i % 7) * 0.01))
+      const regression = await regressor.predictBatch!(values, { threads: 2 })
+      expect(regression.predictions).toEqual(regressor.predict(values))
+      expect(regression.probabilities).toBeUndefined()
+    })
+
     it('takes missing values (NaN) in training and in prediction', () => {
       const X = ms.test.X.map((row) => row.map((v, j) => (j === 0 || j === 2 ? Number.NaN : v)))
       const predicted = mixedModel.predict(X)

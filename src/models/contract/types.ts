@@ -37,12 +37,23 @@ export interface Predictor {
   predict(X: number[][]): (string | number)[]
   /** Classifiers: per row, a probability per class, in signature.target.classes order. */
   predictProba?(X: number[][]): number[][]
+  /**
+   * Many rows at once, on several threads (`threads`, default every core) when the batch is big enough: the
+   * answers predict and predictProba give, to the bit. Kinds without it are called through predict.
+   */
+  predictBatch?(X: number[][], o?: { probabilities?: boolean; threads?: number }): Promise<BatchPrediction>
   /** Per feature of the signature, in its order, when the kind knows (tree ensembles do). */
   importances?(): FeatureImportance[]
   /** What training noticed and the user should know (a single predicted class, a rare class without weights). */
   readonly warnings?: readonly string[]
   /** The trained model as plain data (never code); loaders rebuild the predictor from it. */
   toJSON(): unknown
+}
+
+export interface BatchPrediction {
+  predictions: (string | number)[]
+  /** With `probabilities` (classifiers). */
+  probabilities?: number[][]
 }
 
 export interface ModelManifest {

@@ -10,6 +10,7 @@ const MAX_PAGES = 65536
 
 export interface Kernels {
   build(bins: number, rows: number, index: number, start: number, end: number, g: number, h: number, hist: number, f0: number, f1: number, width: number): void
+  build_constant(bins: number, rows: number, index: number, start: number, end: number, g: number, h: number, hist: number, f0: number, f1: number, width: number): void
   zero(ptr: number, bytes: number): void
   subtract(parent: number, small: number, count: number): void
   partition(index: number, start: number, end: number, column: number, table: number, scratch: number): number

@@ -75,6 +75,16 @@ describe('fitBins and applyBins', () => {
     expect(edges(3)).toHaveLength(254)
   })
 
+  it('bins every value as the plain binary search does, whatever the number of edges', () => {
+    for (const distinct of [1, 2, 3, 17, 200, 254, 255, 256, 5000]) {
+      const column = Float64Array.from({ length: 6000 }, (_, i) => (i % 97 === 0 ? Number.NaN : i % 89 === 0 ? (i % 2 ? Infinity : -Infinity) : Math.floor(Math.sin(i * 7.1) * distinct) / 3))
+      const mapper = fitBins([column], [numeric], rows(6000), 255, rngFor(1, 1))
+      const { bins } = applyBins(mapper, [column])
+      const edges = mapper.features[0]!.edges
+      column.forEach((v, r) => expect(bins[r], `${distinct} distinct, row ${r}`).toBe(Number.isNaN(v) ? 255 : numericBin(edges, v)))
+    }
+  })
+
   it('refuses a bin count a byte cannot hold', () => {
     expect(() => fitBins([Float64Array.of(1)], [numeric], rows(1), 256, rngFor(1, 1))).toThrow(RangeError)
   })

@@ -85,6 +85,7 @@ export async function trainBoosting(problem: TrainingProblem, o: BoostingOptions
     missingBin: mapper.missingBin,
     nBins: Int32Array.from(mapper.features, (f) => f.bins),
     categorical: Uint8Array.from(mapper.features, (f) => (f.categorical ? 1 : 0)),
+    constantHessian: loss.constantHessian && w === null,
     memory: arena.memory,
     ptr: { bins: bins.ptr, gradients: gradients.ptr, hessians: hessians.ptr, index: index.ptr, scratch: scratch.ptr, table: table.ptr },
     bins: bins.view,

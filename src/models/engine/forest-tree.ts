@@ -74,7 +74,10 @@ export function growForestTree(data: ForestData, o: ForestTreeOptions, t: number
 
 class ForestTreeGrower {
   private readonly K: number
-  /** Per bin in a histogram: K class weights + rows (classification), or weight, Σwy, Σwy², rows (regression). */
+  /**
+   * Per bin in a histogram: K class weights and rows (classification), or weight, Σwy and rows (regression). A
+   * node's statistics are the same, but for regression Σwy² beside them (for its purity): [W, Σwy, Σwy², rows].
+   */
   private readonly stride: number
   private readonly hist: Float64Array
   private readonly touched = new Uint32Array(8)
@@ -89,8 +92,12 @@ class ForestTreeGrower {
   private readonly splits: Int32Array
   private readonly table = new Uint8Array(256)
   private readonly order: number[] = []
+  /** The current histogram's non-missing bins holding rows, ascending (usedBins), and how many. */
   private readonly used = new Int32Array(256)
-  private readonly buffers: Record<'left' | 'right' | 'withMissing' | 'rest' | 'bestLeft', Float64Array>
+  private nUsed = 0
+  /** The node's totals in a histogram's layout (regression: without Σwy²). */
+  private readonly total: Float64Array
+  private readonly buffers: Record<'left' | 'right' | 'withMissing' | 'rest', Float64Array>
   private nodeRows = 0
 
   constructor(
@@ -99,10 +106,11 @@ class ForestTreeGrower {
     private readonly rng: Rng,
   ) {
     this.K = o.classes
-    this.stride = o.classes > 0 ? o.classes + 1 : 4
+    this.stride = o.classes > 0 ? o.classes + 1 : 3
     this.hist = new Float64Array((data.mapper.missingBin + 1) * this.stride)
     const buffer = () => new Float64Array(this.stride)
-    this.buffers = { left: buffer(), right: buffer(), withMissing: buffer(), rest: buffer(), bestLeft: buffer() }
+    this.buffers = { left: buffer(), right: buffer(), withMissing: buffer(), rest: buffer() }
+    this.total = buffer()
     this.recorder = new TreeRecorder(o.classes > 0 ? o.classes : 1)
     this.gain = new Float64Array(data.features)
     this.splits = new Int32Array(data.features)
@@ -169,7 +177,7 @@ class ForestTreeGrower {
 
   /** Statistics of rows index[start, end). */
   private statsOf(start: number, end: number): Stats {
-    const s = new Float64Array(this.stride)
+    const s = new Float64Array(this.K > 0 ? this.stride : 4)
     const { target } = this.data
     for (let i = start; i < end; i++) {
       const r = this.index[i]!
@@ -181,9 +189,21 @@ class ForestTreeGrower {
         s[1]! += w * y
         s[2]! += w * y * y
       }
-      s[this.stride - 1]!++
+      s[s.length - 1]!++
     }
     return s
+  }
+
+  /** The node's statistics in a histogram's layout, into `total`. */
+  private totalsOf(stats: Stats): Float64Array {
+    const t = this.total
+    if (this.K > 0) t.set(stats)
+    else {
+      t[0] = stats[0]!
+      t[1] = stats[1]!
+      t[2] = stats[3]!
+    }
+    return t
   }
 
   private weightOf(s: Stats, at: number): number {
@@ -263,13 +283,12 @@ class ForestTreeGrower {
       features[j] = features[drawn]!
       features[drawn] = f
       const bins = this.histogram(f, start, end)
-      if (bins <= 1) {
-        this.clearHistogram()
-        continue // constant in this node: does not count
-      }
-      tried++
-      const candidate = this.data.mapper.features[f]!.categorical ? this.scanCategorical(f, stats) : this.scanNumeric(f, stats)
-      if (candidate && (!best || candidate.score > best.score)) best = candidate
+      this.usedBins()
+      if (bins > 1) {
+        tried++
+        const candidate = this.data.mapper.features[f]!.categorical ? this.scanCategorical(f, stats) : this.scanNumeric(f, stats)
+        if (candidate && (!best || candidate.score > best.score)) best = candidate
+      } // else constant in this node: it does not count
       this.clearHistogram()
     }
     return best
@@ -299,37 +318,33 @@ class ForestTreeGrower {
         const r = index[i]!
         const b = bins[col + r]!
         const k = b * stride
-        if (hist[k + 3] === 0) {
+        if (hist[k + 2] === 0) {
           touched[b >>> 5]! |= 1 << (b & 31)
           used++
         }
         const w = weight[r]!
-        const y = target[r]!
         hist[k]! += w
-        hist[k + 1]! += w * y
-        hist[k + 2]! += w * y * y
-        hist[k + 3]!++
+        hist[k + 1]! += w * target[r]!
+        hist[k + 2]!++
       }
     }
     this.nodeRows = end - start
     return used
   }
 
+  /** Zero the bins usedBins found, and the missing bin (a loop: a fill call per bin costs more than its stores). */
   private clearHistogram(): void {
-    const { touched, hist, stride } = this
-    for (let w = 0; w < 8; w++) {
-      let bits = touched[w]!
-      while (bits !== 0) {
-        const low = bits & -bits
-        const b = w * 32 + 31 - Math.clz32(low)
-        bits ^= low
-        hist.fill(0, b * stride, (b + 1) * stride)
-      }
-      touched[w] = 0
+    const { touched, hist, stride, used } = this
+    for (let i = 0; i < this.nUsed; i++) {
+      const at = used[i]! * stride
+      for (let j = 0; j < stride; j++) hist[at + j] = 0
     }
+    const at = this.data.mapper.missingBin * stride
+    for (let j = 0; j < stride; j++) hist[at + j] = 0
+    touched.fill(0)
   }
 
-  /** The non-missing bins holding rows, ascending, into `used`; returns how many. */
+  /** The non-missing bins holding rows, ascending, into `used` (and their number into nUsed); returns it. */
   private usedBins(): number {
     const used = this.used
     const missing = this.data.mapper.missingBin
@@ -343,45 +358,121 @@ class ForestTreeGrower {
         if (b !== missing) used[count++] = b
       }
     }
+    this.nUsed = count
     return count
   }
 
   private scanNumeric(f: number, stats: Stats): ForestSplit | null {
-    const { hist, stride, used } = this
+    const found = this.K === 0 ? this.scanRegression(stats) : this.scanClasses(stats)
+    if (!found) return null
+    const { used, nUsed } = this
+    // the threshold sits in the gap between the last left bin and the next used one
+    const lo = used[found.at]!
+    const hi = found.at + 1 < nUsed ? used[found.at + 1]! : -1
+    const m = this.nodeRows
+    const missingRows = this.hist[this.data.mapper.missingBin * this.stride + this.stride - 1]!
+    return {
+      feature: f,
+      score: found.score,
+      categorical: false,
+      bin: lo,
+      threshold: hi < 0 ? Infinity : this.threshold(f, lo, hi),
+      leftCategories: null,
+      missingLeft: missingRows > 0 ? found.missingLeft : found.leftRows > m - found.leftRows,
+    }
+  }
+
+  /**
+   * The best numeric boundary of a regression histogram: after which used bin, with the missing values on which
+   * side, by S_L²/W_L + S_R²/W_R. Scalars, not arrays: this loop runs for every node and feature tried.
+   */
+  private scanRegression(stats: Stats): { score: number; at: number; missingLeft: boolean; leftRows: number } | null {
+    const { hist, used, nUsed } = this
+    const msl = this.o.minSamplesLeaf
+    const m = this.nodeRows
+    const W = stats[0]!
+    const S = stats[1]!
+    const mAt = this.data.mapper.missingBin * 3
+    const wm = hist[mAt]!
+    const sm = hist[mAt + 1]!
+    const cm = hist[mAt + 2]!
+    let bestScore = -Infinity
+    let bestAt = -1
+    let bestMissingLeft = false
+    let bestRows = 0
+    let wl = 0
+    let sl = 0
+    let cl = 0
+    // boundaries after each used bin; the last one only when it splits the missing values off
+    const boundaries = cm > 0 ? nUsed : nUsed - 1
+    for (let i = 0; i < boundaries; i++) {
+      const k = used[i]! * 3
+      wl += hist[k]!
+      sl += hist[k + 1]!
+      cl += hist[k + 2]!
+      if (cl >= msl && m - cl >= msl) {
+        const sr = S - sl
+        const score = (sl * sl) / wl + (sr * sr) / (W - wl)
+        if (score > bestScore) {
+          bestScore = score
+          bestAt = i
+          bestMissingLeft = false
+          bestRows = cl
+        }
+      }
+      // the missing values on the left: a different split only when there are some and some rows stay right
+      if (cm > 0 && i < nUsed - 1) {
+        const c2 = cl + cm
+        if (c2 >= msl && m - c2 >= msl) {
+          const w2 = wl + wm
+          const s2 = sl + sm
+          const sr = S - s2
+          const score = (s2 * s2) / w2 + (sr * sr) / (W - w2)
+          if (score > bestScore) {
+            bestScore = score
+            bestAt = i
+            bestMissingLeft = true
+            bestRows = c2
+          }
+        }
+      }
+    }
+    return bestAt < 0 ? null : { score: bestScore, at: bestAt, missingLeft: bestMissingLeft, leftRows: bestRows }
+  }
+
+  /** The best numeric boundary of a class histogram (gini or entropy, by proxy). */
+  private scanClasses(stats: Stats): { score: number; at: number; missingLeft: boolean; leftRows: number } | null {
+    const { hist, stride, used, nUsed, K } = this
     const msl = this.o.minSamplesLeaf
     const m = this.nodeRows
     const missingAt = this.data.mapper.missingBin * stride
-    const missingRows = hist[missingAt + stride - 1]!
-    const nUsed = this.usedBins()
-    const { left, right, withMissing, rest, bestLeft } = this.buffers
+    const missingRows = hist[missingAt + K]!
+    const { left, right, withMissing, rest } = this.buffers
     left.fill(0)
     let bestScore = -Infinity
     let bestAt = -1
     let bestMissingLeft = false
+    let bestRows = 0
     let leftRows = 0
-    // boundaries after each used bin; the last one only when it splits the missing values off
     const boundaries = missingRows > 0 ? nUsed : nUsed - 1
     for (let i = 0; i < boundaries; i++) {
       const k = used[i]! * stride
-      for (let j = 0; j < stride; j++) left[j]! += hist[k + j]!
-      leftRows += hist[k + stride - 1]!
-      // missing values on the right
-      const rightRows = m - leftRows
-      if (leftRows >= msl && rightRows >= msl) {
-        for (let j = 0; j < stride; j++) right[j] = stats[j]! - left[j]!
+      for (let j = 0; j < K; j++) left[j]! += hist[k + j]!
+      leftRows += hist[k + K]!
+      if (leftRows >= msl && m - leftRows >= msl) {
+        for (let j = 0; j < K; j++) right[j] = stats[j]! - left[j]!
         const score = this.proxy(left, right)
         if (score > bestScore) {
           bestScore = score
           bestAt = i
           bestMissingLeft = false
-          bestLeft.set(left)
+          bestRows = leftRows
         }
       }
-      // missing values on the left (a different split only when there are some, and some non-missing stay right)
       if (missingRows > 0 && i < nUsed - 1) {
         const l2 = leftRows + missingRows
         if (l2 >= msl && m - l2 >= msl) {
-          for (let j = 0; j < stride; j++) {
+          for (let j = 0; j < K; j++) {
             withMissing[j] = left[j]! + hist[missingAt + j]!
             rest[j] = stats[j]! - withMissing[j]!
           }
@@ -390,25 +481,12 @@ class ForestTreeGrower {
             bestScore = score
             bestAt = i
             bestMissingLeft = true
-            bestLeft.set(withMissing)
+            bestRows = l2
           }
         }
       }
     }
-    if (bestAt < 0) return null
-    // the threshold sits in the gap between the last left bin and the next used one
-    const lo = used[bestAt]!
-    const hi = bestAt + 1 < nUsed ? used[bestAt + 1]! : -1
-    const leftCount = bestLeft[stride - 1]!
-    return {
-      feature: f,
-      score: bestScore,
-      categorical: false,
-      bin: lo,
-      threshold: hi < 0 ? Infinity : this.threshold(f, lo, hi),
-      leftCategories: null,
-      missingLeft: missingRows > 0 ? bestMissingLeft : leftCount > m - leftCount,
-    }
+    return bestAt < 0 ? null : { score: bestScore, at: bestAt, missingLeft: bestMissingLeft, leftRows: bestRows }
   }
 
   /** Between bins lo < hi with no rows of the node in between: halfway between their values, or their edges. */
@@ -431,7 +509,8 @@ class ForestTreeGrower {
     const m = this.nodeRows
     const missingBin = this.data.mapper.missingBin
     const missingRows = hist[missingBin * stride + stride - 1]!
-    const categories = Array.from(this.used.subarray(0, this.usedBins()))
+    const categories = Array.from(this.used.subarray(0, this.nUsed))
+    const total = this.totalsOf(stats)
     if (missingRows > 0) categories.push(missingBin) // missing values as a category of their own
     const order = this.order
     const left = new Float64Array(stride)
@@ -454,7 +533,7 @@ class ForestTreeGrower {
         for (let j = 0; j < stride; j++) left[j]! += hist[at + j]!
         leftRows += hist[at + stride - 1]!
         if (leftRows < msl || m - leftRows < msl) continue
-        for (let j = 0; j < stride; j++) right[j] = stats[j]! - left[j]!
+        for (let j = 0; j < stride; j++) right[j] = total[j]! - left[j]!
         const score = this.proxy(left, right)
         if (!best || score > best.score) best = { score, prefix: order.slice(0, i + 1) }
       }

@@ -42,6 +42,7 @@ function node(columns: Float64Array[], kinds: FeatureKind[], g: Float64Array, h:
     missingBin: mapper.missingBin,
     nBins: Int32Array.from(mapper.features, (f) => f.bins),
     categorical: Uint8Array.from(kinds, (k) => (k.categorical ? 1 : 0)),
+    constantHessian: h.every((v) => v === 1),
     memory: arena.memory,
     ptr: { bins: bins.ptr, gradients: grad.ptr, hessians: hess.ptr, index: index.ptr, scratch: scratch.ptr, table: table.ptr },
     bins: bins.view,

@@ -33,6 +33,8 @@ export interface GradientData {
   /** Per feature: bins non-missing values use. */
   nBins: Int32Array
   categorical: Uint8Array
+  /** Every hessian is 1 (squared or absolute error, no weights): histograms count rows in its place. */
+  constantHessian: boolean
   /** The arena every array below lives in; `ptr` gives each one's byte offset for the kernels. */
   memory: WebAssembly.Memory
   ptr: { bins: number; gradients: number; hessians: number; index: number; scratch: number; table: number }
@@ -94,6 +96,8 @@ export function better(a: Candidate, b: Candidate): boolean {
 export class GradientShard {
   private readonly width: number
   private readonly doubles: number
+  /** Where a bin's hessian sum is: its slot, or its row count when every hessian is 1. */
+  private readonly hessianAt: number
   private readonly order: number[] = []
 
   constructor(
@@ -107,6 +111,7 @@ export class GradientShard {
   ) {
     this.width = histogramWidth(data)
     this.doubles = ((hi - lo) * this.width) / 8
+    this.hessianAt = data.constantHessian ? 2 : 1
   }
 
   private at(slot: number): number {
@@ -119,7 +124,8 @@ export class GradientShard {
     const d = this.data
     const hist = this.at(slot)
     this.kernels.zero(hist, this.doubles * 8)
-    this.kernels.build(d.ptr.bins, d.rows, d.ptr.index, start, end, d.ptr.gradients + offset * 8, d.ptr.hessians + offset * 8, hist, this.lo, this.hi, this.width)
+    const build = d.constantHessian ? this.kernels.build_constant : this.kernels.build
+    build(d.ptr.bins, d.rows, d.ptr.index, start, end, d.ptr.gradients + offset * 8, d.ptr.hessians + offset * 8, hist, this.lo, this.hi, this.width)
   }
 
   /** The parent's histograms minus the smaller child's: the larger child's, in the parent's slot. */
@@ -142,6 +148,7 @@ export class GradientShard {
 
   private scanNumeric(hist: Float64Array, off: number, f: number, sums: NodeSums, best: Candidate): void {
     const { minSamplesLeaf: msl, minHessian, l2 } = this.rules
+    const h = this.hessianAt
     const nb = this.data.nBins[f]!
     const m = off + this.data.missingBin * 3
     const missingRows = hist[m + 2]!
@@ -163,7 +170,7 @@ export class GradientShard {
     for (let b = 0; b < last; b++) {
       const k = off + b * 3
       gl += hist[k]!
-      hl += hist[k + 1]!
+      hl += hist[k + h]!
       cl += hist[k + 2]!
       const cr = n - cl
       const hr = H - hl
@@ -188,7 +195,7 @@ export class GradientShard {
       for (let b = nb - 2; b >= 0; b--) {
         const k = off + (b + 1) * 3
         gr += hist[k]!
-        hr += hist[k + 1]!
+        hr += hist[k + h]!
         cr += hist[k + 2]!
         const cl2 = n - cr
         const hl2 = H - hr
@@ -219,6 +226,7 @@ export class GradientShard {
 
   private scanCategorical(hist: Float64Array, off: number, f: number, sums: NodeSums, best: Candidate): void {
     const { minSamplesLeaf: msl, minHessian, l2 } = this.rules
+    const h = this.hessianAt
     const nb = this.data.nBins[f]!
     const missingBin = this.data.missingBin
     const order = this.order
@@ -228,7 +236,7 @@ export class GradientShard {
     if (missingRows >= MIN_CATEGORY_ROWS) order.push(missingBin) // missing values as a category of their own
     const used = order.length
     if (used <= 1) return
-    const value = (b: number) => hist[off + b * 3]! / (hist[off + b * 3 + 1]! + CATEGORY_SMOOTHING)
+    const value = (b: number) => hist[off + b * 3]! / (hist[off + b * 3 + h]! + CATEGORY_SMOOTHING)
     order.sort((a, b) => value(a) - value(b) || a - b)
     const G = sums.gradient
     const H = sums.hessian
@@ -249,7 +257,7 @@ export class GradientShard {
         const b = order[direction === 1 ? i : used - 1 - i]!
         const k = off + b * 3
         gl += hist[k]!
-        hl += hist[k + 1]!
+        hl += hist[k + h]!
         cl += hist[k + 2]!
         const cr = n - cl
         const hr = H - hl

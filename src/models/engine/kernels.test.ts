@@ -56,6 +56,19 @@ describe('build', () => {
   })
 })
 
+describe('build_constant', () => {
+  it('sums gradients and rows as build does, and leaves the hessian slots alone (the rows stand for them)', () => {
+    const rows = 700
+    const { arena, bins, g, h, index, count } = setup(rows, 6, 9)
+    const width = 256 * 24
+    const full = arena.f64((6 * width) / 8)
+    const constant = arena.f64((6 * width) / 8)
+    arena.kernels.build(bins.ptr, rows, index.ptr, 0, count, g.ptr, h.ptr, full.ptr, 0, 6, width)
+    arena.kernels.build_constant(bins.ptr, rows, index.ptr, 0, count, g.ptr, h.ptr, constant.ptr, 0, 6, width)
+    for (let i = 0; i < full.view.length; i++) expect(constant.view[i], `slot ${i}`).toBe(i % 3 === 1 ? 0 : full.view[i])
+  })
+})
+
 describe('subtract and zero', () => {
   it('subtracts element by element, an odd count included, and zeroes', () => {
     const arena = Arena.create(4096)

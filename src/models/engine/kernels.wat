@@ -85,6 +85,76 @@
         (br $features1)))
   )
 
+  ;; As build, for losses whose hessians are all 1 (squared and absolute error without weights): the rows are the
+  ;; hessians, so the hessian slot is left alone (the split search reads the count instead). A third less work.
+  ;; bins: column-major u8, feature f's rows at bins + f * rows. g, h: f64 per row.
+  ;; Four features per pass over the rows: one gradient and hessian load serves four updates.
+  (func (export "build_constant")
+    (param $bins i32) (param $rows i32) (param $index i32) (param $start i32) (param $end i32)
+    (param $g i32) (param $h i32) (param $hist i32) (param $f0 i32) (param $f1 i32) (param $width i32)
+    (local $f i32) (local $i i32) (local $r i32) (local $k i32)
+    (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32)
+    (local $h0 i32) (local $h1 i32) (local $h2 i32) (local $h3 i32)
+    (local $gr f64)
+    (local.set $f (local.get $f0))
+    ;; blocks of four features
+    (block $done4
+      (loop $features4
+        (br_if $done4 (i32.gt_s (i32.add (local.get $f) (i32.const 4)) (local.get $f1)))
+        (local.set $c0 (i32.add (local.get $bins) (i32.mul (local.get $f) (local.get $rows))))
+        (local.set $c1 (i32.add (local.get $c0) (local.get $rows)))
+        (local.set $c2 (i32.add (local.get $c1) (local.get $rows)))
+        (local.set $c3 (i32.add (local.get $c2) (local.get $rows)))
+        (local.set $h0 (i32.add (local.get $hist) (i32.mul (i32.sub (local.get $f) (local.get $f0)) (local.get $width))))
+        (local.set $h1 (i32.add (local.get $h0) (local.get $width)))
+        (local.set $h2 (i32.add (local.get $h1) (local.get $width)))
+        (local.set $h3 (i32.add (local.get $h2) (local.get $width)))
+        (local.set $i (local.get $start))
+        (block $rows4
+          (loop $row4
+            (br_if $rows4 (i32.ge_s (local.get $i) (local.get $end)))
+            (local.set $r (i32.load (i32.add (local.get $index) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $gr (f64.load (i32.add (local.get $g) (i32.shl (local.get $r) (i32.const 3)))))
+            ;; feature f
+            (local.set $k (i32.add (local.get $h0) (i32.mul (i32.load8_u (i32.add (local.get $c0) (local.get $r))) (i32.const 24))))
+            (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $gr)))
+            (f64.store offset=16 (local.get $k) (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+            ;; feature f + 1
+            (local.set $k (i32.add (local.get $h1) (i32.mul (i32.load8_u (i32.add (local.get $c1) (local.get $r))) (i32.const 24))))
+            (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $gr)))
+            (f64.store offset=16 (local.get $k) (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+            ;; feature f + 2
+            (local.set $k (i32.add (local.get $h2) (i32.mul (i32.load8_u (i32.add (local.get $c2) (local.get $r))) (i32.const 24))))
+            (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $gr)))
+            (f64.store offset=16 (local.get $k) (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+            ;; feature f + 3
+            (local.set $k (i32.add (local.get $h3) (i32.mul (i32.load8_u (i32.add (local.get $c3) (local.get $r))) (i32.const 24))))
+            (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $gr)))
+            (f64.store offset=16 (local.get $k) (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $row4)))
+        (local.set $f (i32.add (local.get $f) (i32.const 4)))
+        (br $features4)))
+    ;; the remaining features, one at a time
+    (block $done1
+      (loop $features1
+        (br_if $done1 (i32.ge_s (local.get $f) (local.get $f1)))
+        (local.set $c0 (i32.add (local.get $bins) (i32.mul (local.get $f) (local.get $rows))))
+        (local.set $h0 (i32.add (local.get $hist) (i32.mul (i32.sub (local.get $f) (local.get $f0)) (local.get $width))))
+        (local.set $i (local.get $start))
+        (block $rows1
+          (loop $row1
+            (br_if $rows1 (i32.ge_s (local.get $i) (local.get $end)))
+            (local.set $r (i32.load (i32.add (local.get $index) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $k (i32.add (local.get $h0) (i32.mul (i32.load8_u (i32.add (local.get $c0) (local.get $r))) (i32.const 24))))
+            (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (f64.load (i32.add (local.get $g) (i32.shl (local.get $r) (i32.const 3))))))
+            (f64.store offset=16 (local.get $k) (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $row1)))
+        (local.set $f (i32.add (local.get $f) (i32.const 1)))
+        (br $features1)))
+  )
+
   ;; Zero `bytes` bytes at ptr (a histogram before it is summed).
   (func (export "zero") (param $ptr i32) (param $bytes i32)
     (memory.fill (local.get $ptr) (i32.const 0) (local.get $bytes))

@@ -8,6 +8,7 @@ export type WorkerReply =
   | { type: 'left' }
   | { type: 'error'; message: string }
   | { type: 'tree'; index: number; tree: unknown }
+  | { type: 'predicted' }
 
 interface Waiter {
   type: WorkerReply['type']

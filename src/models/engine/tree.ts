@@ -169,6 +169,27 @@ export interface TreeEnsemble {
   /** Per categorical feature, at knownOffset[f]: the bitset of categories seen in training. */
   known: Uint32Array
   knownOffset: Int32Array
+  /**
+   * The same nodes packed for prediction, 16 bytes each in one buffer: `node[2n]` the threshold, and through the
+   * Int32 view `info[4n + 2]` the feature with the flags in its top byte (−1 for a leaf), `info[4n + 3]` the right
+   * child (a leaf: its row in `values`). A node is then one cache line's quarter, and its left child the next
+   * quarter; walking four arrays instead made prediction ~3× slower on deep forests (a cache miss per array).
+   */
+  node: Float64Array
+  info: Int32Array
+}
+
+/** The packed form of a ensemble's node arrays (TreeEnsemble.node and .info). */
+export function packNodes(feature: Int32Array, threshold: Float64Array, right: Int32Array, flags: Uint8Array): { node: Float64Array; info: Int32Array } {
+  const n = feature.length
+  const node = new Float64Array(2 * n)
+  const info = new Int32Array(node.buffer)
+  for (let i = 0; i < n; i++) {
+    node[2 * i] = threshold[i]!
+    info[4 * i + 2] = feature[i]! < 0 ? -1 : feature[i]! | (flags[i]! << 24)
+    info[4 * i + 3] = right[i]!
+  }
+  return { node, info }
 }
 
 /** One ensemble of `trees` (in order), their leaf values and bitsets re-based. */
@@ -181,7 +202,7 @@ export function concatTrees(trees: readonly FlatTree[], o: { features: number; o
     values += t.values.length
     words += t.bitsets.length
   }
-  const e: TreeEnsemble = {
+  const e: Omit<TreeEnsemble, 'node' | 'info'> = {
     features: o.features,
     outputs: o.outputs,
     trees: trees.length,
@@ -214,7 +235,7 @@ export function concatTrees(trees: readonly FlatTree[], o: { features: number; o
     leafBase += t.values.length / o.outputs
     wordBase += t.bitsets.length
   })
-  return e
+  return { ...e, ...packNodes(e.feature, e.threshold, e.right, e.flags) }
 }
 
 /**
@@ -222,26 +243,27 @@ export function concatTrees(trees: readonly FlatTree[], o: { features: number; o
  * training (not a whole number in [0, categories), or not in the training data) take the node's default direction.
  */
 export function leafOf(e: TreeEnsemble, t: number, row: ArrayLike<number>): number {
-  const { feature, threshold, right, flags } = e
+  const { node, info } = e
   let n = e.roots[t]!
-  let f = feature[n]!
-  while (f >= 0) {
+  let fv = info[4 * n + 2]!
+  while (fv >= 0) {
+    const f = fv & 0xffffff
     const x = row[f]!
-    const fl = flags[n]!
-    if (fl < CATEGORICAL) {
-      const th = threshold[n]!
-      n = x <= th ? n + 1 : x > th ? right[n]! : fl & MISSING_LEFT ? n + 1 : right[n]!
+    if (fv < CATEGORICAL << 24) {
+      // a numeric split: NaN fails both comparisons and takes the default way
+      const th = node[2 * n]!
+      n = x <= th ? n + 1 : x > th || (fv & (MISSING_LEFT << 24)) === 0 ? info[4 * n + 3]! : n + 1
     } else {
-      n = categoryGoesLeft(e, n, f, x, fl) ? n + 1 : right[n]!
+      n = categoryGoesLeft(e, n, f, x, fv >>> 24) ? n + 1 : info[4 * n + 3]!
     }
-    f = feature[n]!
+    fv = info[4 * n + 2]!
   }
-  return right[n]!
+  return info[4 * n + 3]!
 }
 
 function categoryGoesLeft(e: TreeEnsemble, n: number, f: number, x: number, fl: number): boolean {
   const k = e.categories[f]!
-  if (x >= 0 && x < k && (x | 0) === x && inBitset(e.known, e.knownOffset[f]!, x)) return inBitset(e.bitsets, e.threshold[n]!, x)
+  if (x >= 0 && x < k && (x | 0) === x && inBitset(e.known, e.knownOffset[f]!, x)) return inBitset(e.bitsets, e.node[2 * n]!, x)
   return (fl & MISSING_LEFT) !== 0
 }
 

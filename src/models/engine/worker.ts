@@ -4,8 +4,13 @@ import { parentPort } from 'node:worker_threads'
 import { forestWorker, type ForestWorkerSetup } from './forest.js'
 import { serveBoostingShard, type BoostingShardSetup } from './gradient-team.js'
 import type { WorkerReply } from './pool.js'
+import { predictRange, type PredictJob } from './predict-team.js'
 
-type Job = { type: 'boosting-shard'; setup: BoostingShardSetup } | { type: 'forest-setup'; setup: ForestWorkerSetup } | { type: 'forest-tree'; index: number }
+type Job =
+  | { type: 'boosting-shard'; setup: BoostingShardSetup }
+  | { type: 'forest-setup'; setup: ForestWorkerSetup }
+  | { type: 'forest-tree'; index: number }
+  | { type: 'predict-rows'; job: PredictJob }
 
 const port = parentPort
 if (!port) throw new Error('worker.ts runs as a worker thread of the training engine')
@@ -27,6 +32,10 @@ port.on('message', (job: Job) => {
         reply({ type: 'tree', index: job.index, tree }, transfer)
         break
       }
+      case 'predict-rows':
+        predictRange(job.job)
+        reply({ type: 'predicted' })
+        break
       default:
         reply({ type: 'error', message: `unknown job ${JSON.stringify((job as { type?: unknown }).type)}` })
     }

@@ -9,7 +9,7 @@ import { PARAMS_FILE } from '../../settings/root.js'
 import type { FeatureKind } from '../engine/binning.js'
 import { MAX_BINS_LIMIT } from '../engine/binning.js'
 import type { TrainingProblem } from '../engine/problem.js'
-import { bitsetWords, CATEGORICAL, type TreeEnsemble } from '../engine/tree.js'
+import { bitsetWords, CATEGORICAL, packNodes, type TreeEnsemble } from '../engine/tree.js'
 import type { Dataset, FeatureImportance, ModelManifest, Signature } from '../contract/types.js'
 
 export const nJobsSchema = z
@@ -291,7 +291,22 @@ export function ensembleFromJson(json: z.output<typeof ensembleJsonSchema>, sign
       }
     }
   }
-  return { features: width, outputs: json.outputs, trees: json.trees, roots, feature, threshold, right, flags, values, bitsets, categories: layout.categories, known, knownOffset: layout.knownOffset }
+  return {
+    features: width,
+    outputs: json.outputs,
+    trees: json.trees,
+    roots,
+    feature,
+    threshold,
+    right,
+    flags,
+    values,
+    bitsets,
+    categories: layout.categories,
+    known,
+    knownOffset: layout.knownOffset,
+    ...packNodes(feature, threshold, right, flags),
+  }
 }
 
 /** Every value of a finished model.json field list is plain JSON; the manifest's input example as the model takes it. */

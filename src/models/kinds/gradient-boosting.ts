@@ -5,6 +5,7 @@ import { MlskelError, quote } from '../../errors/index.js'
 import type { Task } from '../../params/index.js'
 import { trainBoosting, type BoostedTrees } from '../engine/boosting.js'
 import { sigmoid } from '../engine/losses.js'
+import { addLeafValuesInParallel } from '../engine/predict-team.js'
 import { addLeafValues, leafOf, type TreeEnsemble } from '../engine/tree.js'
 import type { ModelKind, TrainInput } from '../contract/kinds.js'
 import { signatureSchema } from '../contract/signature.js'
@@ -186,9 +187,13 @@ function makePredictor(json: GradientBoostingJson, e: TreeEnsemble): Predictor {
   const classes = json.task === 'classification' && signature.target.type === 'category' ? signature.target.classes : null
   const { classIndex } = scorer(e, json.baseline, K)
   /** Raw predictions of rows, [r * K + k]: baseline plus every tree's leaf, tree by tree. */
+  const start = (n: number): Float64Array => {
+    const out = new Float64Array(n * K)
+    for (let r = 0; r < n; r++) for (let k = 0; k < K; k++) out[r * K + k] = json.baseline[k]!
+    return out
+  }
   const rawRows = (X: readonly (readonly number[])[]): Float64Array => {
-    const out = new Float64Array(X.length * K)
-    for (let r = 0; r < X.length; r++) for (let k = 0; k < K; k++) out[r * K + k] = json.baseline[k]!
+    const out = start(X.length)
     addLeafValues(e, X, out, K)
     return out
   }
@@ -228,6 +233,14 @@ function makePredictor(json: GradientBoostingJson, e: TreeEnsemble): Predictor {
           },
         }
       : {}),
+    async predictBatch(X, o = {}) {
+      checkRows(signature, X)
+      const raw = start(X.length)
+      await addLeafValuesInParallel(e, X, raw, K, threadsOf(o.threads ?? null, true))
+      const row = (r: number) => raw.subarray(r * K, (r + 1) * K)
+      if (!classes) return { predictions: Array.from(raw) }
+      return { predictions: X.map((_, r) => classes[classIndex(row(r))]!), ...(o.probabilities ? { probabilities: X.map((_, r) => probabilities(row(r))) } : {}) }
+    },
   }
 }
 

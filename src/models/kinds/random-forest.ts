@@ -6,6 +6,7 @@ import { MlskelError, quote } from '../../errors/index.js'
 import type { Task } from '../../params/index.js'
 import { trainForest } from '../engine/forest.js'
 import type { Criterion } from '../engine/forest-tree.js'
+import { addLeafValuesInParallel } from '../engine/predict-team.js'
 import { addLeafValues, leafOf, type TreeEnsemble } from '../engine/tree.js'
 import type { ModelKind, TrainInput } from '../contract/kinds.js'
 import { signatureSchema } from '../contract/signature.js'
@@ -212,6 +213,12 @@ function makePredictor(json: RandomForestJson, e: TreeEnsemble): Predictor {
     for (let i = 0; i < out.length; i++) out[i]! /= e.trees
     return out
   }
+  const meansInParallel = async (X: readonly (readonly number[])[], threads: number): Promise<Float64Array> => {
+    const out = new Float64Array(X.length * K)
+    await addLeafValuesInParallel(e, X, out, K, threads)
+    for (let i = 0; i < out.length; i++) out[i]! /= e.trees
+    return out
+  }
   return {
     kind: RANDOM_FOREST,
     signature,
@@ -233,6 +240,13 @@ function makePredictor(json: RandomForestJson, e: TreeEnsemble): Predictor {
           },
         }
       : {}),
+    async predictBatch(X, o = {}) {
+      checkRows(signature, X)
+      const m = await meansInParallel(X, threadsOf(o.threads ?? null, true))
+      if (!classes) return { predictions: Array.from(m) }
+      const row = (r: number) => m.subarray(r * K, (r + 1) * K)
+      return { predictions: X.map((_, r) => classes[classIndex(row(r))]!), ...(o.probabilities ? { probabilities: X.map((_, r) => Array.from(row(r))) } : {}) }
+    },
   }
 }
 

@@ -38,7 +38,7 @@ export async function predict(options: PredictOptions = {}): Promise<PredictionR
   const X = featureRows(table, features, inputLabel, extname(inputFile).toLowerCase() !== '.parquet')
 
   // 3. predict, and write the predictions beside the features they came from
-  const csv = predictionsCsv(loaded, features, X)
+  const csv = await predictionsCsv(loaded, features, X)
   const outputFile = join(paths.predictions, `${basename(inputFile, extname(inputFile))}.csv`)
   await writeFileAtomic(outputFile, csv)
   const record = await recordPrediction({
@@ -79,10 +79,14 @@ export function featureRows(table: Table, features: readonly string[], inputLabe
   )
 }
 
-function predictionsCsv(loaded: LoadedModel, features: readonly string[], X: number[][]): string {
+async function predictionsCsv(loaded: LoadedModel, features: readonly string[], X: number[][]): Promise<string> {
   const { predictor } = loaded
-  const predictions = predictor.predict(X)
-  const probabilities = predictor.predictProba?.(X).map((row) => Math.max(...row))
+  // a big file on every core when the model kind can (mlskel's can), else row by row
+  const batch = predictor.predictBatch
+    ? await predictor.predictBatch(X, { probabilities: Boolean(predictor.predictProba) })
+    : { predictions: predictor.predict(X), probabilities: predictor.predictProba?.(X) }
+  const { predictions } = batch
+  const probabilities = batch.probabilities?.map((row) => Math.max(...row))
   const header = [...features, 'prediction', ...(probabilities ? ['probability'] : [])]
   const lines = X.map((row, r) => [...row.map(String), csvCell(predictions[r]!), ...(probabilities ? [String(probabilities[r])] : [])].join(','))
   return `${[header.map(csvCell).join(','), ...lines].join('\n')}\n`
