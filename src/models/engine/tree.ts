@@ -172,8 +172,9 @@ export interface TreeEnsemble {
   /**
    * The same nodes packed for prediction, 16 bytes each in one buffer: `node[2n]` the threshold, and through the
    * Int32 view `info[4n + 2]` the feature with the flags in its top byte (−1 for a leaf), `info[4n + 3]` the right
-   * child (a leaf: its row in `values`). A node is then one cache line's quarter, and its left child the next
-   * quarter; walking four arrays instead made prediction ~3× slower on deep forests (a cache miss per array).
+   * child (a leaf: its row in `values`). A node is a quarter of a cache line, its left child the next quarter, and
+   * one buffer is what prediction threads share. (Measured on a 30-tree forest of 200,000 rows: as fast as walking
+   * the four arrays, within noise; the walk is bound by branch misses, and branch-free variants were slower.)
    */
   node: Float64Array
   info: Int32Array
