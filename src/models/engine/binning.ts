@@ -59,17 +59,26 @@ export interface BinnedData {
  * in [0, categories), which the caller has checked.
  */
 export function fitBins(columns: readonly Float64Array[], kinds: readonly FeatureKind[], trainRows: Int32Array, maxBins: number, rng: Rng): BinMapper {
+  checkMaxBins(maxBins)
+  const sample = quantileSample(trainRows, rng)
+  return { maxBins, missingBin: maxBins, features: columns.map((column, f) => fitFeature(column, kinds[f]!, trainRows, sample, maxBins)) }
+}
+
+export function checkMaxBins(maxBins: number): void {
   if (!Number.isInteger(maxBins) || maxBins < 2 || maxBins > MAX_BINS_LIMIT) throw new RangeError(`maxBins must be a whole number in [2, ${MAX_BINS_LIMIT}], got ${maxBins}`)
-  // One subsample for every numeric feature, as scikit-learn draws it.
-  const sample = trainRows.length > QUANTILE_SUBSAMPLE ? sampleWithoutReplacement(trainRows, QUANTILE_SUBSAMPLE, rng) : trainRows
-  const features = columns.map((column, f): FeatureBins => {
-    const kind = kinds[f]!
-    const hasMissing = anyMissing(column, trainRows)
-    if (kind.categorical) return { categorical: true, edges: new Float64Array(0), bins: kind.categories, hasMissing, values: null }
-    const { edges, values } = numericEdges(column, sample, maxBins)
-    return { categorical: false, edges, bins: edges.length + 1, hasMissing, values }
-  })
-  return { maxBins, missingBin: maxBins, features }
+}
+
+/** The rows numeric edges are fitted on: all training rows, or one subsample of them for every feature (as scikit-learn draws it). */
+export function quantileSample(trainRows: Int32Array, rng: Rng): Int32Array {
+  return trainRows.length > QUANTILE_SUBSAMPLE ? sampleWithoutReplacement(trainRows, QUANTILE_SUBSAMPLE, rng) : trainRows
+}
+
+/** One feature's bins: from the training rows (missing values) and the quantile sample (edges). */
+export function fitFeature(column: Float64Array, kind: FeatureKind, trainRows: Int32Array, sample: Int32Array, maxBins: number): FeatureBins {
+  const hasMissing = anyMissing(column, trainRows)
+  if (kind.categorical) return { categorical: true, edges: new Float64Array(0), bins: kind.categories, hasMissing, values: null }
+  const { edges, values } = numericEdges(column, sample, maxBins)
+  return { categorical: false, edges, bins: edges.length + 1, hasMissing, values }
 }
 
 function anyMissing(column: Float64Array, rows: Int32Array): boolean {
@@ -143,39 +152,39 @@ export function applyBins(mapper: BinMapper, columns: readonly Float64Array[], o
   const features = columns.length
   const bins = out ?? new Uint8Array(rows * features)
   if (bins.length !== rows * features) throw new RangeError(`binned data needs ${rows * features} bytes, got ${bins.length}`)
-  const missing = mapper.missingBin
-  for (let f = 0; f < features; f++) {
-    const column = columns[f]!
-    const info = mapper.features[f]!
-    const into = bins.subarray(f * rows, (f + 1) * rows)
-    if (info.categorical) {
-      const k = info.bins
-      for (let r = 0; r < rows; r++) {
-        const v = column[r]!
-        into[r] = v >= 0 && v < k && Number.isInteger(v) ? v : missing
-      }
-      continue
-    }
-    // a branch-free search over the edges padded to 256 with +∞: eight steps whose direction the CPU need not
-    // guess (2.4× faster than a binary search with branches, whose every step is a coin toss on real data)
-    const pad = new Float64Array(256).fill(Infinity)
-    pad.set(info.edges)
+  for (let f = 0; f < features; f++) binFeature(columns[f]!, mapper.features[f]!, mapper.missingBin, bins.subarray(f * rows, (f + 1) * rows))
+  return { rows, features, bins }
+}
+
+/** One feature's values as bins, into `into` (a byte per row). */
+export function binFeature(column: Float64Array, info: FeatureBins, missing: number, into: Uint8Array): void {
+  const rows = column.length
+  if (info.categorical) {
+    const k = info.bins
     for (let r = 0; r < rows; r++) {
       const v = column[r]!
-      if (v !== v) {
-        into[r] = missing
-        continue
-      }
-      let b = +(pad[127]! < v) << 7
-      b += +(pad[b + 63]! < v) << 6
-      b += +(pad[b + 31]! < v) << 5
-      b += +(pad[b + 15]! < v) << 4
-      b += +(pad[b + 7]! < v) << 3
-      b += +(pad[b + 3]! < v) << 2
-      b += +(pad[b + 1]! < v) << 1
-      b += +(pad[b]! < v)
-      into[r] = b
+      into[r] = v >= 0 && v < k && Number.isInteger(v) ? v : missing
     }
+    return
   }
-  return { rows, features, bins }
+  // a branch-free search over the edges padded to 256 with +∞: eight steps whose direction the CPU need not
+  // guess (2.4× faster than a binary search with branches, whose every step is a coin toss on real data)
+  const pad = new Float64Array(256).fill(Infinity)
+  pad.set(info.edges)
+  for (let r = 0; r < rows; r++) {
+    const v = column[r]!
+    if (v !== v) {
+      into[r] = missing
+      continue
+    }
+    let b = +(pad[127]! < v) << 7
+    b += +(pad[b + 63]! < v) << 6
+    b += +(pad[b + 31]! < v) << 5
+    b += +(pad[b + 15]! < v) << 4
+    b += +(pad[b + 7]! < v) << 3
+    b += +(pad[b + 3]! < v) << 2
+    b += +(pad[b + 1]! < v) << 1
+    b += +(pad[b]! < v)
+    into[r] = b
+  }
 }

@@ -4,7 +4,8 @@
 // stopping, a stratified share of the rows is held out and training stops when its loss has not improved by `tol`
 // for `nIterNoChange` iterations.
 import { Arena } from './arena.js'
-import { applyBins, fitBins, type BinMapper } from './binning.js'
+import { binInParallel } from './bin-team.js'
+import type { BinMapper } from './binning.js'
 import { openTeam } from './gradient-team.js'
 import type { GradientData } from './gradient-shard.js'
 import { growGradientTree, SlotPool, type GrownTree } from './gradient-tree.js'
@@ -66,13 +67,12 @@ export async function trainBoosting(problem: TrainingProblem, o: BoostingOptions
 
   // 2. the arena: bins fitted on the training rows, every row binned (validation rows are predicted from raw
   // values), gradients, the row index and the raw predictions
-  const mapper = fitBins(columns, kinds, train, o.maxBins, rngFor(o.seed, STREAM.binning))
   const threads = Math.max(1, Math.min(o.nJobs, problem.features))
   const F = problem.features
   const blocks = Math.ceil(train.length / BLOCK)
-  const arena = Arena.create(n * F + 8 * (2 * K * n + K * n + 2 * n + blocks * partialsStride(K)) + 4 * (3 * n) + 256 + 40 * F * (mapper.missingBin + 1) * 24)
+  const arena = Arena.create(n * F + 8 * (2 * K * n + K * n + 2 * n + blocks * partialsStride(K)) + 4 * (3 * n) + 256 + 40 * F * (o.maxBins + 1) * 24)
   const bins = arena.u8(n * F)
-  applyBins(mapper, columns, bins.view)
+  const mapper = await binInParallel(columns, kinds, train, o.maxBins, rngFor(o.seed, STREAM.binning), threads, { buffer: arena.memory.buffer as SharedArrayBuffer, offset: bins.ptr })
   const known = knownCategories(columns, kinds, train)
   const gradients = arena.f64(K * n)
   const hessians = arena.f64(K * n)

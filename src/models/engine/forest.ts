@@ -2,7 +2,8 @@
 // random stream, on this thread or spread over worker threads (a tree per message: trees are independent, so the
 // forest is the same whoever grows which tree and in whatever order they finish), then concatenate them.
 import { type Worker } from 'node:worker_threads'
-import { applyBins, fitBins, type BinMapper } from './binning.js'
+import { binInParallel } from './bin-team.js'
+import type { BinMapper } from './binning.js'
 import { growForestTree, type ForestData, type ForestTreeOptions, type GrownForestTree } from './forest-tree.js'
 import { workerPool } from './pool.js'
 import { knownCategories, type Progress, type TrainingProblem } from './problem.js'
@@ -27,7 +28,6 @@ export async function trainForest(problem: TrainingProblem, o: ForestOptions): P
   const started = Date.now()
   const n = problem.rows
   const all = Int32Array.from({ length: n }, (_, i) => i)
-  const mapper = fitBins(problem.columns, problem.kinds, all, o.maxBins, rngFor(o.seed, STREAM.binning))
   const threads = Math.max(1, Math.min(o.nJobs, o.nEstimators))
   const shared = threads > 1
   const onShared = <T extends Float64Array | Uint8Array>(values: T): T => {
@@ -36,7 +36,10 @@ export async function trainForest(problem: TrainingProblem, o: ForestOptions): P
     copy.set(values as never)
     return copy
   }
-  const bins = applyBins(mapper, problem.columns, shared ? new Uint8Array(new SharedArrayBuffer(n * problem.features)) : undefined).bins
+  // on shared memory always: binning may be shared out too
+  const binsBuffer = new SharedArrayBuffer(n * problem.features)
+  const mapper = await binInParallel(problem.columns, problem.kinds, all, o.maxBins, rngFor(o.seed, STREAM.binning), o.nJobs, { buffer: binsBuffer, offset: 0 })
+  const bins = new Uint8Array(binsBuffer)
   const data: ForestData = { rows: n, features: problem.features, bins, mapper, target: onShared(problem.target), weights: problem.weights ? onShared(problem.weights) : null }
   const treeOptions: ForestTreeOptions = {
     classes: o.classes,

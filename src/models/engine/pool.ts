@@ -9,6 +9,7 @@ export type WorkerReply =
   | { type: 'error'; message: string }
   | { type: 'tree'; index: number; tree: unknown }
   | { type: 'predicted' }
+  | { type: 'binned'; features: unknown[] }
 
 interface Waiter {
   type: WorkerReply['type']

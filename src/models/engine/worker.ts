@@ -1,6 +1,7 @@
 // Entry of the engine's worker threads (pool.ts starts them): each message is a job, answered by messages and, for
 // boosting, by lock-step work over shared memory until the job says it is over.
 import { parentPort } from 'node:worker_threads'
+import { binJob, type BinJob } from './bin-team.js'
 import { forestWorker, type ForestWorkerSetup } from './forest.js'
 import { serveBoostingShard, type BoostingShardSetup } from './gradient-team.js'
 import type { WorkerReply } from './pool.js'
@@ -11,6 +12,7 @@ type Job =
   | { type: 'forest-setup'; setup: ForestWorkerSetup }
   | { type: 'forest-tree'; index: number }
   | { type: 'predict-rows'; job: PredictJob }
+  | { type: 'bin-features'; job: BinJob }
 
 const port = parentPort
 if (!port) throw new Error('worker.ts runs as a worker thread of the training engine')
@@ -32,6 +34,9 @@ port.on('message', (job: Job) => {
         reply({ type: 'tree', index: job.index, tree }, transfer)
         break
       }
+      case 'bin-features':
+        reply({ type: 'binned', features: binJob(job.job) })
+        break
       case 'predict-rows':
         predictRange(job.job)
         reply({ type: 'predicted' })
