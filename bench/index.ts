@@ -6,7 +6,8 @@
 // node:http server, over loopback. The fourth is `mlskel check`'s (bench/check.ts): every rule but coverage, on the
 // iris project and on one of 10,000 files. The fifth is the reports' (bench/report.ts): `mlskel report explore` on
 // a 1M-row Parquet file. The sixth is training's (bench/training.ts): the tree kinds against scikit-learn and XGBoost
-// on up to 1M rows (`npm run bench -- --quick`: 20,000 rows and the bundled sets only).
+// on up to 1M rows (`npm run bench -- --quick`: 20,000 rows and the bundled sets only). The last is the whole
+// pipeline on 1,000,000 rows (bench/pipeline.ts; --quick: 100,000).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -14,6 +15,7 @@ import { performance } from 'node:perf_hooks'
 import { Hasher } from '../src/hashing/index.js'
 import { checkBench, printCheckRows } from './check.js'
 import { hashingBench, printHashingRows } from './hashing.js'
+import { pipelineBench, printPipelineRow } from './pipeline.js'
 import { printReportRows, reportBench } from './report.js'
 import { printServeRows, serveBench } from './serve.js'
 import { printTrainingRows, trainingBench } from './training.js'
@@ -92,4 +94,8 @@ printReportRows(reportRows)
 
 const trainingRows = await trainingBench({ quick: process.argv.includes('--quick') })
 printTrainingRows(trainingRows)
-process.exitCode = cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) && checkRows.every((row) => row.ok) && reportRows.every((row) => row.ok !== false) && trainingRows.every((row) => row.ok !== false) ? 0 : 1
+
+const pipelineRow = await pipelineBench({ fixture: project, work, ...(process.argv.includes('--quick') ? { rows: 100_000 } : {}) })
+printPipelineRow(pipelineRow)
+process.exitCode =
+  cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) && checkRows.every((row) => row.ok) && reportRows.every((row) => row.ok !== false) && trainingRows.every((row) => row.ok !== false) && pipelineRow.ok ? 0 : 1

@@ -129,6 +129,25 @@ describe('train on iris (regression)', () => {
   })
 })
 
+describe('train a random forest instead (params.yaml: model.type)', () => {
+  it('trains random_forest when params.yaml says so, and records its importances', async () => {
+    const project = copyProject()
+    try {
+      project.editParams(['type: gradient_boosting\n  max_iter: 20', 'type: random_forest\n  n_estimators: 20'])
+      await generateDataset({ root: project.root })
+      const { scores, model } = await train({ root: project.root })
+      expect(model.manifest.kind).toBe('random_forest')
+      expect(scores.accuracy!.hold_out).toBeGreaterThan(0.85)
+      const [record] = await readRecords(join(project.root, 'models', 'metadata'))
+      expect(record).toMatchObject({ model_type: 'random_forest', hyper_parameters: { type: 'random_forest', n_estimators: 20 } })
+      expect(record!.importances!.map((i) => i.feature)).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width'])
+      expect(record!.importances!.reduce((sum, i) => sum + i.gain, 0)).toBeCloseTo(1, 12)
+    } finally {
+      project.remove()
+    }
+  })
+})
+
 const REGRESSION: [string, string][] = [
   ['target: species', 'target: petal_length'],
   ['features: []', 'features: [sepal_length, sepal_width, petal_width]'],

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fitBaseline, generateDataset, probeBaselines, readDataset, trainMlskel, type BaselineFit, type BaselineModel, type LoadedDataset, type ModelName } from '../../../bench/training.js'
-import { accuracy, r2 } from '../index.js'
+import { accuracy, logLoss, r2 } from '../index.js'
 
 const missing = probeBaselines()
 const why = missing.sklearn ?? missing.xgboost
@@ -63,6 +63,7 @@ describe.skipIf(why !== undefined && !onCi)('agreement with scikit-learn and XGB
     }
     enqueue('proba', () => fitBaseline(join(dir, 'binary'), 'hgb', THREADS, { params: { ...SAME_HGB, random_state: 0 }, predictions: true }))
     for (const name of SETS) for (const model of ['hgb', 'xgb', 'rf'] as const) enqueue(`${name}/${model}`, () => fitBaseline(join(dir, name), model, THREADS))
+    enqueue('breast_cancer/rf-proba', () => fitBaseline(join(dir, 'breast_cancer'), 'rf', THREADS, { predictions: true }))
   }, 120_000)
 
   afterAll(async () => {
@@ -93,6 +94,16 @@ describe.skipIf(why !== undefined && !onCi)('agreement with scikit-learn and XGB
       expect(ours, what).toBeGreaterThanOrEqual(theirs[0]! - MARGIN)
     })
   }
+
+  it('breast_cancer: random_forest\'s probabilities are estimates as good as RandomForest\'s (log loss within 25%)', { timeout: 120_000 }, async () => {
+    // mlskel 0.1's forests voted; their "probabilities" gave 3-4× scikit-learn's log loss here
+    const set = sets.get('breast_cancer')!
+    const predictor = await trainMlskel('random_forest', set, set.train, THREADS)
+    const classes = (set.signature.target as { classes: (string | number)[] }).classes
+    const ours = logLoss(set.test.y, predictor.predictProba!(set.test.X), classes)
+    const theirs = logLoss(set.test.y, (await fits.get('breast_cancer/rf-proba')!).proba!, classes)
+    expect(ours, `mlskel ${ours.toFixed(4)}, scikit-learn ${theirs.toFixed(4)}`).toBeLessThanOrEqual(theirs * 1.25 + 0.01)
+  })
 
   it('binary make_classification: gradient_boosting gives the probabilities HistGradientBoosting gives with the same hyper-parameters, row by row', { timeout: 120_000 }, async () => {
     const set = sets.get('binary')!
