@@ -114,6 +114,17 @@ export function runModelContract(o: ContractOptions): void {
       expect(classifier.predict([])).toEqual([])
     })
 
+    it('predicts a row alone as it predicts it in a batch (the prediction API sends one row at a time)', () => {
+      for (const [model, X] of [
+        [classifier, cs.test.X],
+        [regressor, ls.test.X],
+        [mixedModel, ms.test.X],
+      ] as const) {
+        expect(X.map((row) => model.predict([row])[0])).toEqual(model.predict(X))
+        if (model.predictProba) expect(X.map((row) => model.predictProba!([row])[0])).toEqual(model.predictProba(X))
+      }
+    })
+
     it('regresses: a finite number per row, close to the target on held-out rows', () => {
       const predicted = regressor.predict(ls.test.X).map(Number)
       for (const value of predicted) expect(Number.isFinite(value)).toBe(true)

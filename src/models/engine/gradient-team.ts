@@ -103,8 +103,12 @@ function readErrorText(buffer: SharedArrayBuffer): string {
   return new TextDecoder().decode(new Uint8Array(buffer, 4, length).slice())
 }
 
-/** Give up on a worker that has not finished a command in this long (it died: out of memory, killed). */
-const STALL_MS = 300_000
+/**
+ * Give up on a worker that has not finished a command in this long: it died (out of memory, killed). A command is a
+ * node's histograms, well under a second even on 10^7 rows; this thread cannot hear of the worker's exit while it
+ * waits, so this is how it finds out.
+ */
+const STALL_MS = 60_000
 
 interface SharedSetup {
   participant: number

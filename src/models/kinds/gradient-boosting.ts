@@ -6,7 +6,7 @@ import type { Task } from '../../params/index.js'
 import { trainBoosting, type BoostedTrees } from '../engine/boosting.js'
 import { sigmoid } from '../engine/losses.js'
 import { addLeafValuesInParallel } from '../engine/predict-team.js'
-import { addLeafValues, leafOf, type TreeEnsemble } from '../engine/tree.js'
+import { addLeafValues, addRowLeafValues, hasCategoricalSplits, leafOf, type TreeEnsemble } from '../engine/tree.js'
 import type { ModelKind, TrainInput } from '../contract/kinds.js'
 import { signatureSchema } from '../contract/signature.js'
 import type { FeatureImportance, ModelManifest, Predictor, Signature } from '../contract/types.js'
@@ -143,11 +143,14 @@ async function fitGradientBoosting(o: TrainInput<GradientBoostingParams>): Promi
 function scorer(e: TreeEnsemble, baselineValues: readonly number[], K: number) {
   const baseline = Float64Array.from(baselineValues)
   const raw = new Float64Array(K)
+  const numeric = !hasCategoricalSplits(e)
   return {
     /** Into a buffer reused by the next call. */
     rawOf(row: readonly number[]): Float64Array {
       raw.set(baseline)
-      for (let t = 0; t < e.trees; t++) raw[t % K]! += e.values[leafOf(e, t, row)]!
+      // iteration by iteration, class by class: tree t is class t % K's, in tree order as addLeafValues adds them
+      if (numeric) addRowLeafValues(e, row, raw, K)
+      else for (let t = 0; t < e.trees; t += K) for (let k = 0; k < K; k++) raw[k]! += e.values[leafOf(e, t + k, row)]!
       return raw
     },
     /** The positive class above 0, or the largest logit (the first on a tie). */
@@ -185,7 +188,7 @@ function makePredictor(json: GradientBoostingJson, e: TreeEnsemble): Predictor {
   const frozen = structuredClone(json)
   const K = json.trees_per_iteration
   const classes = json.task === 'classification' && signature.target.type === 'category' ? signature.target.classes : null
-  const { classIndex } = scorer(e, json.baseline, K)
+  const { rawOf, classIndex } = scorer(e, json.baseline, K)
   /** Raw predictions of rows, [r * K + k]: baseline plus every tree's leaf, tree by tree. */
   const start = (n: number): Float64Array => {
     const out = new Float64Array(n * K)
@@ -220,6 +223,11 @@ function makePredictor(json: GradientBoostingJson, e: TreeEnsemble): Predictor {
     importances: () => structuredClone(importances),
     predict(X) {
       checkRows(signature, X)
+      // one row (what the prediction API mostly gets): no batch buffers
+      if (X.length === 1) {
+        const raw = rawOf(X[0]!)
+        return [classes ? classes[classIndex(raw)]! : raw[0]!]
+      }
       const raw = rawRows(X)
       if (!classes) return Array.from(raw)
       return X.map((_, r) => classes[classIndex(raw.subarray(r * K, (r + 1) * K))]!)
