@@ -98,14 +98,15 @@ def model_of(name, kind, threads, extra):
 
 
 def timed_predict(model, X):
-    """Median seconds of one batch prediction (repeated up to PREDICT_SECONDS), and the last predictions."""
+    """Median seconds of one batch prediction (after a warm-up call; at least 3 calls and PREDICT_SECONDS), and the last predictions."""
+    model.predict(X)
     samples = []
     started = time.perf_counter()
     while True:
         t = time.perf_counter()
         predicted = model.predict(X)
         samples.append(time.perf_counter() - t)
-        if time.perf_counter() - started >= PREDICT_SECONDS:
+        if len(samples) >= 3 and time.perf_counter() - started >= PREDICT_SECONDS:
             break
     samples.sort()
     return samples[len(samples) // 2], predicted

@@ -405,17 +405,20 @@ export function printTrainingRows(rows: readonly TrainingRow[]): void {
 // ---- mlskel's side, in a child process ----
 
 /**
- * Batch prediction over `X` on `threads` threads (predictBatch, as scikit-learn's predict uses its n_jobs), repeated
- * until PREDICT_MS have passed: the median call's rows per second, and its output.
+ * Batch prediction over `X` on `threads` threads (predictBatch, as scikit-learn's predict uses its n_jobs), after a
+ * warm-up call, repeated at least 3 times and until PREDICT_MS have passed (as baselines.py does): the median call's
+ * rows per second, and its output.
  */
 async function timedPredict(predictor: Predictor, X: number[][], threads: number): Promise<{ rowsPerSecond: number; predicted: (string | number)[] }> {
+  const call = async () => (predictor.predictBatch ? (await predictor.predictBatch(X, { threads })).predictions : predictor.predict(X))
+  await call()
   const samples: number[] = []
   const started = performance.now()
   for (;;) {
     const t = performance.now()
-    const predicted = predictor.predictBatch ? (await predictor.predictBatch(X, { threads })).predictions : predictor.predict(X)
+    const predicted = await call()
     samples.push(performance.now() - t)
-    if (performance.now() - started >= PREDICT_MS) return { rowsPerSecond: X.length / (median(samples) / 1000), predicted }
+    if (samples.length >= 3 && performance.now() - started >= PREDICT_MS) return { rowsPerSecond: X.length / (median(samples) / 1000), predicted }
   }
 }
 

@@ -3,7 +3,7 @@
 // classes) fitted best-first to the gradients and hessians, its leaves shrunk by the learning rate. With early
 // stopping, a stratified share of the rows is held out and training stops when its loss has not improved by `tol`
 // for `nIterNoChange` iterations.
-import { Arena } from './arena.js'
+import { Arena, type Kernels } from './arena.js'
 import { binInParallel } from './bin-team.js'
 import type { BinMapper } from './binning.js'
 import { openTeam } from './gradient-team.js'
@@ -99,7 +99,8 @@ export async function trainBoosting(problem: TrainingProblem, o: BoostingOptions
     into.view.set(values as never)
     return into.view
   }
-  const raw = arena.f64(K * n).view
+  const rawAt = arena.f64(K * n)
+  const raw = rawAt.view
   const state = {
     data,
     kernels: arena.kernels,
@@ -147,7 +148,7 @@ export async function trainBoosting(problem: TrainingProblem, o: BoostingOptions
         const offset = k * n
         data.index.set(train)
         const sums = { gradient: gradients.gradient[k]!, hessian: gradients.hessian[k]!, count: train.length }
-        const grown = growGradientTree(team, slots, mapper, offset, train.length, sums, options, arena.kernels)
+        const grown = growGradientTree(team, slots, mapper, offset, train.length, sums, options)
         if (o.loss === 'absolute_error') medianLeaves(grown, data.index, y, raw, o.learningRate)
         for (const { feature, gain: g } of grown.splits) {
           gain[feature]! += g
@@ -155,7 +156,7 @@ export async function trainBoosting(problem: TrainingProblem, o: BoostingOptions
         }
         // training rows take their leaf's value from the rows each leaf holds (no walk down the tree)
         const flat = grown.recorder.toFlat()
-        addLeafValues(grown, data.index, raw, offset)
+        addLeafValues(grown, arena.kernels, data.ptr.index, rawAt.ptr + 8 * offset)
         flats.push(flat)
       }
       trees.push(...flats)
@@ -206,11 +207,9 @@ export function shouldStop(losses: readonly number[], n: number, tol: number): b
   return true
 }
 
-function addLeafValues(grown: GrownTree, index: Int32Array, raw: Float64Array, offset: number): void {
-  for (const leaf of grown.leaves) {
-    const value = leafValueOf(grown, leaf.node)
-    for (let i = leaf.start; i < leaf.end; i++) raw[offset + index[i]!]! += value
-  }
+/** Each leaf's value added to its rows' raw predictions (raw: the byte address of the tree's class's row). */
+function addLeafValues(grown: GrownTree, kernels: Kernels, index: number, raw: number): void {
+  for (const leaf of grown.leaves) kernels.add_leaf(index, leaf.start, leaf.end, raw, leafValueOf(grown, leaf.node))
 }
 
 function leafValueOf(grown: GrownTree, node: number): number {

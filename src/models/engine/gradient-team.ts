@@ -79,7 +79,16 @@ const OP_ROOT = 1
 const OP_CHILDREN = 2
 const OP_GRADIENTS = 3
 const OP_EXIT = 4
+const OP_PARTITION = 5
+const OP_GATHER = 6
+const OP_COPY = 7
 const ARGS = 24
+
+/**
+ * Nodes of fewer rows are partitioned by this thread alone: three commands (partition each chunk, gather the sides,
+ * copy back) cost tens of µs, what one thread takes for about this many rows.
+ */
+const PARALLEL_PARTITION_ROWS = 65_536
 
 // A candidate in the results: gain, feature, bin, missingLeft, categorical, G, H, count of its left side
 const CANDIDATE = 8
@@ -134,6 +143,8 @@ interface SharedSetup {
   args: SharedArrayBuffer
   results: SharedArrayBuffer
   resultBits: SharedArrayBuffer
+  /** Per participant, how many rows of its chunk go left (a shared partition's first step). */
+  counts: SharedArrayBuffer
   /** A failed command's error, as a length (Int32) then UTF-8: read by this thread while it waits, synchronously. */
   errorText: SharedArrayBuffer
 }
@@ -164,6 +175,7 @@ class ParallelTeam implements Team {
   private readonly args: Float64Array
   private readonly results: Float64Array
   private readonly resultBits: Uint32Array
+  private readonly partitioner: SharedPartition
   private readonly shard: GradientShard
   private readonly loss: Loss
   private readonly threads: number
@@ -174,13 +186,14 @@ class ParallelTeam implements Team {
     private readonly state: BoostingState,
     rules: SplitRules,
     private readonly workers: Worker[],
-    private readonly buffers: Pick<SharedSetup, 'control' | 'args' | 'results' | 'resultBits' | 'errorText'>,
+    private readonly buffers: Pick<SharedSetup, 'control' | 'args' | 'results' | 'resultBits' | 'counts' | 'errorText'>,
   ) {
     this.threads = workers.length + 1
     this.control = new Int32Array(buffers.control)
     this.args = new Float64Array(buffers.args)
     this.results = new Float64Array(buffers.results)
     this.resultBits = new Uint32Array(buffers.resultBits)
+    this.partitioner = new SharedPartition(state.data, state.kernels, new Int32Array(buffers.counts), this.threads, 0)
     this.part = partBytes(state.data, this.threads)
     const [lo, hi] = featureBlocks(state.data.features, this.threads)[0]!
     this.shard = new GradientShard(state.data, state.kernels, lo, hi, rules, 0, this.part)
@@ -203,6 +216,7 @@ class ParallelTeam implements Team {
       args: new SharedArrayBuffer(ARGS * 8),
       results: new SharedArrayBuffer(threads * 2 * CANDIDATE * 8),
       resultBits: new SharedArrayBuffer(threads * 2 * CANDIDATE_BITS * 4),
+      counts: new SharedArrayBuffer(threads * 4),
       errorText: new SharedArrayBuffer(ERROR_TEXT_BYTES),
     }
     const m = d.memory
@@ -272,6 +286,25 @@ class ParallelTeam implements Team {
     return [small.find ? this.merge(0) : null, large.find ? this.merge(1) : null]
   }
 
+  /**
+   * Large nodes in three steps on every thread: each partitions its chunk of the rows in place (stable), then copies
+   * its left and right runs to where they go in scratch, then a chunk of scratch back; the same order as one
+   * thread's partition, since chunks are taken in row order.
+   */
+  partition(feature: number, start: number, end: number): number {
+    const d = this.state.data
+    if (end - start < PARALLEL_PARTITION_ROWS) return this.state.kernels.partition(d.ptr.index, start, end, d.ptr.bins + feature * d.rows, d.ptr.table, d.ptr.scratch)
+    const a = this.args
+    a[1] = feature
+    a[2] = start
+    a[3] = end
+    const own = this.partitioner
+    this.command(OP_PARTITION, () => own.partitionChunk(feature, start, end))
+    this.command(OP_GATHER, () => own.gather(start, end))
+    this.command(OP_COPY, () => own.copyBack(start, end))
+    return start + own.leftRows()
+  }
+
   gradients(): GradientTotals {
     const s = this.state
     this.command(OP_GRADIENTS, () => {
@@ -321,6 +354,53 @@ class ParallelTeam implements Team {
     const candidates: Candidate[] = []
     for (let p = 0; p < this.threads; p++) candidates.push(readCandidate(this.results, this.resultBits, p, which, this.state.data.nBins))
     return bestOf(candidates)
+  }
+}
+
+/** One participant's side of a partition shared out among `threads`: chunk p of the node's rows is its own. */
+class SharedPartition {
+  constructor(
+    private readonly data: GradientData,
+    private readonly kernels: Kernels,
+    private readonly counts: Int32Array,
+    private readonly threads: number,
+    private readonly p: number,
+  ) {}
+
+  /** Step 1: partition the chunk in place (the right side through its own stretch of scratch); count its left rows. */
+  partitionChunk(feature: number, start: number, end: number): void {
+    const d = this.data
+    const [a, b] = this.chunk(start, end, this.p)
+    this.counts[this.p] = this.kernels.partition(d.ptr.index, a, b, d.ptr.bins + feature * d.rows, d.ptr.table, d.ptr.scratch + 4 * a) - a
+  }
+
+  /** Step 2: the chunk's left run to its place among all left rows in scratch, its right run among the right rows. */
+  gather(start: number, end: number): void {
+    const d = this.data
+    const [a, b] = this.chunk(start, end, this.p)
+    let before = 0
+    for (let q = 0; q < this.p; q++) before += this.counts[q]!
+    const left = this.counts[this.p]!
+    d.scratch.set(d.index.subarray(a, a + left), start + before)
+    d.scratch.set(d.index.subarray(a + left, b), start + this.leftRows() + (a - start - before))
+  }
+
+  /** Step 3: the chunk of scratch back into the index. */
+  copyBack(start: number, end: number): void {
+    const d = this.data
+    const [a, b] = this.chunk(start, end, this.p)
+    d.index.set(d.scratch.subarray(a, b), a)
+  }
+
+  leftRows(): number {
+    let total = 0
+    for (let q = 0; q < this.threads; q++) total += this.counts[q]!
+    return total
+  }
+
+  private chunk(start: number, end: number, q: number): [number, number] {
+    const n = end - start
+    return [start + Math.floor((q * n) / this.threads), start + Math.floor(((q + 1) * n) / this.threads)]
   }
 }
 
@@ -431,7 +511,9 @@ export function serveBoostingShard(setup: SharedSetup, reply: (message: WorkerRe
   const args = new Float64Array(setup.args)
   const results = new Float64Array(setup.results)
   const bits = new Uint32Array(setup.resultBits)
-  const shard = new GradientShard(data, instantiateKernels(m), setup.lo, setup.hi, setup.rules, setup.participant, setup.part)
+  const kernels = instantiateKernels(m)
+  const partitioner = new SharedPartition(data, kernels, new Int32Array(setup.counts), setup.threads, setup.participant)
+  const shard = new GradientShard(data, kernels, setup.lo, setup.hi, setup.rules, setup.participant, setup.part)
   const loss = lossFor(setup.lossName, setup.classes)
   const p = setup.participant
   let generation = Atomics.load(control, GEN)
@@ -448,6 +530,12 @@ export function serveBoostingShard(setup: SharedSetup, reply: (message: WorkerRe
         shardRoot(shard, results, bits, p, args[1]!, args[2]!, args[3]!, args[4]!, { gradient: args[5]!, hessian: args[6]!, count: args[7]! })
       } else if (op === OP_CHILDREN) {
         shardChildren(shard, results, bits, p, args[1]!, readJob(args, SMALL_AT), readJob(args, LARGE_AT))
+      } else if (op === OP_PARTITION) {
+        partitioner.partitionChunk(args[1]!, args[2]!, args[3]!)
+      } else if (op === OP_GATHER) {
+        partitioner.gather(args[2]!, args[3]!)
+      } else if (op === OP_COPY) {
+        partitioner.copyBack(args[2]!, args[3]!)
       } else if (op === OP_GRADIENTS) {
         const [from, to] = rowShare(setup.nTrain, setup.threads, p)
         if (from < to) loss.gradients(target, weights, train, from, to, raw, setup.rows, data.gradients, data.hessians, partials)

@@ -32,6 +32,11 @@ export interface HistogramTeam {
    * parent's slot (large.slot must be it); and the best split of each child with `find`.
    */
   children(offset: number, small: ChildJob, large: ChildJob): [Candidate | null, Candidate | null]
+  /**
+   * Reorder index[start, end) so that the rows whose bin in `feature` has data.table[bin] = 1 come first, each side
+   * in its former order; returns the boundary. The same order however many threads share it out.
+   */
+  partition(feature: number, start: number, end: number): number
 }
 
 /** Every feature in one shard, on this thread. */
@@ -40,7 +45,7 @@ export class LocalTeam implements HistogramTeam {
 
   constructor(
     readonly data: GradientData,
-    kernels: Kernels,
+    private readonly kernels: Kernels,
     rules: SplitRules,
   ) {
     this.shard = new GradientShard(data, kernels, 0, data.features, rules, 0, data.features * histogramWidth(data))
@@ -61,6 +66,11 @@ export class LocalTeam implements HistogramTeam {
     this.shard.build(small.slot, small.start, small.end, offset)
     this.shard.subtract(large.slot, small.slot)
     return [this.find(small), this.find(large)]
+  }
+
+  partition(feature: number, start: number, end: number): number {
+    const d = this.data
+    return this.kernels.partition(d.ptr.index, start, end, d.ptr.bins + feature * d.rows, d.ptr.table, d.ptr.scratch)
   }
 
   private find(job: ChildJob): Candidate | null {
@@ -118,7 +128,7 @@ export function leafValue(sums: NodeSums, o: { l2: number; learningRate: number 
  * Grow one tree on rows index[0, count) with the gradients at `offset`. Leaves get their (shrunk) values; the caller
  * may replace them (absolute error does) before laying the tree out.
  */
-export function growGradientTree(team: HistogramTeam, slots: SlotPool, mapper: BinMapper, offset: number, count: number, sums: NodeSums, o: GradientTreeOptions, kernels: Kernels): GrownTree {
+export function growGradientTree(team: HistogramTeam, slots: SlotPool, mapper: BinMapper, offset: number, count: number, sums: NodeSums, o: GradientTreeOptions): GrownTree {
   const recorder = new TreeRecorder(1)
   const leaves: GrownLeaf[] = []
   const splits: { feature: number; gain: number }[] = []
@@ -146,7 +156,7 @@ export function growGradientTree(team: HistogramTeam, slots: SlotPool, mapper: B
   while (heap.size > 0) {
     const open = heap.pop()!
     const { split } = open
-    const mid = partition(team.data, kernels, mapper, split, open.start, open.end)
+    const mid = partition(team, mapper, split, open.start, open.end)
     const left = recorder.add()
     const right = recorder.add()
     if (split.categorical) recorder.setCategoricalSplit(open.node, split.feature, split.leftCategories!, split.missingLeft, left, right)
@@ -206,9 +216,9 @@ function thresholdOf(mapper: BinMapper, split: Candidate): number {
  * boundary. The kernel is branch-free over a per-bin table of directions (5× faster than an if per row in
  * JavaScript already: a row's direction is as unpredictable as the data).
  */
-export function partition(data: GradientData, kernels: Kernels, mapper: BinMapper, split: Candidate, start: number, end: number): number {
-  directions(data.table, mapper, split)
-  return kernels.partition(data.ptr.index, start, end, data.ptr.bins + split.feature * data.rows, data.ptr.table, data.ptr.scratch)
+function partition(team: HistogramTeam, mapper: BinMapper, split: Candidate, start: number, end: number): number {
+  directions(team.data.table, mapper, split)
+  return team.partition(split.feature, start, end)
 }
 
 /** Per bin, 1 when its rows go left at this split (the missing bin by the split's default direction). */

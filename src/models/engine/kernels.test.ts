@@ -104,6 +104,18 @@ describe('partition', () => {
   })
 })
 
+describe('add_leaf', () => {
+  it('adds the value to raw[row] for the rows index[start, end) holds, and to no other', () => {
+    const { arena, g, index, count } = setup(400, 1, 5)
+    const expected = Float64Array.from(g.view)
+    const rows = index.view.subarray(7, count - 3)
+    for (const r of rows) expected[r]! += 0.1
+    arena.kernels.add_leaf(index.ptr, 7, count - 3, g.ptr, 0.1)
+    expect(Array.from(g.view)).toEqual(Array.from(expected))
+    expect(rows.length).toBeGreaterThan(200)
+  })
+})
+
 describe('Arena', () => {
   it('grows when an allocation does not fit, keeping what was there and the views made before', () => {
     const arena = Arena.create(1000)

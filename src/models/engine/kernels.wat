@@ -176,6 +176,20 @@
       (then (f64.store (local.get $parent) (f64.sub (f64.load (local.get $parent)) (f64.load (local.get $small))))))
   )
 
+  ;; raw[index[i]] += value for i in [start, end): a leaf's value added to its training rows' raw predictions (raw
+  ;; already offset to the tree's class).
+  (func (export "add_leaf") (param $index i32) (param $start i32) (param $end i32) (param $raw i32) (param $value f64)
+    (local $i i32) (local $at i32)
+    (local.set $i (local.get $start))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_s (local.get $i) (local.get $end)))
+        (local.set $at (i32.add (local.get $raw) (i32.shl (i32.load (i32.add (local.get $index) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 3))))
+        (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (local.get $value)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+  )
+
   ;; Reorder index[start, end) so that rows whose bin in `column` has table[bin] = 1 come first, each side in its
   ;; former order, using scratch (i32 per row) for the right side; returns the boundary. Branch-free: a row's side
   ;; is as unpredictable as the data.

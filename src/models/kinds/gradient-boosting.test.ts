@@ -581,6 +581,16 @@ describe('gradient_boosting hyper-parameters', () => {
       const one = canonicalJson((await train('classification', set, { ...h, n_jobs: 1 })).toJSON())
       expect(canonicalJson((await train('classification', set, { ...h, n_jobs: null })).toJSON())).toBe(one)
     })
+
+    it('3 threads sharing out the partition of nodes of 65,536 rows or more give the model one thread gives', async () => {
+      // 150,001 rows: the root and its larger children are partitioned in three uneven chunks, a categorical split among them
+      const set = mixed(150_001, 14)
+      const h = { max_iter: 2, max_leaf_nodes: 8, min_samples_leaf: 10, early_stopping: false } as const
+      const one = await train('classification', set, { ...h, n_jobs: 1 })
+      const three = await train('classification', set, { ...h, n_jobs: 3 })
+      expect(canonicalJson(three.toJSON())).toBe(canonicalJson(one.toJSON()))
+      expect(treesOf(one).trees).toBe(6)
+    })
   })
 
   describe('bad values', () => {
