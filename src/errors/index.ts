@@ -31,6 +31,7 @@ export const errorCatalog = {
   MLSKEL_PARAMS_TARGET_NOT_COLUMN: 'Set dataset.target in params.yaml to one of the data set\'s columns.',
   MLSKEL_PARAMS_FEATURE_NOT_COLUMN: 'List under dataset.features only columns of the data set (or leave it empty for all but the target).',
   MLSKEL_PARAMS_FEATURE_NOT_NUMERIC: 'The pipeline takes numeric features: list only numeric columns under dataset.features in params.yaml.',
+  MLSKEL_PARAMS_COLUMN_NOT_FOUND: 'Name under dataset.columns in params.yaml only columns of the raw file (the message lists them).',
   MLSKEL_PARAMS_TASK_MISMATCH: 'Set `task` in params.yaml to fit the target: classification for labels, regression for numbers.',
 
   MLSKEL_SETTINGS_INVALID: 'Fix the variable in .env or in the environment; .env.example documents each one.',
@@ -39,7 +40,8 @@ export const errorCatalog = {
   MLSKEL_DATA_INVALID_VALUE: 'Fix the value at its source, or set dataset.invalid_rows: drop in params.yaml to drop such rows and count them.',
   MLSKEL_DATA_TOO_FEW_ROWS: 'Provide more rows, or lower split.cv_folds / split.test_size in params.yaml.',
   MLSKEL_DATA_MISSING_COLUMNS: 'Give the input every feature column the model was trained on (see the model\'s manifest.json).',
-  MLSKEL_DATA_TOO_MANY_CATEGORIES: 'Fold rare categories into one before training, or raise model.max_bins (at most 255) to the number of categories.',
+  MLSKEL_DATA_TOO_MANY_CATEGORIES: 'Raise dataset.min_category_count in params.yaml to fold more rare categories into "other", or declare the column identifier or ignore in dataset.columns; a model takes at most model.max_bins (255) categories.',
+  MLSKEL_DATA_UNREADABLE: 'Give dataset.raw a CSV file (with a header row) or a Parquet file; set dataset.delimiter in params.yaml if the sniffer picked the wrong one.',
   MLSKEL_DATA_NOT_GENERATED: 'Run `mlskel run` (or `npm run pipeline`): it regenerates the data set when params.yaml or the raw data changed, then trains.',
 
   MLSKEL_MODEL_NOT_FOUND: 'Train a model first (`mlskel run train`), or pass an id listed in models/metadata.',

@@ -6,10 +6,11 @@ import { readFile, readdir, rm } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { COLUMN_TYPES, type ColumnType } from '../data/columns.js'
 import { MlskelError } from '../errors/index.js'
 import { TEMP_PREFIX, writeFileAtomic } from '../fs/index.js'
 import { sortKeys } from '../json/index.js'
-import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type FeatureImportance, type SavedModel, type Scores } from '../models/index.js'
+import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, rawValue, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type FeatureImportance, type SavedModel, type Scores } from '../models/index.js'
 import { getAt, overridesFromEnv, type Task } from '../params/index.js'
 import { LOCK_FILE } from '../pipeline/lock.js'
 import { PROJECT_FILE } from '../settings/root.js'
@@ -51,6 +52,10 @@ export const metadataRecordSchema = z
         features: z.array(z.string()).describe('feature names, in the model\'s column order'),
         target: z.string().describe('the column predicted'),
         inputs: z.array(z.strictObject({ path: z.string().min(1), sha256 })).describe('every input file and its content hash (raw data, splits, ...), paths relative to the project root'),
+        columns: z
+          .array(z.strictObject({ name: z.string(), type: z.enum(COLUMN_TYPES), missing: z.int().min(0) }))
+          .optional()
+          .describe('every column of the raw data: its type (inferred or declared) and its missing values'),
       })
       .describe('the data the model was trained on'),
 
@@ -126,7 +131,7 @@ export const metadataRecordSchema = z
         z.looseObject({ name: z.string().min(1), type: z.literal('number'), min: z.number(), max: z.number(), mean: z.number() }),
       ])
       .describe('the target in the training data: its classes and their counts, or its range and mean'),
-    input_example: z.array(z.record(z.string(), z.number().nullable())).describe('a few input rows, keyed by feature name (as in the model\'s manifest; null: a missing value)'),
+    input_example: z.array(z.record(z.string(), rawValue)).describe('a few input rows, raw values keyed by input column (as in the model\'s manifest; null: a missing value)'),
     importances: z
       .array(z.strictObject({ feature: z.string(), gain: z.number().min(0).describe('share of the model\'s total split gain'), splits: z.int().min(0).describe('splits on the feature, over all trees') }))
       .optional()
@@ -188,6 +193,8 @@ export interface RecordTrainingOptions {
     inputs?: { path: string; sha256: string }[]
     /** Per column (by name): values missing or not a number in the raw data; recorded in feature_schema. */
     missing?: Record<string, number>
+    /** Every raw column's type and missing values (recorded as data.columns; `mlskel runs diff` compares them). */
+    columns?: { name: string; type: ColumnType; missing: number }[]
   }
   /** The rows the model was fit on: the feature schema's ranges and the target's classes or range come from them. */
   trainingData: Dataset
@@ -247,6 +254,7 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
       features: o.data.features,
       target: o.data.target,
       inputs: (o.data.inputs ?? []).map((input) => ({ path: toPosix(input.path), sha256: input.sha256 })),
+      ...(o.data.columns ? { columns: o.data.columns } : {}),
     },
     testing_strategy: o.testingStrategy,
     scores: o.scores,

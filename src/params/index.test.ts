@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { loadParams, parseOverrides, planDataset, type ColumnProfile } from './index.js'
+import { DEFAULT_MISSING_VALUES } from '../data/columns.js'
+import { loadParams, parseOverrides } from './index.js'
 
 const iris = `# params.yaml
 dataset:
@@ -20,14 +21,22 @@ async function project(text: string): Promise<string> {
   return dir
 }
 
-const numeric = (name: string): ColumnProfile => ({ name, numeric: 150, text: 0, distinct: 30, integral: false })
-const columns: ColumnProfile[] = [numeric('sepal_length'), numeric('petal_length'), { name: 'species', numeric: 0, text: 150, distinct: 3, integral: false, example: { value: 'setosa', line: 2 } }]
-
 describe('loadParams', () => {
   it('reads the template params with defaults filled in', async () => {
     const { params } = await loadParams(await project(iris), { overrides: {} })
     expect(params).toEqual({
-      dataset: { raw: 'iris.csv', target: 'species', features: [], invalid_rows: 'drop' },
+      dataset: {
+        raw: 'iris.csv',
+        target: 'species',
+        features: [],
+        invalid_rows: 'drop',
+        columns: {},
+        missing_values: [...DEFAULT_MISSING_VALUES],
+        decimal: '.',
+        min_category_count: 5,
+        max_categories: 255,
+        drop_duplicates: false,
+      },
       task: 'classification',
       split: { test_size: 0.2, cv_folds: 5, seed: 42 },
       model: { type: 'random_forest', n_estimators: 100, max_depth: null, min_samples_split: 2, min_samples_leaf: 1, bootstrap: true, max_samples: null, class_weight: null, max_bins: 255, n_jobs: null },
@@ -122,34 +131,5 @@ describe('parseOverrides', () => {
   it('reads values as YAML scalars and rejects a pair without a key', () => {
     expect(parseOverrides(['a.b=3', 'c=true', 'd=text'])).toEqual({ 'a.b': 3, c: true, d: 'text' })
     expect(() => parseOverrides(['=3'])).toThrow(/key.path=value/)
-  })
-})
-
-describe('planDataset', () => {
-  it('takes every column but the target when features is empty', async () => {
-    const loaded = await loadParams(await project(iris), { overrides: {} })
-    expect(planDataset(loaded, columns, 'data/raw/iris.csv')).toEqual({ target: 'species', features: ['sepal_length', 'petal_length'] })
-  })
-
-  it('names the target line when the target is not a column, with a suggestion', async () => {
-    const loaded = await loadParams(await project(iris.replace('target: species', 'target: specie')), { overrides: {} })
-    expect(() => planDataset(loaded, columns, 'data/raw/iris.csv')).toThrow(expect.objectContaining({ code: 'MLSKEL_PARAMS_TARGET_NOT_COLUMN', where: expect.objectContaining({ line: 4, field: 'dataset.target' }), message: expect.stringContaining('Did you mean "species"?') }))
-  })
-
-  it('rejects a listed feature that is not a column', async () => {
-    const loaded = await loadParams(await project(iris.replace('features: []', 'features: [sepal_length, petal_width]')), { overrides: {} })
-    expect(() => planDataset(loaded, columns, 'iris.csv')).toThrow(expect.objectContaining({ code: 'MLSKEL_PARAMS_FEATURE_NOT_COLUMN', where: expect.objectContaining({ field: 'dataset.features[1]' }) }))
-  })
-
-  it('rejects a text feature for the numeric model, quoting a value and its line', async () => {
-    const loaded = await loadParams(await project(iris.replace('target: species', 'target: petal_length')), { overrides: {} })
-    expect(() => planDataset({ ...loaded, params: { ...loaded.params, task: 'regression' } }, columns, 'iris.csv')).toThrow(expect.objectContaining({ code: 'MLSKEL_PARAMS_FEATURE_NOT_NUMERIC', message: expect.stringContaining('line 2 has "setosa"') }))
-  })
-
-  it('rejects regression on text labels and classification on a continuous target', async () => {
-    const regression = await loadParams(await project(iris.replace('task: classification', 'task: regression')), { overrides: {} })
-    expect(() => planDataset(regression, columns, 'iris.csv')).toThrow(expect.objectContaining({ code: 'MLSKEL_PARAMS_TASK_MISMATCH', where: expect.objectContaining({ line: 6, field: 'task' }) }))
-    const continuous = await loadParams(await project(iris.replace('target: species', 'target: petal_length')), { overrides: {} })
-    expect(() => planDataset(continuous, [numeric('sepal_length'), numeric('petal_length')], 'iris.csv')).toThrow(expect.objectContaining({ code: 'MLSKEL_PARAMS_TASK_MISMATCH' }))
   })
 })

@@ -1,10 +1,11 @@
-// params.yaml: the one file a user edits to point a project at their data. Schema, loading, overrides, and the
-// checks that need the data's columns.
+// params.yaml: the one file a user edits to point a project at their data. Schema, loading and overrides; the
+// checks that need the data's columns are src/data/plan.ts.
 import { join } from 'node:path'
 import { z } from 'zod'
 import { parse as parseYamlValue } from 'yaml'
-import { readYaml, validateYaml, fieldName, type YamlSource } from '../config/index.js'
-import { MlskelError, didYouMean, quote } from '../errors/index.js'
+import { readYaml, validateYaml, type YamlSource } from '../config/index.js'
+import { MlskelError, quote } from '../errors/index.js'
+import { COLUMN_TYPES, DEFAULT_MISSING_VALUES } from '../data/columns.js'
 import { DEFAULT_MODEL_TYPE, kindHint, modelParamsSchema, trainableModelKinds } from '../models/index.js'
 
 import { PARAMS_FILE } from '../settings/root.js'
@@ -23,7 +24,23 @@ export function paramsSchema() {
       raw: z.string().min(1).describe('a CSV file in the raw data folder'),
       target: z.string().min(1).describe('the column to predict'),
       features: z.array(z.string().min(1)).default([]).describe('feature columns; empty means every column but the target'),
-      invalid_rows: z.enum(['drop', 'error']).default('drop').describe('what to do with rows holding a value that does not parse: drop and count them, or stop'),
+      invalid_rows: z.enum(['drop', 'error']).default('drop').describe('what to do with rows holding a value that cannot be read as its column\'s type: drop and count them, or stop'),
+      columns: z
+        .record(z.string().min(1), z.enum(COLUMN_TYPES))
+        .default({})
+        .describe(`column types, overriding what is inferred from the data: ${COLUMN_TYPES.join(', ')}`),
+      missing_values: z
+        .array(z.string())
+        .default([...DEFAULT_MISSING_VALUES])
+        .describe('cells (after trimming spaces) that are missing values; default: pandas\' (which include R\'s NA)'),
+      decimal: z.enum(['.', ',']).default('.').describe('the decimal separator of numbers in the raw file'),
+      delimiter: z
+        .enum([',', ';', '\t', '|'])
+        .optional()
+        .describe('the field delimiter of a CSV raw file; absent: detected by DuckDB\'s sniffer'),
+      min_category_count: z.int().min(1).max(1_000_000).default(5).describe('categories with fewer training rows are folded into one "other" category'),
+      max_categories: z.int().min(2).max(255).default(255).describe('the most categories a categorical feature may have, after folding'),
+      drop_duplicates: z.boolean().default(false).describe('drop rows that are exact copies of an earlier row (kept by default: they are observations)'),
     }),
     task: z.enum(['classification', 'regression']),
     split: z
@@ -115,73 +132,4 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): Overrides {
 /** The value at a dotted key of a plain object, or undefined. */
 export function getAt(value: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((node, part) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), value)
-}
-
-/** What the data says about a column, as far as params checks need it. */
-export interface ColumnProfile {
-  name: string
-  /** Non-missing values that parse as numbers, and those that do not. */
-  numeric: number
-  text: number
-  distinct: number
-  /** Whether every numeric value is a whole number. */
-  integral: boolean
-  /** A non-numeric value and its 1-based line in the file, when there is one. */
-  example?: { value: string; line: number }
-}
-
-export interface DatasetPlan {
-  target: string
-  features: string[]
-}
-
-/**
- * Check params against the data's columns: the target and features exist, features are numeric, and the task
- * fits the target. Errors name the params.yaml key and line. Returns the resolved target and feature list.
- */
-export function planDataset(loaded: LoadedParams, columns: readonly ColumnProfile[], dataFile: string): DatasetPlan {
-  const { params, source } = loaded
-  const names = columns.map((c) => c.name)
-  const byName = new Map(columns.map((c) => [c.name, c]))
-  const at = (path: (string | number)[]) => ({ file: PARAMS_FILE, line: source.lineOf(path), field: fieldName(path) })
-
-  const target = byName.get(params.dataset.target)
-  if (!target) {
-    throw new MlskelError('MLSKEL_PARAMS_TARGET_NOT_COLUMN', `target ${quote(params.dataset.target)} is not a column of ${dataFile} (columns: ${names.join(', ')}).${didYouMean(params.dataset.target, names)}`, { where: at(['dataset', 'target']) })
-  }
-
-  const requested = params.dataset.features
-  requested.forEach((feature, i) => {
-    if (!byName.has(feature)) {
-      throw new MlskelError('MLSKEL_PARAMS_FEATURE_NOT_COLUMN', `feature ${quote(feature)} is not a column of ${dataFile}.${didYouMean(feature, names)}`, { where: at(['dataset', 'features', i]) })
-    }
-    if (feature === target.name) {
-      throw new MlskelError('MLSKEL_PARAMS_FEATURE_NOT_COLUMN', `feature ${quote(feature)} is the target; a model cannot take its target as input`, { where: at(['dataset', 'features', i]), fix: 'Remove the target from dataset.features.' })
-    }
-  })
-  const features = requested.length > 0 ? requested : names.filter((n) => n !== target.name)
-  if (features.length === 0) {
-    throw new MlskelError('MLSKEL_PARAMS_FEATURE_NOT_COLUMN', `${dataFile} has no column besides the target ${quote(target.name)}`, { where: at(['dataset', 'features']) })
-  }
-
-  for (const name of features) {
-    const column = byName.get(name)!
-    if (column.numeric === 0 && column.text > 0) {
-      const i = requested.indexOf(name)
-      const example = column.example ? `: line ${column.example.line} has ${quote(column.example.value)}` : ''
-      throw new MlskelError('MLSKEL_PARAMS_FEATURE_NOT_NUMERIC', `feature ${quote(name)} of ${dataFile} is text, not numbers${example}`, {
-        where: at(i >= 0 ? ['dataset', 'features', i] : ['dataset', 'features']),
-        fix: requested.length > 0 ? undefined : `List the numeric columns under dataset.features in params.yaml, leaving ${quote(name)} out.`,
-      })
-    }
-  }
-
-  if (params.task === 'regression' && target.text > 0 && target.numeric === 0) {
-    const example = target.example ? ` (line ${target.example.line}: ${quote(target.example.value)})` : ''
-    throw new MlskelError('MLSKEL_PARAMS_TASK_MISMATCH', `task is regression but target ${quote(target.name)} holds text labels${example}; regression needs a numeric target`, { where: at(['task']), fix: 'Set task: classification, or choose a numeric target.' })
-  }
-  if (params.task === 'classification' && target.text === 0 && !target.integral && target.distinct > 20) {
-    throw new MlskelError('MLSKEL_PARAMS_TASK_MISMATCH', `task is classification but target ${quote(target.name)} holds ${target.distinct} distinct fractional numbers; it looks continuous`, { where: at(['task']), fix: 'Set task: regression, or choose a target with a few labels.' })
-  }
-  return { target: target.name, features }
 }

@@ -18,12 +18,4 @@ export async function withDuckDB<T>(fn: (db: Db) => Promise<T>): Promise<T> {
   }
 }
 
-/** A string literal for SQL: 'it''s'. */
-export function sqlString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`
-}
-
-/** A quoted identifier for SQL: "my ""column""". */
-export function sqlIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
-}
+export { sqlString, sqlIdent } from '../data/sql.js'

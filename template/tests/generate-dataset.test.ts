@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hashFile } from 'mlskel'
 import { generateDataset, main } from '../src/etl/generate-dataset.js'
 import { query, readTable, withDuckDB } from '../src/helpers/index.js'
-import { copyProject, irisWith, rejection, type TestProject } from './project.js'
+import { copyProject, irisWith, mixedCsv, rejection, useCustomers, type TestProject } from './project.js'
 
 let project: TestProject
 beforeEach(() => {
@@ -16,12 +16,20 @@ afterEach(() => project.remove())
 const file = (...parts: string[]) => join(project.root, ...parts)
 
 describe('generate-dataset on iris', () => {
-  it('stages 149 typed rows, dropping the one exact duplicate, and splits them 119/30', async () => {
+  it('stages 150 typed rows, keeping the exact duplicate (an observation), and splits them 120/30', async () => {
     const d = await generateDataset({ root: project.root })
-    expect(d.rows).toEqual({ raw: 150, missing_target: 0, invalid_values: 0, duplicates: 1, kept: 149, train: 119, test: 30 })
+    expect(d.rows).toEqual({ raw: 150, missing_target: 0, invalid_values: 0, duplicates: 0, kept: 150, train: 120, test: 30 })
     expect(d.missing).toEqual({ sepal_length: 0, sepal_width: 0, petal_length: 0, petal_width: 0, species: 0 })
-    expect(d.target).toEqual({ name: 'species', type: 'category', classes: ['setosa', 'versicolor', 'virginica'] })
-    expect(d.features.map((f) => f.name)).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width'])
+    expect(d.target).toEqual({ name: 'species', type: 'category', classes: ['setosa', 'versicolor', 'virginica'], counts: { train: { setosa: 40, versicolor: 40, virginica: 40 }, test: { setosa: 10, versicolor: 10, virginica: 10 } } })
+    expect(d.features).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map((name) => ({ name, type: 'number', missing: false })))
+    expect(d.columns.map((c) => [c.name, c.type, c.declared])).toEqual([
+      ['sepal_length', 'numeric', false],
+      ['sepal_width', 'numeric', false],
+      ['petal_length', 'numeric', false],
+      ['petal_width', 'numeric', false],
+      ['species', 'categorical', false],
+    ])
+    expect(d.files).toMatchObject({ format: 'csv', delimiter: ',' })
     await withDuckDB(async (db) => {
       const types = await query(db, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${file('data/staging/iris.parquet')}'))`)
       expect(types.rows).toEqual([
@@ -31,10 +39,16 @@ describe('generate-dataset on iris', () => {
         ['petal_width', 'DOUBLE'],
         ['species', 'VARCHAR'],
       ])
-      expect((await readTable(db, file('data/staging/iris.parquet'))).rows).toHaveLength(149)
-      expect((await readTable(db, file('data/transformed/train.parquet'))).rows).toHaveLength(119)
+      expect((await readTable(db, file('data/staging/iris.parquet'))).rows).toHaveLength(150)
+      expect((await readTable(db, file('data/transformed/train.parquet'))).rows).toHaveLength(120)
     })
     expect(JSON.parse(readFileSync(file('data/transformed/dataset.json'), 'utf8'))).toEqual(d)
+  })
+
+  it('drops exact duplicates only when dataset.drop_duplicates says so, counting them', async () => {
+    project.editParams(['invalid_rows: drop', 'invalid_rows: drop\n  drop_duplicates: true'])
+    const d = await generateDataset({ root: project.root })
+    expect(d.rows).toEqual({ raw: 150, missing_target: 0, invalid_values: 0, duplicates: 1, kept: 149, train: 119, test: 30 })
   })
 
   it('keeps about test_size of every class for testing', async () => {
@@ -64,47 +78,131 @@ describe('generate-dataset on iris', () => {
     expect(await hashFile(file('data/raw/iris.csv'))).toBe(before)
   })
 
-  it('makes a numeric target for regression, without stratifying', async () => {
-    project.editParams(['target: species', 'target: petal_length'], ['features: []', 'features: [sepal_length, sepal_width, petal_width]'], ['task: classification', 'task: regression'])
+  it('makes a numeric target for regression, without stratifying, and learns from the text column too', async () => {
+    project.editParams(['target: species', 'target: petal_length'], ['task: classification', 'task: regression'])
     const d = await generateDataset({ root: project.root })
     expect(d.target).toEqual({ name: 'petal_length', type: 'number' })
     expect(d.split.stratified).toBe(false)
     expect(d.rows.train + d.rows.test).toBe(d.rows.kept)
     expect(d.rows.test).toBe(Math.round(d.rows.kept * 0.2))
+    expect(d.features.find((f) => f.name === 'species')).toEqual({ name: 'species', type: 'category', categories: ['setosa', 'versicolor', 'virginica'], missing: false })
   })
 })
 
-describe('generate-dataset with bad rows', () => {
-  const broken = ['5.0,3.3,1.4,0.2,', '5.1,abc,1.4,0.2,setosa', '6.1,2.8,,1.2,versicolor', '7.7,3.0,6.1,2.3,virginica']
+describe('generate-dataset with gaps and bad values', () => {
+  const broken = ['5.0,3.3,1.4,0.2,', '5.1,abc,1.4,0.2,setosa', '6.1,2.8,,1.2,versicolor', '6.2,NA,4.1,NaN,versicolor']
 
-  it('drops and counts rows with a missing target, a text value or an empty feature', async () => {
+  it('keeps missing values as data, dropping only a missing target and a value that is not its column\'s type', async () => {
     project.writeRaw('iris.csv', irisWith(project, ...broken))
     const d = await generateDataset({ root: project.root })
-    // 7.7,3.0,6.1,2.3,virginica is in iris already: a duplicate
-    expect(d.rows).toMatchObject({ raw: 154, missing_target: 1, invalid_values: 2, duplicates: 2, kept: 149 })
+    expect(d.rows).toMatchObject({ raw: 154, missing_target: 1, invalid_values: 1, duplicates: 0, kept: 152 })
+    expect(d.missing).toEqual({ sepal_length: 0, sepal_width: 1, petal_length: 1, petal_width: 1, species: 1 })
+    expect(d.columns.find((c) => c.name === 'sepal_width')).toMatchObject({ type: 'numeric', missing: 1, invalid: 1 })
+    expect(d.features.filter((f) => f.missing).map((f) => f.name)).toEqual(['sepal_width', 'petal_length', 'petal_width'])
+    const staged = await withDuckDB((db) => query(db, `SELECT sepal_width, petal_length, petal_width FROM read_parquet('${file('data/staging/iris.parquet')}') WHERE sepal_width IS NULL OR petal_length IS NULL`))
+    expect(staged.rows).toEqual([
+      [2.8, null, 1.2],
+      [null, 4.1, null],
+    ])
   })
 
-  it('counts the missing or non-numeric values of each column it uses, for the feature schema', async () => {
-    project.writeRaw('iris.csv', irisWith(project, ...broken))
-    const d = await generateDataset({ root: project.root })
-    expect(d.missing).toEqual({ sepal_length: 0, sepal_width: 1, petal_length: 1, petal_width: 0, species: 1 })
-    expect(JSON.parse(readFileSync(file('data/transformed/dataset.json'), 'utf8')).missing).toEqual(d.missing)
-  })
-
-  it('stops at a text value in a numeric feature when invalid_rows is error, naming file, line, column and value', async () => {
+  it('stops at a value that is not its column\'s type when invalid_rows is error, naming file, line, column and value', async () => {
     project.writeRaw('iris.csv', irisWith(project, ...broken))
     project.editParams(['invalid_rows: drop', 'invalid_rows: error'])
     const error = await rejection(generateDataset({ root: project.root }))
     expect(error.code).toBe('MLSKEL_DATA_INVALID_VALUE')
     expect(error.where).toEqual({ file: 'data/raw/iris.csv', line: 153, field: 'sepal_width' })
-    expect(error.message).toContain('"abc"')
+    expect(error.message).toContain('"abc", which is not a number')
   })
 
-  it('rejects a feature column that holds only text', async () => {
-    project.editParams(['features: []', 'features: [sepal_length, species]'], ['target: species', 'target: petal_width'], ['task: classification', 'task: regression'])
+  it('reads the missing-value tokens params.yaml gives, and only those', async () => {
+    project.writeRaw('iris.csv', irisWith(project, '5.1,?,1.4,0.2,setosa', '5.2,NA,1.4,0.2,setosa'))
+    project.editParams(['invalid_rows: drop', "invalid_rows: drop\n  missing_values: ['', '?']"])
+    const d = await generateDataset({ root: project.root })
+    // "?" is missing now; "NA" is not a missing value any more, so not a number: an invalid value
+    expect(d.rows).toMatchObject({ invalid_values: 1, kept: 151 })
+    expect(d.missing.sepal_width).toBe(1)
+  })
+})
+
+describe('generate-dataset on a table of every type', () => {
+  const useMixed = (csv: string, ...edits: [string, string][]) => useCustomers(project, csv, ...edits)
+
+  it('infers each column\'s type, leaves the identifier out, folds the rare category, and splits the date', async () => {
+    useMixed(mixedCsv(200))
+    const d = await generateDataset({ root: project.root })
+    expect(d.columns.map((c) => [c.name, c.type])).toEqual([
+      ['id', 'identifier'],
+      ['age', 'numeric'],
+      ['visits', 'numeric'],
+      ['member', 'boolean'],
+      ['plan', 'categorical'],
+      ['signup', 'datetime'],
+      ['churn', 'categorical'],
+    ])
+    expect(d.identifiers).toEqual(['id'])
+    expect(d.columns[0]!.reason).toContain('looks like an identifier')
+    const plan = d.columns.find((c) => c.name === 'plan')!
+    expect(plan.categories!.map((c) => c.value)).toEqual(['basic', 'pro', 'team'])
+    expect(plan.other).toMatchObject({ category: '(other)', count: 1 })
+    expect(d.features.map((f) => f.name)).toEqual(['age', 'visits', 'member', 'plan', 'signup_year', 'signup_month', 'signup_day', 'signup_weekday'])
+    expect(d.features[3]).toMatchObject({ type: 'category', categories: ['basic', 'pro', 'team', '(other)'] })
+    expect(d.features[4]).toMatchObject({ type: 'number', datetime: { column: 'signup', part: 'year', format: 'iso' } })
+    expect(d.missing.age).toBe(29)
+    expect(d.rows.kept).toBe(200)
+    const types = await withDuckDB((db) => query(db, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${file('data/transformed/train.parquet')}'))`))
+    expect(types.rows).toEqual([
+      ['id', 'VARCHAR'],
+      ['age', 'DOUBLE'],
+      ['visits', 'DOUBLE'],
+      ['member', 'BOOLEAN'],
+      ['plan', 'VARCHAR'],
+      ['signup', 'TIMESTAMP'],
+      ['churn', 'VARCHAR'],
+    ])
+  })
+
+  it('reads a European file: ";" delimiters, decimal commas', async () => {
+    useMixed(mixedCsv(200, ';', ','), ['invalid_rows: drop', "invalid_rows: drop\n  decimal: ','"])
+    const d = await generateDataset({ root: project.root })
+    expect(d.files.delimiter).toBe(';')
+    expect(d.columns.find((c) => c.name === 'age')).toMatchObject({ type: 'numeric', invalid: 0 })
+    const ages = await withDuckDB((db) => query(db, `SELECT min(age), max(age) FROM read_parquet('${file('data/staging/customers.parquet')}')`))
+    expect(ages.rows).toEqual([[20.5, 69.5]])
+  })
+
+  it('reads a Parquet raw file of every column type', async () => {
+    useMixed(mixedCsv(200))
+    const csv = file('data/raw/customers.csv')
+    await withDuckDB((db) => db.run(`COPY (SELECT * FROM read_csv('${csv}', header = true)) TO '${file('data/raw/customers.parquet')}' (FORMAT parquet)`))
+    project.editParams(['raw: customers.csv', 'raw: customers.parquet'])
+    const d = await generateDataset({ root: project.root })
+    expect(d.files.format).toBe('parquet')
+    expect(d.columns.map((c) => c.type)).toEqual(['identifier', 'numeric', 'numeric', 'boolean', 'categorical', 'datetime', 'categorical'])
+    expect(d.missing.age).toBe(29)
+  })
+
+  it('follows dataset.columns over what is inferred', async () => {
+    useMixed(mixedCsv(200), ['invalid_rows: drop', 'invalid_rows: drop\n  columns: {id: ignore, visits: categorical, signup: ignore}'])
+    const d = await generateDataset({ root: project.root })
+    expect(d.identifiers).toEqual([])
+    expect(d.columns.find((c) => c.name === 'visits')).toMatchObject({ type: 'categorical', declared: true })
+    expect(d.features.map((f) => f.name)).toEqual(['age', 'visits', 'member', 'plan'])
+  })
+
+  it('refuses a column of more categories than dataset.max_categories, saying what to change', async () => {
+    useMixed(mixedCsv(200), ['invalid_rows: drop', 'invalid_rows: drop\n  columns: {id: categorical}\n  min_category_count: 1\n  max_categories: 50'])
     const error = await rejection(generateDataset({ root: project.root }))
-    expect(error.code).toBe('MLSKEL_PARAMS_FEATURE_NOT_NUMERIC')
-    expect(error.message).toContain('line 2 has "setosa"')
+    expect(error.code).toBe('MLSKEL_DATA_TOO_MANY_CATEGORIES')
+    expect(error.message).toContain('"id" has 160 categories')
+    expect(error.fix).toContain('min_category_count')
+  })
+
+  it('names a declared column that is not in the file', async () => {
+    useMixed(mixedCsv(200), ['invalid_rows: drop', 'invalid_rows: drop\n  columns: {sign_up: datetime}'])
+    const error = await rejection(generateDataset({ root: project.root }))
+    expect(error.code).toBe('MLSKEL_PARAMS_COLUMN_NOT_FOUND')
+    expect(error.message).toContain('Did you mean "signup"?')
   })
 })
 
@@ -131,6 +229,14 @@ describe('generate-dataset errors', () => {
     const error = await rejection(generateDataset({ root: project.root }))
     expect(error.code).toBe('MLSKEL_DATA_TOO_FEW_ROWS')
     expect(error.message).toContain('split.cv_folds 5')
+  })
+
+  it('says when the raw file is not a table DuckDB can read', async () => {
+    project.writeRaw('broken.parquet', 'this is not parquet')
+    project.editParams(['raw: iris.csv', 'raw: broken.parquet'])
+    const error = await rejection(generateDataset({ root: project.root }))
+    expect(error.code).toBe('MLSKEL_DATA_UNREADABLE')
+    expect(error.message).toContain('data/raw/broken.parquet')
   })
 
   it('takes no command-line arguments', async () => {

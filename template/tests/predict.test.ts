@@ -6,7 +6,7 @@ import { hashFile, predictionRecordSchema } from 'mlskel'
 import { generateDataset } from '../src/etl/generate-dataset.js'
 import { main, predict } from '../src/model/predict.js'
 import { train, type TrainResult } from '../src/model/train.js'
-import { copyProject, rejection, type TestProject } from './project.js'
+import { copyProject, mixedCsv, rejection, useCustomers, type TestProject } from './project.js'
 
 let project: TestProject
 let trained: TrainResult
@@ -117,5 +117,44 @@ describe('predict on the command line', () => {
     expect(error.code).toBe('MLSKEL_USAGE')
     expect(error.message).toContain('--modle')
     expect(error.fix).toContain('--model <id>')
+  })
+})
+
+describe('predict on a table of every type', () => {
+  let typed: TestProject
+  beforeAll(async () => {
+    typed = copyProject()
+    useCustomers(typed, mixedCsv(300))
+    await generateDataset({ root: typed.root })
+    await train({ root: typed.root })
+  })
+  afterAll(() => typed.remove())
+
+  it('takes raw values as the CSV had them: text categories, gaps, yes/no, dates; identifiers go beside the predictions', async () => {
+    const input = join(typed.root, 'new-customers.csv')
+    // an unseen plan ("gold") and empty cells are predicted through the missing-value path
+    writeFileSync(input, 'id,age,visits,member,plan,signup\nc-1,30.5,2,yes,pro,2024-05-01\nc-2,,NA,no,gold,\nc-3,41,1,no,basic,2023-12-24\n')
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const meta = await predict({ root: typed.root, input, print: false })
+      expect(meta.rows).toBe(3)
+    } finally {
+      log.mockRestore()
+    }
+    const [header, ...rows] = readCsv(join(typed.root, 'data/predictions/new-customers.csv'))
+    expect(header).toEqual(['id', 'age', 'visits', 'member', 'plan', 'signup', 'prediction', 'probability'])
+    expect(rows.map((r) => r[0])).toEqual(['c-1', 'c-2', 'c-3'])
+    expect(rows[0]![6]).toBe('left')
+    expect(rows[2]![6]).toBe('stayed')
+    for (const row of rows) expect(['left', 'stayed']).toContain(row[6])
+  })
+
+  it('names the line and column of a value of the wrong type, and what it should be', async () => {
+    const input = join(typed.root, 'bad-customers.csv')
+    writeFileSync(input, 'age,visits,member,plan,signup\n30,2,yes,pro,2024-05-01\n31,2,perhaps,pro,2024-05-01\n')
+    const error = await rejection(predict({ root: typed.root, input }))
+    expect(error.code).toBe('MLSKEL_DATA_INVALID_VALUE')
+    expect(error.where).toMatchObject({ line: 3, field: 'member' })
+    expect(error.message).toContain('not a boolean')
   })
 })

@@ -68,6 +68,24 @@ export function irisWith(project: TestProject, ...extra: string[]): string {
   return `${project.readRaw('iris.csv').trimEnd()}\n${extra.join('\n')}\n`
 }
 
+/** A table of every type: numbers (with gaps), whole numbers, booleans, categories (one rare), dates, identifiers. */
+export function mixedCsv(rows: number, delimiter = ',', decimal = '.'): string {
+  const lines = [['id', 'age', 'visits', 'member', 'plan', 'signup', 'churn'].join(delimiter)]
+  for (let i = 0; i < rows; i++) {
+    const age = i % 7 === 0 ? '' : `${20 + (i % 50)}${decimal}5`
+    const plan = i === 3 ? 'platinum' : ['basic', 'pro', 'team'][i % 3]!
+    const signup = `2023-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`
+    lines.push([`cust-${1000 + i}`, age, String(i % 9), i % 2 ? 'yes' : 'no', plan, signup, i % 3 === 1 ? 'left' : 'stayed'].join(delimiter))
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** Point the test project at a customers table (mixedCsv, or `csv`), its target churn; `edits` to params.yaml after. */
+export function useCustomers(project: TestProject, csv: string, ...edits: [string, string][]): void {
+  project.writeRaw('customers.csv', csv)
+  project.editParams(['raw: iris.csv', 'raw: customers.csv'], ['target: species', 'target: churn'], ...edits)
+}
+
 /** The error a call fails with; fails the test when the call succeeds. */
 export async function rejection(promise: Promise<unknown>): Promise<MlskelError> {
   const error = await promise.then(

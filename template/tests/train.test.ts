@@ -6,7 +6,7 @@ import { metadataRecordSchema, readRecords, type MetadataRecord } from 'mlskel'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { generateDataset } from '../src/etl/generate-dataset.js'
 import { main, train, type TrainResult } from '../src/model/train.js'
-import { copyProject, rejection, type TestProject } from './project.js'
+import { copyProject, mixedCsv, rejection, useCustomers, type TestProject } from './project.js'
 
 describe('train on iris (classification)', () => {
   let project: TestProject
@@ -40,7 +40,7 @@ describe('train on iris (classification)', () => {
       task: 'classification',
       hyper_parameters: { type: 'gradient_boosting', max_iter: 20 },
       testing_strategy: '5-fold cross-validation on the training split; hold-out on 20% test split (seed 42)',
-      data: { location: 'data/raw/iris.csv', rows: 149, n_features: 4, target: 'species' },
+      data: { location: 'data/raw/iris.csv', rows: 150, n_features: 4, target: 'species' },
     })
     expect(record.data.inputs.map((i: { path: string }) => i.path)).toEqual(['data/raw/iris.csv', 'data/staging/iris.parquet', 'data/transformed/train.parquet', 'data/transformed/test.parquet'])
     expect(Object.keys(record.durations)).toEqual(expect.arrayContaining(['cross_validation', 'fit', 'evaluate']))
@@ -59,7 +59,7 @@ describe('train on iris (classification)', () => {
       expect(feature.min).toBeLessThan(feature.max)
     }
     expect(record.target).toMatchObject({ name: 'species', type: 'category', classes: ['setosa', 'versicolor', 'virginica'] })
-    expect(Object.values((record.target as { counts: Record<string, number> }).counts).reduce((a, b) => a + b, 0)).toBe(119)
+    expect(Object.values((record.target as { counts: Record<string, number> }).counts).reduce((a, b) => a + b, 0)).toBe(120)
     expect(record.input_example).toEqual(result.model.manifest.input_example)
     const holdOut = record.evaluation.hold_out as { rows: number; confusion_matrix: { labels: string[]; matrix: number[][] } }
     expect(holdOut.rows).toBe(30)
@@ -212,5 +212,36 @@ describe('train errors', () => {
 
   it('takes no command-line arguments', async () => {
     expect((await rejection(main(['--epochs', '3']))).code).toBe('MLSKEL_USAGE')
+  })
+})
+
+describe('train on a table of every type', () => {
+  it('learns from numbers with gaps, booleans, categories and a date\'s parts, recording each column\'s type', async () => {
+    const project = copyProject()
+    try {
+      useCustomers(project, mixedCsv(300))
+      await generateDataset({ root: project.root })
+      const { scores, model, recordFile } = await train({ root: project.root })
+      // churn follows the plan: a model that reads the category learns it
+      expect(scores.accuracy!.hold_out).toBeGreaterThan(0.95)
+      expect(model.manifest.signature.features.map((f) => [f.name, f.type])).toEqual([
+        ['age', 'number'],
+        ['visits', 'number'],
+        ['member', 'boolean'],
+        ['plan', 'category'],
+        ['signup_year', 'number'],
+        ['signup_month', 'number'],
+        ['signup_day', 'number'],
+        ['signup_weekday', 'number'],
+      ])
+      // the example is raw values, as the served model takes them
+      expect(model.manifest.input_example[0]).toEqual({ age: expect.any(Number), visits: expect.any(Number), member: expect.any(Boolean), plan: expect.any(String), signup: expect.stringMatching(/^2023-/) })
+      const record = JSON.parse(readFileSync(join(project.root, recordFile), 'utf8')) as MetadataRecord
+      expect(record.data.columns).toContainEqual({ name: 'id', type: 'identifier', missing: 0 })
+      expect(record.data.columns).toContainEqual({ name: 'age', type: 'numeric', missing: 43 })
+      expect(record.importances!.find((i) => i.feature === 'plan')!.gain).toBeGreaterThan(0.5)
+    } finally {
+      project.remove()
+    }
   })
 })

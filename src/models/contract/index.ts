@@ -17,4 +17,4 @@ export {
   type TrainInput,
   type TrainingProgress,
 } from './kinds.js'
-export { saveModel, loadModel, listModelIds, manifestSchema, MODEL_FILE, MANIFEST_FILE, MODEL_FORMAT, type SavedModel, type LoadedModel } from './store.js'
+export { saveModel, loadModel, listModelIds, manifestSchema, rawValue, MODEL_FILE, MANIFEST_FILE, MODEL_FORMAT, type SavedModel, type LoadedModel, type RawValue } from './store.js'

@@ -1,18 +1,34 @@
 // The signature as a zod schema: manifests and model files are checked against it when loaded.
 import { z } from 'zod'
+import { DATE_FORMATS, DATETIME_PARTS } from '../../data/columns.js'
 
 const label = z.union([z.string(), z.number()])
+const missing = z.boolean().describe('whether training saw missing values of this feature')
 
 export const signatureSchema = z
   .strictObject({
     features: z
       .array(
         z.discriminatedUnion('type', [
-          z.strictObject({ name: z.string().min(1), type: z.literal('number') }),
+          z.strictObject({
+            name: z.string().min(1),
+            type: z.literal('number'),
+            missing: missing.optional(),
+            datetime: z
+              .strictObject({ column: z.string().min(1), part: z.enum(DATETIME_PARTS), format: z.enum(['iso', ...DATE_FORMATS]).optional() })
+              .optional()
+              .describe('a part of a datetime input column, and the format that column is written in'),
+          }),
+          z.strictObject({ name: z.string().min(1), type: z.literal('boolean'), missing: missing.optional() }),
           z.strictObject({
             name: z.string().min(1),
             type: z.literal('category'),
             categories: z.array(label).min(1).max(255).describe('the categories, in code order: a value of this feature is an index into them'),
+            other: z
+              .strictObject({ category: label, values: z.array(label) })
+              .optional()
+              .describe('rare values folded in training into the category `category` (one of `categories`)'),
+            missing: missing.optional(),
           }),
         ]),
       )
@@ -24,5 +40,9 @@ export const signatureSchema = z
         z.strictObject({ name: z.string().min(1), type: z.literal('number') }),
       ])
       .describe('what the model predicts'),
+    read: z
+      .strictObject({ missing_values: z.array(z.string()), decimal: z.enum(['.', ',']) })
+      .optional()
+      .describe('how text input is read: the cells that are missing values, and the decimal separator'),
   })
   .describe('what a model takes and gives')

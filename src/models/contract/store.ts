@@ -11,6 +11,10 @@ import { modelKind, registeredModelKinds } from './kinds.js'
 import { signatureSchema } from './signature.js'
 import type { ModelManifest, Predictor } from './types.js'
 
+/** A raw input value: a number, a category or datetime as text, a boolean, or null for a missing value. */
+export const rawValue = z.union([z.number(), z.string(), z.boolean(), z.null()])
+export type RawValue = z.output<typeof rawValue>
+
 export const MODEL_FILE = 'model.json'
 export const MANIFEST_FILE = 'manifest.json'
 /** Format of model.json's envelope ({ format, kind, ...the kind's own data }). */
@@ -23,7 +27,7 @@ export const manifestSchema = z
     kind: z.string().min(1).describe('the model kind; its loader is registered under this name'),
     description: z.string(),
     signature: signatureSchema,
-    input_example: z.array(z.record(z.string(), z.number().nullable())).describe('a few input rows, keyed by feature name (null: a missing value)'),
+    input_example: z.array(z.record(z.string(), rawValue)).describe('a few input rows as the model takes them, raw values keyed by input column (null: a missing value)'),
     files: z.strictObject({ model: z.strictObject({ path: z.literal(MODEL_FILE), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.int().min(0) }) }),
   })
   .describe('mlskel model manifest: what a saved model is and how to check it')
@@ -46,7 +50,7 @@ export interface LoadedModel {
  * Save a trained model to <modelsDir>/<id>/: model.json (deterministic JSON of the predictor) and manifest.json.
  * The id is derived from model.json's content, so saving the same model twice keeps the first folder.
  */
-export async function saveModel(modelsDir: string, predictor: Predictor, o: { description: string; inputExample: Record<string, number | null>[] }): Promise<SavedModel> {
+export async function saveModel(modelsDir: string, predictor: Predictor, o: { description: string; inputExample: Record<string, RawValue>[] }): Promise<SavedModel> {
   const own = predictor.toJSON()
   if (own === null || typeof own !== 'object' || Array.isArray(own)) throw new TypeError(`predictor ${predictor.kind}: toJSON() must return an object`)
   let text: string

@@ -1,12 +1,23 @@
 // The shapes every model kind shares: what a model takes and gives (signature), the data it learns from, and
 // what a trained model can do (predictor).
+import type { DateFormat, DatetimePart } from '../../data/columns.js'
 
-/** A numeric feature, or a categorical one whose values are category codes: indexes into `categories`. */
-export type FeatureSpec = { name: string; type: 'number' } | { name: string; type: 'category'; categories: (string | number)[] }
+/**
+ * A model column. `number`: a number, or a part of a datetime input (`datetime`: which input and part). `boolean`:
+ * 1 or 0. `category`: a category code, an index into `categories`; the values of `other` were folded into its
+ * category `other.category` in training (rare ones). `missing`: whether training saw missing values (absent: not
+ * recorded). src/data/encode.ts reads raw values into these columns.
+ */
+export type FeatureSpec =
+  | { name: string; type: 'number'; missing?: boolean; datetime?: { column: string; part: DatetimePart; format?: DateFormat } }
+  | { name: string; type: 'boolean'; missing?: boolean }
+  | { name: string; type: 'category'; categories: (string | number)[]; other?: { category: string | number; values: (string | number)[] }; missing?: boolean }
 
 export interface Signature {
   features: FeatureSpec[]
   target: { name: string; type: 'category'; classes: (string | number)[] } | { name: string; type: 'number' }
+  /** How text input (a CSV cell) is read: the data set's missing-value tokens and decimal separator. */
+  read?: { missing_values: string[]; decimal: '.' | ',' }
 }
 
 /**
@@ -63,6 +74,6 @@ export interface ModelManifest {
   description: string
   signature: Signature
   /** A few input rows, keyed by feature name; null is a missing value. */
-  input_example: Record<string, number | null>[]
+  input_example: Record<string, number | string | boolean | null>[]
   files: { model: { path: 'model.json'; sha256: string; size: number } }
 }

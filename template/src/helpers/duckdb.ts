@@ -1,6 +1,7 @@
 // DuckDB for the scripts: an in-memory database per use, SQL quoting, and tables read into plain rows.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { extname } from 'node:path'
+import { dataSql } from 'mlskel'
 
 export type Db = DuckDBConnection
 
@@ -16,15 +17,8 @@ export async function withDuckDB<T>(fn: (db: Db) => Promise<T>): Promise<T> {
   }
 }
 
-/** A string literal for SQL: 'it''s'. */
-export function sqlString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`
-}
-
-/** A quoted identifier for SQL: "my ""column""". */
-export function sqlIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
-}
+/** SQL quoting, as mlskel reads raw files: a string literal ('it''s') and an identifier ("my ""column""") */
+export const { sqlString, sqlIdent } = dataSql
 
 /** The table function that reads `file`: Parquet by its extension, CSV (header row, types sniffed) otherwise. */
 export function tableSource(file: string, options: { allText?: boolean } = {}): string {
@@ -46,10 +40,10 @@ export async function query(db: Db, sql: string): Promise<Table> {
   return { columns: reader.columnNames(), rows }
 }
 
-/** Read a Parquet or CSV file (optionally only some columns, in that order) into memory. */
-export async function readTable(db: Db, file: string, columns?: readonly string[]): Promise<Table> {
+/** Read a Parquet or CSV file (optionally only some columns, in that order; a CSV's cells as text) into memory. */
+export async function readTable(db: Db, file: string, columns?: readonly string[], options: { allText?: boolean } = {}): Promise<Table> {
   const select = columns ? columns.map(sqlIdent).join(', ') : '*'
-  return query(db, `SELECT ${select} FROM ${tableSource(file)}`)
+  return query(db, `SELECT ${select} FROM ${tableSource(file, options)}`)
 }
 
 /** The column names of a Parquet or CSV file, without reading its rows. */

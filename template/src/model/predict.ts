@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import { hashBytes, hashFile, loadModel, MlskelError, recordPrediction, runScript, writeFileAtomic, type LoadedModel, type PredictionRecord } from 'mlskel'
+import { emptyRow, encodeText, encodeValue, hashBytes, hashFile, inputSchemaOf, loadModel, MlskelError, recordPrediction, runScript, writeFileAtomic, type InputSchema, type LoadedModel, type PredictionRecord, type UnseenCategory } from 'mlskel'
 import { projectRelative, readDatasetDescription, readTable, withDuckDB, type Table } from '../helpers/index.js'
 import { loadProject } from '../settings.js'
 
@@ -25,6 +25,7 @@ export async function predict(options: PredictOptions = {}): Promise<PredictionR
   const start = performance.now()
   // 1. the model and the input
   const { root, paths } = loadProject(options.root)
+  const log = options.print ? (line: string) => console.error(line) : undefined
   const loaded = await loadModel(paths.models, { ...(options.model ? { id: options.model } : {}), metadataDir: paths.metadata })
   const inputFile = options.input ? resolve(options.input) : resolve(root, (await readDatasetDescription(paths.transformed, root)).files.test)
   const inputLabel = inputFile.startsWith(root) ? projectRelative(root, inputFile) : inputFile
@@ -32,13 +33,19 @@ export async function predict(options: PredictOptions = {}): Promise<PredictionR
     throw new MlskelError('MLSKEL_FILE_MISSING', `input ${inputLabel} does not exist`, { where: { file: inputLabel }, fix: 'Pass --input a CSV or Parquet file that exists (paths are relative to the current folder).' })
   }
 
-  // 2. its feature columns, as numbers, in the model's order
-  const features = loaded.manifest.signature.features.map((f) => f.name)
-  const table = await withDuckDB((db) => readTable(db, inputFile))
-  const X = featureRows(table, features, inputLabel, extname(inputFile).toLowerCase() !== '.parquet')
+  // 2. the columns the model reads, through its signature's encoder (CSV cells as text, as generate-dataset read
+  // the raw file); identifiers travel to the output beside each prediction
+  const schema = inputSchemaOf(loaded.manifest.signature)
+  const isCsv = extname(inputFile).toLowerCase() !== '.parquet'
+  const description = await readDatasetDescription(paths.transformed, root).catch(() => undefined)
+  const table = await withDuckDB((db) => readTable(db, inputFile, undefined, { allText: isCsv }))
+  const identifiers = (description?.identifiers ?? []).filter((c) => table.columns.includes(c))
+  const unseen = new Map<string, number>()
+  const X = modelRows(table, schema, inputLabel, isCsv, (field) => unseen.set(field, (unseen.get(field) ?? 0) + 1))
+  for (const [field, count] of unseen) log?.(`predict: ${count} value${count === 1 ? '' : 's'} of ${field} never seen in training, predicted as missing`)
 
-  // 3. predict, and write the predictions beside the features they came from
-  const csv = await predictionsCsv(loaded, features, X)
+  // 3. predict, and write the predictions beside the identifiers and inputs they came from
+  const csv = await predictionsCsv(loaded, table, [...identifiers, ...schema.names], X)
   const outputFile = join(paths.predictions, `${basename(inputFile, extname(inputFile))}.csv`)
   await writeFileAtomic(outputFile, csv)
   const record = await recordPrediction({
@@ -55,31 +62,37 @@ export async function predict(options: PredictOptions = {}): Promise<PredictionR
   return record
 }
 
-/** The feature columns of `table` as rows of numbers; clear errors for missing columns and non-numbers. */
-export function featureRows(table: Table, features: readonly string[], inputLabel: string, isCsv: boolean): number[][] {
-  const missing = features.filter((f) => !table.columns.includes(f))
+/**
+ * The model's rows from the input columns of `table` (any order; other columns are ignored): CSV cells read as text
+ * with the data set's missing-value tokens, Parquet values as they are typed. Clear errors for missing columns and
+ * values of the wrong type, naming the line (CSV) or row (Parquet) and the column.
+ */
+export function modelRows(table: Table, schema: InputSchema, inputLabel: string, isCsv: boolean, unseen?: UnseenCategory): number[][] {
+  const missing = schema.names.filter((f) => !table.columns.includes(f))
   if (missing.length > 0) {
-    throw new MlskelError('MLSKEL_DATA_MISSING_COLUMNS', `${inputLabel} lacks the feature column${missing.length > 1 ? 's' : ''} ${missing.map((m) => JSON.stringify(m)).join(', ')} the model needs (it has: ${table.columns.join(', ')})`, {
+    throw new MlskelError('MLSKEL_DATA_MISSING_COLUMNS', `${inputLabel} lacks the column${missing.length > 1 ? 's' : ''} ${missing.map((m) => JSON.stringify(m)).join(', ')} the model needs (it has: ${table.columns.join(', ')})`, {
       where: { file: inputLabel },
     })
   }
-  const indices = features.map((f) => table.columns.indexOf(f))
-  return table.rows.map((row, r) =>
-    indices.map((index, i) => {
-      const value = row[index]
-      const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN
-      if (Number.isFinite(number)) return number
+  const indices = schema.names.map((f) => table.columns.indexOf(f))
+  return table.rows.map((values, r) => {
+    const row = emptyRow(schema)
+    schema.fields.forEach((field, i) => {
+      const value = values[indices[i]!]
+      const problem = isCsv ? encodeText(schema, field, value === null ? '' : String(value), row, unseen) : encodeValue(field, value, row, unseen)
+      if (problem === undefined) return
       // CSV rows are numbered by file line (after the header); Parquet rows from 1
-      const where = isCsv ? { file: inputLabel, line: r + 2, field: features[i]! } : { file: inputLabel, field: features[i]! }
-      throw new MlskelError('MLSKEL_DATA_INVALID_VALUE', `${isCsv ? '' : `row ${r + 1}: `}column ${JSON.stringify(features[i])} holds ${JSON.stringify(value)}, which is not a number`, {
+      const where = isCsv ? { file: inputLabel, line: r + 2, field: field.name } : { file: inputLabel, field: field.name }
+      throw new MlskelError('MLSKEL_DATA_INVALID_VALUE', `${isCsv ? '' : `row ${r + 1}: `}column ${JSON.stringify(field.name)} ${problem}`, {
         where,
-        fix: 'Give every feature a number in the input file; rows with missing or text values cannot be predicted.',
+        fix: `Give ${field.name} ${field.type === 'number' ? 'a number' : field.type === 'boolean' ? 'true or false' : field.type === 'datetime' ? 'a date (ISO 8601, or as the training data wrote them)' : 'a category'} or leave it empty (a missing value) in every row of the input file.`,
       })
-    }),
-  )
+    })
+    return row
+  })
 }
 
-async function predictionsCsv(loaded: LoadedModel, features: readonly string[], X: number[][]): Promise<string> {
+async function predictionsCsv(loaded: LoadedModel, table: Table, columns: readonly string[], X: number[][]): Promise<string> {
   const { predictor } = loaded
   // a big file on every core when the model kind can (mlskel's can), else row by row
   const batch = predictor.predictBatch
@@ -87,12 +100,13 @@ async function predictionsCsv(loaded: LoadedModel, features: readonly string[], 
     : { predictions: predictor.predict(X), probabilities: predictor.predictProba?.(X) }
   const { predictions } = batch
   const probabilities = batch.probabilities?.map((row) => Math.max(...row))
-  const header = [...features, 'prediction', ...(probabilities ? ['probability'] : [])]
-  const lines = X.map((row, r) => [...row.map(String), csvCell(predictions[r]!), ...(probabilities ? [String(probabilities[r])] : [])].join(','))
+  const at = columns.map((c) => table.columns.indexOf(c))
+  const header = [...columns, 'prediction', ...(probabilities ? ['probability'] : [])]
+  const lines = table.rows.map((row, r) => [...at.map((i) => csvCell(row[i] ?? '')), csvCell(predictions[r]!), ...(probabilities ? [String(probabilities[r])] : [])].join(','))
   return `${[header.map(csvCell).join(','), ...lines].join('\n')}\n`
 }
 
-function csvCell(value: string | number): string {
+function csvCell(value: string | number | boolean): string {
   const text = String(value)
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }

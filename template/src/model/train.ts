@@ -21,9 +21,8 @@ import {
   type Params,
   type SavedModel,
   type Scores,
-  type Signature,
 } from 'mlskel'
-import { checkDatasetMatches, formatTable, projectRelative, readDatasetDescription, readExamples, withDuckDB, type DatasetDescription } from '../helpers/index.js'
+import { checkDatasetMatches, formatTable, inputColumns, projectRelative, readDatasetDescription, readExamples, readTable, signatureOf, withDuckDB, type DatasetDescription, type Db, type Value } from '../helpers/index.js'
 import { loadProject } from '../settings.js'
 
 export interface TrainOptions {
@@ -81,7 +80,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
 
   // 3. save the model, then the record that links it to the code, data, params and scores
   const modelDescription = describeModel(params, description)
-  const inputExample = testSet.X.slice(0, 3).map((row) => Object.fromEntries(signature.features.map((f, i) => [f.name, row[i]!])))
+  const inputExample = await withDuckDB((db) => rawExample(db, root, description))
   const model = await timed('save', () => saveModel(paths.models, predictor, { description: modelDescription, inputExample }))
   const files = description.files
   const [rawHash, stagingHash, trainHash, testHash] = await Promise.all([files.raw, files.staging, files.train, files.test].map((file) => hashFile(resolve(root, file))))
@@ -99,6 +98,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       identifier: rawHash!,
       rows: description.rows.kept,
       features: signature.features.map((f) => f.name),
+      columns: description.columns.map((c) => ({ name: c.name, type: c.type, missing: c.missing })),
       target: signature.target.name,
       inputs: [
         { path: files.raw, sha256: rawHash! },
@@ -123,13 +123,16 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   return result
 }
 
-/** The model's signature from the data set: feature names, and the target with its classes for classification. */
-export function signatureOf(description: DatasetDescription): Signature {
-  return { features: description.features, target: description.target }
+/** The first rows of the test split as the served model takes them: raw values by input column, null for missing. */
+async function rawExample(db: Db, root: string, description: DatasetDescription): Promise<Record<string, Value>[]> {
+  const columns = inputColumns(description)
+  const table = await readTable(db, resolve(root, description.files.test), columns)
+  return table.rows.slice(0, 3).map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i] ?? null])))
 }
 
 export function describeModel(params: Params, description: DatasetDescription): string {
-  return `${describeKind(params.model.type, params.task)} predicting ${description.target.name} from ${description.features.length} features of ${description.files.raw}`
+  const inputs = inputColumns(description).length
+  return `${describeKind(params.model.type, params.task)} predicting ${description.target.name} from ${inputs} column${inputs === 1 ? '' : 's'} of ${description.files.raw}`
 }
 
 export function testingStrategy(params: Params): string {
