@@ -62,7 +62,7 @@ export const errorCatalog = {
   MLSKEL_VERIFY_CHECKOUT_FAILED: 'Read the git message above; run again with --keep to inspect the temporary checkout.',
   MLSKEL_VERIFY_TRAINING_FAILED: 'Read the training output above; run again with --keep to inspect the temporary checkout, and check that the project\'s dependencies are installed.',
 
-  MLSKEL_SERVE_INVALID_INPUT: 'Send rows that match the served model\'s signature (GET /metadata or /openapi.json): every feature, by name or in order, as a JSON number.',
+  MLSKEL_SERVE_INVALID_INPUT: 'Send rows that match the served model\'s inputs (GET /openapi.json): every input, by name or in order, as the training data had it (a number as a JSON number, a category as a string, a date as an ISO 8601 string, a boolean as true or false), and null for a missing value.',
   MLSKEL_SERVE_MALFORMED_REQUEST: 'Send a well-formed body of the type named in Content-Type (JSON: check quotes, commas and brackets).',
   MLSKEL_SERVE_TOO_MANY_ROWS: 'Split the rows into smaller requests, or raise API_MAX_ROWS in the server\'s settings.',
   MLSKEL_SERVE_BODY_TOO_LARGE: 'Split the rows into smaller requests (the server\'s body limit defaults to 10 MiB).',

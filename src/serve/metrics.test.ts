@@ -38,6 +38,18 @@ describe('createMetrics', () => {
     expect(text).toContain('mlskel_prediction_rows_sum 101')
   })
 
+  it('counts unseen categories by input, escaping the label value', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    expect(await metrics.text()).toContain('# TYPE mlskel_unseen_category_total counter')
+    expect(await metrics.text()).not.toMatch(/^mlskel_unseen_category_total\{/m)
+    metrics.countUnseen('colour', 1)
+    metrics.countUnseen('colour', 2)
+    metrics.countUnseen('a "quoted"\\input\nname', 1)
+    const text = await metrics.text()
+    expect(text).toContain('mlskel_unseen_category_total{feature="colour"} 3')
+    expect(text).toContain('mlskel_unseen_category_total{feature="a \\"quoted\\"\\\\input\\nname"} 1')
+  })
+
   it('names only the served model in mlskel_model_info', async () => {
     const metrics = createMetrics({ defaultMetrics: false })
     metrics.setModel('aaaaaaaaaaaaaaaa')
@@ -62,6 +74,7 @@ describe('createMetrics', () => {
     metrics.observeRequest('/predict', 'POST', 200, 0.02)
     metrics.observeRequest('/predict', 'POST', 200, 60)
     metrics.countPredictions('classification', ['a "quoted"\\class\nname'])
+    metrics.countUnseen('colour', 2)
     const text = await metrics.text()
     const series = '{route="/predict",method="POST",status="200"}'
     expect(text).toContain('mlskel_http_request_duration_seconds_bucket{le="0.0005",route="/predict",method="POST",status="200"} 1')
@@ -87,6 +100,6 @@ describe('createMetrics', () => {
       const base = match![1]!.replace(/_(bucket|sum|count)$/, '')
       expect(declared.has(match![1]!) || declared.has(base), `${line} before its TYPE`).toBe(true)
     }
-    expect([...declared].sort()).toEqual(['mlskel_http_request_duration_seconds', 'mlskel_http_requests_total', 'mlskel_model_info', 'mlskel_prediction_rows', 'mlskel_predictions_total'])
+    expect([...declared].sort()).toEqual(['mlskel_http_request_duration_seconds', 'mlskel_http_requests_total', 'mlskel_model_info', 'mlskel_prediction_rows', 'mlskel_predictions_total', 'mlskel_unseen_category_total'])
   })
 })

@@ -20,6 +20,8 @@ export interface ServeMetrics {
   countPredictions(task: Task, results: readonly (string | number)[]): void
   /** Rows in one prediction request. */
   observeRows(rows: number): void
+  /** `n` values of a categorical input that training never saw (predicted as missing values). */
+  countUnseen(feature: string, n: number): void
   /** The served model: mlskel_model_info{model_id} is 1 for it alone. */
   setModel(id: string): void
 }
@@ -77,10 +79,12 @@ const DURATIONS = 'mlskel_http_request_duration_seconds'
 const PREDICTIONS = 'mlskel_predictions_total'
 const ROWS = 'mlskel_prediction_rows'
 const MODEL_INFO = 'mlskel_model_info'
+const UNSEEN = 'mlskel_unseen_category_total'
 
 /**
  * The metrics: mlskel_http_requests_total{route,method,status}, mlskel_http_request_duration_seconds{route,method,status},
- * mlskel_predictions_total{class}, mlskel_prediction_rows, mlskel_model_info{model_id}, and Node's process metrics.
+ * mlskel_predictions_total{class}, mlskel_prediction_rows, mlskel_model_info{model_id},
+ * mlskel_unseen_category_total{feature}, and Node's process metrics.
  */
 export function createMetrics(o: MetricsOptions = {}): ServeMetrics {
   const registry = new Registry()
@@ -90,6 +94,8 @@ export function createMetrics(o: MetricsOptions = {}): ServeMetrics {
   const requests = new Map<string, Map<string, Map<number, Buckets>>>()
   const predictions = new Map<string | number, number>()
   const rows = new Buckets(ROWS_BUCKETS)
+  // by input name: bounded by the served models' inputs (the unseen values themselves would make labels unbounded)
+  const unseen = new Map<string, number>()
   let model: string | undefined
 
   const countClass = (label: string | number, n: number) => predictions.set(label, (predictions.get(label) ?? 0) + n)
@@ -123,6 +129,8 @@ export function createMetrics(o: MetricsOptions = {}): ServeMetrics {
         ...rows.lines(ROWS, ''),
         ...header(MODEL_INFO, 'gauge', 'The served model: 1 for its id'),
         ...(model === undefined ? [] : [`${MODEL_INFO}{model_id="${label(model)}"} 1`]),
+        ...header(UNSEEN, 'counter', 'Values of categorical inputs that training never saw, by input; the model predicts them as missing values'),
+        ...[...unseen].map(([feature, n]) => `${UNSEEN}{feature="${label(feature)}"} ${n}`),
       ].join('\n')
       const process = await registry.metrics()
       return process.trim() ? `${own}\n\n${process}` : `${own}\n`
@@ -144,6 +152,9 @@ export function createMetrics(o: MetricsOptions = {}): ServeMetrics {
     },
     observeRows(n) {
       rows.observe(n)
+    },
+    countUnseen(feature, n) {
+      unseen.set(feature, (unseen.get(feature) ?? 0) + n)
     },
     setModel(id) {
       model = id

@@ -1,10 +1,10 @@
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { registerModelKind, saveModel, type Predictor } from '../models/index.js'
 import { createModelHolder, loadServedModel, type ModelHolder, type ServedModel } from './model-holder.js'
-import { irisProject, type IrisProject } from './test-models.js'
+import { irisProject, typedProject, type IrisProject } from './test-models.js'
 
 let project: IrisProject
 let holders: ModelHolder[]
@@ -86,6 +86,27 @@ describe('the check on load', () => {
     await writeFile(join(project.metadataDir, `${record.run_id}.json`), JSON.stringify(record))
     await expect(loadServedModel(project)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', message: expect.stringContaining('no trees') })
     expect(model.id).not.toBe(saved.id)
+  })
+})
+
+describe('the check of a typed model', () => {
+  it('reads its raw input example through the encoder, and names the input of a value it does not take', async () => {
+    const typed = await typedProject()
+    try {
+      const { model } = await typed.train(1)
+      const served = await loadServedModel(typed)
+      expect(served.schema.names).toEqual(['age', 'member', 'colour', 'signup'])
+      expect(served.inputExample[0]).toEqual({ age: 18, member: true, colour: 'blue', signup: '01/01/2019' })
+      expect(served.inputExample.some((row) => row.age === null)).toBe(true)
+      // the manifest's example damaged: a number for the date
+      const path = join(model.dir, 'manifest.json')
+      const manifest = JSON.parse(await readFile(path, 'utf8')) as { input_example: Record<string, unknown>[] }
+      manifest.input_example[0]!.signup = 3
+      await writeFile(path, JSON.stringify(manifest))
+      await expect(loadServedModel(typed)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', message: expect.stringMatching(/input example: row 0, input "signup" is number 3, not a date or timestamp/) })
+    } finally {
+      await typed.remove()
+    }
   })
 })
 

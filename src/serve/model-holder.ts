@@ -4,6 +4,7 @@
 import { watch, type FSWatcher } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { emptyRow, encodeValue, inputSchemaOf, type InputSchema } from '../data/encode.js'
 import { MlskelError, quote } from '../errors/index.js'
 import type { Logger } from '../logging/index.js'
 import { readRecord, trainingRecordFiles, type MetadataRecord } from '../metadata/index.js'
@@ -17,8 +18,12 @@ export interface ServedModel {
   manifest: ModelManifest
   predictor: Predictor
   task: Task
-  /** Feature names, in signature order. */
+  /** Feature names (the model's columns), in signature order. */
   features: string[]
+  /** Its inputs (the raw columns requests give) and the columns they fill: what requests are read with. */
+  schema: InputSchema
+  /** A few input rows of raw values keyed by input name (the manifest's, else the record's): it predicted them on load. */
+  inputExample: ModelManifest['input_example']
   featureSchema: MetadataRecord['feature_schema']
   /** Classification: the class labels, in the order of predicted probabilities. */
   classes?: (string | number)[]
@@ -264,15 +269,17 @@ function checked(record: MetadataRecord, manifest: ModelManifest, predictor: Pre
       ...(cause === undefined ? {} : { cause }),
     })
   if (record.task !== (classes ? 'classification' : 'regression')) throw fail(`the record says ${record.task} but the model's target is ${target.type === 'category' ? 'a category' : 'a number'}`)
+  const schema = inputSchemaOf(manifest.signature)
   const example = manifest.input_example.length > 0 ? manifest.input_example : record.input_example
-  const rows = example.map((row, i) =>
-    features.map((name) => {
-      const value = row[name]
-      if (value === null) return Number.NaN // a missing value
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw fail(`row ${i} has no number for feature ${quote(name)}`)
-      return value
-    }),
-  )
+  // raw values, read as a request's are
+  const rows = example.map((values, i) => {
+    const row = emptyRow(schema)
+    for (const field of schema.fields) {
+      const problem = Object.hasOwn(values, field.name) ? encodeValue(field, values[field.name], row) : 'is missing'
+      if (problem !== undefined) throw fail(`row ${i}, input ${quote(field.name)} ${problem}`)
+    }
+    return row
+  })
   let answers: (string | number)[]
   try {
     answers = predictor.predict(rows)
@@ -292,6 +299,8 @@ function checked(record: MetadataRecord, manifest: ModelManifest, predictor: Pre
     predictor,
     task: record.task,
     features,
+    schema,
+    inputExample: example,
     featureSchema: record.feature_schema,
     ...(classes ? { classes } : {}),
     gitCommit: record.git.commit,

@@ -1,8 +1,13 @@
-// The prediction API described as OpenAPI 3.1, built from the served model: its feature names in order, their
-// types and training ranges, its classes. Rebuilt when the model changes, so /docs always shows what is served.
+// The prediction API described as OpenAPI 3.1, built from the served model: its inputs in order, each by its type
+// (a number with its training range, a boolean, a category with the categories seen in training, a date), its
+// classes. Rebuilt when the model changes, so /docs always shows what is served.
 //
 // Ranges are given as `minimum`/`maximum` because that is how OpenAPI tools display them, but they are the
 // training data's range, for information: the server accepts values outside it (drift is for monitoring to judge).
+// Likewise a category's `enum` sits beside a plain string: values never seen in training are accepted, and
+// predicted as missing values.
+import type { InputField } from '../data/encode.js'
+import type { FeatureSpec } from '../models/index.js'
 import type { ServedModel } from './model-holder.js'
 
 export interface OpenApiOptions {
@@ -18,64 +23,56 @@ type Schema = Record<string, unknown>
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const json = (schema: Schema, extra: Schema = {}) => ({ 'application/json': { schema, ...extra } })
+/** Any raw value, before a model says which. */
+const ANY_VALUE: Schema = { type: ['number', 'string', 'boolean', 'null'] }
 
 /** The OpenAPI 3.1 document of the API serving `model` (undefined: none loaded yet; the schemas are then generic). */
 export function openApiDocument(model: ServedModel | undefined, o: OpenApiOptions): Record<string, unknown> {
-  const features = model?.features ?? []
-  const ranges = new Map((model?.featureSchema ?? []).map((f) => [f.name, f]))
-  const range = (name: string) => {
-    const f = ranges.get(name)
-    return f ? `training data range ${f.min} to ${f.max} (informative: values outside it are accepted)` : 'no recorded range'
-  }
-  const n = features.length
-  const listed = features.map((name, i) => `${i}: ${name} (${range(name)})`).join('; ')
+  const names = model?.schema.names ?? []
+  const inputs = model ? model.schema.fields.map((field) => describeInput(field, model)) : []
+  const n = names.length
+  const listed = inputs.map((input, i) => `${i}: ${names[i]} (${input.summary})`).join('; ')
 
   const row: Schema = model
     ? {
         type: 'array',
-        description: `One row: ${n} numbers, the features in this order — ${listed}.`,
-        items: { type: 'number' },
-        prefixItems: features.map((name) => ({ type: 'number', title: name, description: range(name) })),
+        description: `One row: ${n} values, the inputs in this order — ${listed}.`,
+        prefixItems: inputs.map((input, i) => ({ title: names[i], ...input.schema })),
         minItems: n,
         maxItems: n,
       }
-    : { type: 'array', description: 'One row: the features as numbers, in the model\'s order (no model is loaded yet).', items: { type: 'number' }, minItems: 1 }
+    : { type: 'array', description: 'One row: the inputs in the model\'s order (no model is loaded yet).', items: ANY_VALUE, minItems: 1 }
   const record: Schema = model
     ? {
         type: 'object',
-        description: 'One row keyed by feature name: every feature, as a number.',
-        properties: Object.fromEntries(
-          features.map((name) => {
-            const f = ranges.get(name)
-            return [name, { type: 'number', description: range(name), ...(f ? { minimum: f.min, maximum: f.max } : {}) }]
-          }),
-        ),
-        required: features,
+        description: 'One row keyed by input name: every input, as the training data had it (null: a missing value).',
+        properties: Object.fromEntries(inputs.map((input, i) => [names[i], input.schema])),
+        required: names,
         additionalProperties: false,
       }
-    : { type: 'object', description: 'One row keyed by feature name (no model is loaded yet).', additionalProperties: { type: 'number' } }
+    : { type: 'object', description: 'One row keyed by input name (no model is loaded yet).', additionalProperties: ANY_VALUE }
   const rows = (description: string, items: Schema): Schema => ({ type: 'array', description, items, minItems: 1, maxItems: o.maxRows })
   const columns: Schema = {
     type: 'object',
-    description: 'Columns: each feature name mapped to its values, all of the same length.',
-    ...(model ? { properties: Object.fromEntries(features.map((name) => [name, { type: 'array', items: { type: 'number' }, description: range(name) }])), required: features } : {}),
-    additionalProperties: model ? false : { type: 'array', items: { type: 'number' } },
+    description: 'Columns: each input name mapped to its values, all of the same length.',
+    ...(model ? { properties: Object.fromEntries(inputs.map((input, i) => [names[i], { type: 'array', items: input.schema, description: input.schema.description }])), required: names } : {}),
+    additionalProperties: model ? false : { type: 'array', items: ANY_VALUE },
   }
   const answer: Schema =
     model?.classes !== undefined ? { description: 'a class label', enum: model.classes } : model ? { type: 'number', description: 'the predicted value' } : { type: ['string', 'number'] }
 
-  const example = model?.record.input_example ?? []
-  const exampleRows = example.map((r) => features.map((name) => r[name]))
+  const example = model?.inputExample ?? []
+  const exampleRows = example.map((r) => names.map((name) => r[name] ?? null))
 
   const schemas: Record<string, Schema> = {
     Row: row,
     Record: record,
     PredictRequest: {
       type: 'object',
-      description: `\`features\`: one row (numbers in feature order) or rows (arrays of them); or \`records\`: rows keyed by feature name. At most ${o.maxRows} rows.`,
+      description: `\`features\`: one row (values in input order) or rows (arrays of them); or \`records\`: rows keyed by input name. Values are raw, as the training data had them; null is a missing value. At most ${o.maxRows} rows.`,
       properties: {
-        features: { oneOf: [ref('Row'), rows('Rows, each in feature order.', ref('Row'))] },
-        records: { oneOf: [ref('Record'), rows('Rows keyed by feature name.', ref('Record'))] },
+        features: { oneOf: [ref('Row'), rows('Rows, each in input order.', ref('Row'))] },
+        records: { oneOf: [ref('Record'), rows('Rows keyed by input name.', ref('Record'))] },
         probabilities: { type: 'boolean', description: 'Classification: also answer the probability of each class, per row.', default: false },
       },
       oneOf: [{ required: ['features'] }, { required: ['records'] }],
@@ -113,16 +110,16 @@ export function openApiDocument(model: ServedModel | undefined, o: OpenApiOption
               required: ['data'],
               additionalProperties: false,
               properties: {
-                columns: { type: 'array', items: model ? { enum: features } : { type: 'string' }, description: 'the feature names of the data\'s columns; absent: the model\'s order' },
-                data: rows('Rows, in the order of columns.', { type: 'array', items: { type: 'number' } }),
+                columns: { type: 'array', items: model ? { enum: names } : { type: 'string' }, description: 'the input names of the data\'s columns; absent: the model\'s input order' },
+                data: rows('Rows, in the order of columns.', { type: 'array', items: ANY_VALUE, description: 'one row: each value as its input takes it (see Record)' }),
                 index: { type: 'array', description: 'row labels (ignored)' },
               },
             },
           },
         },
-        { type: 'object', title: 'dataframe_records', required: ['dataframe_records'], additionalProperties: false, properties: { dataframe_records: rows('Rows keyed by feature name.', ref('Record')) } },
-        { type: 'object', title: 'instances', required: ['instances'], additionalProperties: false, properties: { instances: { oneOf: [rows('Rows in feature order.', ref('Row')), rows('Rows keyed by feature name.', ref('Record')), columns] } } },
-        { type: 'object', title: 'inputs', required: ['inputs'], additionalProperties: false, properties: { inputs: { oneOf: [rows('Rows in feature order.', ref('Row')), rows('Rows keyed by feature name.', ref('Record')), columns] } } },
+        { type: 'object', title: 'dataframe_records', required: ['dataframe_records'], additionalProperties: false, properties: { dataframe_records: rows('Rows keyed by input name.', ref('Record')) } },
+        { type: 'object', title: 'instances', required: ['instances'], additionalProperties: false, properties: { instances: { oneOf: [rows('Rows in input order.', ref('Row')), rows('Rows keyed by input name.', ref('Record')), columns] } } },
+        { type: 'object', title: 'inputs', required: ['inputs'], additionalProperties: false, properties: { inputs: { oneOf: [rows('Rows in input order.', ref('Row')), rows('Rows keyed by input name.', ref('Record')), columns] } } },
       ],
     },
     InvocationsResponse: { type: 'object', required: ['predictions'], properties: { predictions: { type: 'array', items: answer, description: 'one answer per row' } } },
@@ -143,7 +140,7 @@ export function openApiDocument(model: ServedModel | undefined, o: OpenApiOption
               items: {
                 type: 'object',
                 required: ['row', 'field', 'problem'],
-                properties: { row: { type: ['integer', 'null'], description: '0-based row, when the problem is in one' }, field: { type: ['string', 'null'], description: 'the feature or key' }, problem: { type: 'string' } },
+                properties: { row: { type: ['integer', 'null'], description: '0-based row, when the problem is in one' }, field: { type: ['string', 'null'], description: 'the input or key' }, problem: { type: 'string' } },
               },
             },
           },
@@ -154,7 +151,7 @@ export function openApiDocument(model: ServedModel | undefined, o: OpenApiOption
 
   const error = (description: string) => ({ description, content: json(ref('Error')) })
   const predictionErrors = {
-    '400': error('Invalid input: wrong number of features, unknown or missing names, values that are not numbers, no rows; or a body that is not valid JSON.'),
+    '400': error('Invalid input: a wrong number of values, unknown or missing names, a value its input does not take (a word for a number, a number for a date), no rows; or a body that is not valid JSON.'),
     ...(o.auth ? { '401': error('No bearer token, or a wrong one.') } : {}),
     '413': error(`More than ${o.maxRows} rows, or a body larger than the server accepts.`),
     '415': error('A Content-Type the route does not take.'),
@@ -165,14 +162,18 @@ export function openApiDocument(model: ServedModel | undefined, o: OpenApiOption
   const health = (summary: string) => plain(summary, 'The server is alive.')
   const ready = (summary: string) => ({ get: { summary, responses: { '200': { description: 'A model is loaded.', content: json({ type: 'object' }) }, '503': error('No model is loaded yet.') } } })
 
-  const csvExample = model ? `${features.join(',')}\n${exampleRows.map((r) => r.join(',')).join('\n')}\n` : undefined
+  // a missing value is written as the training data's CSV wrote them: an empty cell, unless that was a value
+  const missingText = model?.schema.missingText ?? new Set([''])
+  const missingCell = missingText.has('') ? '' : ([...missingText][0] ?? '')
+  const csvExample = model ? `${names.map(csvCell).join(',')}\n${exampleRows.map((r) => r.map((v) => (v === null ? csvCell(missingCell) : csvCell(String(v)))).join(',')).join('\n')}\n` : undefined
+  const csvMissing = missingText.size > 0 ? `; a missing value is ${[...missingText].map((t) => (t === '' ? 'an empty cell' : JSON.stringify(t))).join(', ')}` : ''
   return {
     openapi: '3.1.0',
     info: {
       title: 'mlskel prediction API',
       version: o.version,
       description: model
-        ? `Serving model ${model.id} (run ${model.runId}, ${model.task}${model.gitCommit ? `, commit ${model.gitCommit}` : ''}): ${model.record.description}. Features in order: ${features.join(', ')}.`
+        ? `Serving model ${model.id} (run ${model.runId}, ${model.task}${model.gitCommit ? `, commit ${model.gitCommit}` : ''}): ${model.record.description}. Inputs in order: ${names.join(', ')}.`
         : 'No model is loaded yet: the request schemas are generic until one is.',
     },
     paths: {
@@ -196,8 +197,8 @@ export function openApiDocument(model: ServedModel | undefined, o: OpenApiOption
           requestBody: {
             required: true,
             content: {
-              ...json(ref('InvocationsRequest'), exampleRows.length > 0 ? { examples: { dataframe_split: { value: { dataframe_split: { columns: features, data: exampleRows } } }, dataframe_records: { value: { dataframe_records: example } } } } : {}),
-              'text/csv': { schema: { type: 'string', description: `CSV with a header line naming the features; at most ${o.maxRows} rows.` }, ...(csvExample ? { example: csvExample } : {}) },
+              ...json(ref('InvocationsRequest'), exampleRows.length > 0 ? { examples: { dataframe_split: { value: { dataframe_split: { columns: names, data: exampleRows } } }, dataframe_records: { value: { dataframe_records: example } } } } : {}),
+              'text/csv': { schema: { type: 'string', description: `CSV with a header line naming the inputs, its cells written as in the training data's CSV${csvMissing}; at most ${o.maxRows} rows.` }, ...(csvExample ? { example: csvExample } : {}) },
             },
           },
           responses: { '200': { description: 'One answer per row.', content: json(ref('InvocationsResponse')) }, ...predictionErrors },
@@ -218,4 +219,60 @@ export function openApiDocument(model: ServedModel | undefined, o: OpenApiOption
       ...(o.auth ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The API_TOKEN the server was started with.' } } } : {}),
     },
   }
+}
+
+/** One input as a JSON schema, and in a few words for the row's description. */
+function describeInput(field: InputField, model: ServedModel): { schema: Schema; summary: string } {
+  const nullable = field.missing
+  const missing = nullable ? 'null: a missing value' : 'training saw no missing values (null is still accepted, as one)'
+  const type = (name: string) => (nullable ? [name, 'null'] : name)
+  switch (field.type) {
+    case 'number': {
+      const range = numberRange(model, field.name)
+      const text = range ? `training data range ${range.min} to ${range.max} (informative: values outside it are accepted)` : 'no recorded range'
+      return { schema: { type: type('number'), description: `a number; ${text}; ${missing}`, ...(range ? { minimum: range.min, maximum: range.max } : {}) }, summary: range ? `a number, training data range ${range.min} to ${range.max}` : 'a number' }
+    }
+    case 'boolean':
+      return { schema: { type: type('boolean'), description: `true or false (1 and 0, "yes" and "no" are read too); ${missing}` }, summary: 'true or false' }
+    case 'category': {
+      const spec = model.manifest.signature.features[field.column] as Extract<FeatureSpec, { type: 'category' }>
+      const folded = spec.other ? `; ${spec.other.values.map((v) => JSON.stringify(String(v))).join(', ')} (rare in training) are read as ${JSON.stringify(String(spec.other.category))}` : ''
+      return {
+        schema: {
+          description: `a category, one of the ${field.categories.length} seen in training${folded}; any other value is accepted and predicted as a missing value; ${missing}`,
+          anyOf: [
+            { type: 'string', title: 'a category seen in training', enum: [...field.codes.keys()] },
+            { type: 'string', title: 'a value training never saw: predicted as missing' },
+            ...(nullable ? [{ type: 'null', title: 'a missing value' }] : []),
+          ],
+        },
+        summary: 'a category',
+      }
+    }
+    case 'datetime': {
+      const parts = field.parts.map((part, i) => {
+        const range = numberRange(model, model.manifest.signature.features[field.columns[i]!]!.name)
+        return range ? `${part} (training data ${range.min} to ${range.max})` : part
+      })
+      const format = field.format === 'iso' ? '' : `, or ${field.format} (with an optional " %H:%M[:%S]") as the training data wrote it`
+      return {
+        schema: {
+          type: type('string'),
+          format: 'date-time',
+          description: `a date or timestamp: ISO 8601, a date ("2024-03-31") or a date and time ("2024-03-31T12:00:00", "2024-03-31 12:00")${format}; a zone offset is ignored (the time is read as written); the model takes its ${parts.join(', ')}; ${missing}`,
+        },
+        summary: 'a date or timestamp',
+      }
+    }
+  }
+}
+
+/** The training data's range of a numeric model column, when the record has it. */
+function numberRange(model: ServedModel, feature: string): { min: number; max: number } | undefined {
+  const summary = model.featureSchema.find((f) => f.name === feature)
+  return summary?.type === 'number' ? { min: summary.min, max: summary.max } : undefined
+}
+
+function csvCell(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }

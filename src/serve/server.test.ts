@@ -2,8 +2,8 @@ import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildServer, type ServeOptions } from './server.js'
-import { irisProject, readIris, type IrisProject } from './test-models.js'
+import { buildServer, servedModelOf, type ServeOptions } from './server.js'
+import { irisProject, readIris, typedProject, type IrisProject } from './test-models.js'
 import type { Logger } from '../logging/index.js'
 import { recordTraining, type MetadataRecord } from '../metadata/index.js'
 import { registerModelKind, saveModel, summarizeHoldOut, type Predictor, type Signature } from '../models/index.js'
@@ -191,7 +191,6 @@ const corpus: BadRequest[] = [
   { name: 'a short second row', body: json({ features: [setosa, [1, 2]] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { row: 1 } },
   { name: 'a row that is not an array', body: json({ features: [setosa, 5] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { row: 1, problem: /not an array/ } },
   // wrong values
-  { name: 'null', body: json({ features: [5.1, null, 1.4, 0.2] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { row: 0, field: 'sepal_width', problem: /null/ } },
   { name: 'a number as a string', body: json({ features: [5.1, '3.5', 1.4, 0.2] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { field: 'sepal_width', problem: /not strings/ } },
   { name: '"NaN" as a string', body: json({ features: [5.1, 'NaN', 1.4, 0.2] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { field: 'sepal_width', problem: /NaN and Infinity/ } },
   { name: '"Infinity" as a string', body: json({ features: [[5.1, 3.5, 1.4, '-Infinity']] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { field: 'petal_width', problem: /NaN and Infinity/ } },
@@ -204,7 +203,7 @@ const corpus: BadRequest[] = [
   { name: 'a missing feature in a record', body: json({ records: [{ sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4 }] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { row: 0, field: 'petal_width', problem: /missing/ } },
   { name: 'an unknown feature in a record', body: json({ records: [{ ...asRecord(setosa), colour: 1 }] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { field: 'colour', problem: /not a feature/ } },
   { name: 'a misspelt feature in a record', body: json({ records: [{ sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_widht: 0.2 }] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { field: 'petal_widht', problem: /did you mean "petal_width"/ } },
-  { name: 'null in a record', body: json({ records: [{ ...asRecord(setosa), petal_length: null }] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { field: 'petal_length', problem: /null/ } },
+  { name: 'a boolean in a record', body: json({ records: [{ ...asRecord(setosa), petal_length: false }] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { field: 'petal_length', problem: /boolean false, not a number/ } },
   { name: 'a record that is an array', body: json({ records: [setosa] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { row: 0 } },
   { name: 'a bad value in the third record', body: json({ records: [asRecord(setosa), asRecord(setosa), { ...asRecord(setosa), sepal_length: '5' }] }), status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { row: 2, field: 'sepal_length' } },
   // size
@@ -228,8 +227,7 @@ const corpus: BadRequest[] = [
   { name: 'CSV without rows', url: '/invocations', body: `${FEATURES.join(',')}\n`, contentType: 'text/csv', status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT' },
   { name: 'CSV with a missing column', url: '/invocations', body: `sepal_length,sepal_width,petal_length\n1,2,3\n`, contentType: 'text/csv', status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { field: 'petal_width' } },
   { name: 'CSV with a word', url: '/invocations', body: `${FEATURES.join(',')}\n1,2,three,4\n`, contentType: 'text/csv', status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { row: 0, field: 'petal_length' } },
-  { name: 'CSV with an empty field', url: '/invocations', body: `${FEATURES.join(',')}\n1,,3,4\n`, contentType: 'text/csv', status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { field: 'sepal_width', problem: /empty/ } },
-  { name: 'CSV with NaN', url: '/invocations', body: `${FEATURES.join(',')}\n1,NaN,3,4\n`, contentType: 'text/csv', status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { field: 'sepal_width', problem: /NaN/ } },
+  { name: 'CSV with Infinity', url: '/invocations', body: `${FEATURES.join(',')}\n1,Infinity,3,4\n`, contentType: 'text/csv', status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { field: 'sepal_width', problem: /"Infinity", not a number/ } },
   { name: 'CSV with too many fields', url: '/invocations', body: `${FEATURES.join(',')}\n1,2,3,4,5\n`, contentType: 'text/csv', status: 400, code: 'MLSKEL_SERVE_INVALID_INPUT', detail: { row: 0 } },
   { name: 'an empty CSV', url: '/invocations', body: '\n', contentType: 'text/csv', status: 400, code: 'MLSKEL_SERVE_MALFORMED_REQUEST' },
   // routes
@@ -284,9 +282,9 @@ describe('a corpus of bad requests', () => {
   })
 
   it('lists every bad value of a request, not only the first', async () => {
-    const res = await strict.inject({ method: 'POST', url: '/predict', payload: { features: [[null, 1, 2, 3], [1, 2, 3, 4], [1, 'x', 3, 'NaN']] } })
+    const res = await strict.inject({ method: 'POST', url: '/predict', payload: { features: [[true, 1, 2, 3], [1, 2, 3, 4], [1, 'x', 3, 'NaN']] } })
     expect(res.json().error.details).toEqual([
-      { row: 0, field: 'sepal_length', problem: expect.stringContaining('null') },
+      { row: 0, field: 'sepal_length', problem: expect.stringContaining('boolean') },
       { row: 2, field: 'sepal_width', problem: expect.any(String) },
       { row: 2, field: 'petal_width', problem: expect.any(String) },
     ])
@@ -297,12 +295,24 @@ describe('a corpus of bad requests', () => {
     const res = await strict.inject({ method: 'POST', url: '/predict', payload: { features: [100, -5, 0, 1e6] } })
     expect(res.statusCode).toBe(200)
   })
+
+  it('takes null, an empty CSV cell and a missing-value token as missing values, predicted through the missing path', async () => {
+    const json = await strict.inject({ method: 'POST', url: '/predict', payload: { features: [[5.1, null, 1.4, 0.2], [null, null, null, null]] } })
+    expect(json.statusCode).toBe(200)
+    expect(json.json().result).toHaveLength(2)
+    expect(json.json().result[0]).toBe('setosa')
+    const record = await strict.inject({ method: 'POST', url: '/predict', payload: { records: [{ ...asRecord(setosa), petal_length: null }] } })
+    expect(record.statusCode).toBe(200)
+    const csv = await strict.inject({ method: 'POST', url: '/invocations', payload: `${FEATURES.join(',')}\n5.1,,1.4,0.2\n5.1,NaN,1.4,NA\n`, headers: { 'content-type': 'text/csv' } })
+    expect(csv.statusCode).toBe(200)
+    expect(csv.json().predictions).toHaveLength(2)
+  })
 })
 
 describe('options', () => {
   it('hides details when errorDetails is false', async () => {
     const quiet = await server({ errorDetails: false })
-    const res = await quiet.inject({ method: 'POST', url: '/predict', payload: { features: [5.1, null, 1.4, 0.2] } })
+    const res = await quiet.inject({ method: 'POST', url: '/predict', payload: { features: [5.1, 'wide', 1.4, 0.2] } })
     expect(res.statusCode).toBe(400)
     expect(res.json().error).not.toHaveProperty('details')
     expect(res.json().error.code).toBe('MLSKEL_SERVE_INVALID_INPUT')
@@ -504,5 +514,94 @@ describe('a model kind of the project\'s own', () => {
     } finally {
       await custom.remove()
     }
+  })
+})
+
+describe('a model of typed inputs (number, boolean, category, datetime)', () => {
+  let typed: IrisProject
+  let served: FastifyInstance
+  beforeAll(async () => {
+    typed = await typedProject()
+    await typed.train(7)
+    served = await server({ modelsDir: typed.modelsDir, metadataDir: typed.metadataDir })
+  })
+  afterAll(() => typed.remove())
+
+  const send = (url: string, payload: unknown) => served.inject({ method: 'POST', url, payload: payload as Record<string, unknown> })
+  const unseenLine = async () => /^mlskel_unseen_category_total\{feature="colour"\} .*$/m.exec((await served.inject({ url: '/metrics' })).body)?.[0]
+  // raw values as the training data had them: a folded rare category, an unseen one, nulls, dates in both forms
+  const records = [
+    { age: 62, member: false, colour: 'blue', signup: '2021-06-15' },
+    { age: 30, member: true, colour: 'red', signup: '15/06/2021' },
+    { age: null, member: true, colour: 'teal', signup: null },
+    { age: 45, member: null, colour: 'purple', signup: '2023-01-02T08:30:00' },
+  ]
+  // the model's columns for them, by hand: age, member, colour code ((other), blue, green, red), year, month, weekday
+  const columns = [
+    [62, 0, 1, 2021, 6, 1],
+    [30, 1, 3, 2021, 6, 1],
+    [NaN, 1, 0, NaN, NaN, NaN],
+    [45, NaN, NaN, 2023, 1, 0],
+  ]
+
+  it('predicts records of raw values, nulls and an unseen category among them, as the model does their columns, and counts the unseen value', async () => {
+    const res = await send('/predict', { records, probabilities: true })
+    expect(res.statusCode).toBe(200)
+    const body = res.json() as { result: string[]; probabilities: number[][]; classes: string[] }
+    expect(body.classes).toEqual(['no', 'yes'])
+    const predictor = servedModelOf(served)!.predictor
+    expect(body.result).toEqual(predictor.predict(columns))
+    expect(body.probabilities).toEqual(predictor.predictProba!(columns))
+    expect(body.result[1]).toBe('yes') // red churns
+    expect(await unseenLine()).toBe('mlskel_unseen_category_total{feature="colour"} 1')
+  })
+
+  it('gives the same answers for the same values in every body format, CSV with empty cells and tokens included', async () => {
+    const expected = servedModelOf(served)!.predictor.predict(columns)
+    const names = ['age', 'member', 'colour', 'signup']
+    const arrays = records.map((r) => names.map((name) => r[name as keyof typeof r]))
+    expect((await send('/predict', { features: arrays })).json().result).toEqual(expected)
+    expect((await send('/predict', { features: arrays[1] })).json().result).toEqual([expected[1]])
+    expect((await send('/invocations', { dataframe_split: { columns: [...names].reverse(), data: arrays.map((a) => [...a].reverse()) } })).json()).toEqual({ predictions: expected })
+    expect((await send('/invocations', { dataframe_records: records })).json()).toEqual({ predictions: expected })
+    expect((await send('/invocations', { inputs: Object.fromEntries(names.map((name, i) => [name, arrays.map((a) => a[i])])) })).json()).toEqual({ predictions: expected })
+    const csv = 'signup,colour,member,age\n2021-06-15,blue,false,62\n15/06/2021,"red",yes,30\n,teal,true,\n2023-01-02 08:30,purple,?,45\n'
+    const res = await served.inject({ method: 'POST', url: '/invocations', payload: csv, headers: { 'content-type': 'text/csv' } })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual({ predictions: expected })
+  })
+
+  it('answers 400 for a value its input does not take, naming the row, the input and what it takes, and counts nothing of a refused request', async () => {
+    const before = await unseenLine()
+    const res = await send('/predict', { records: [records[0], { age: 'abc', member: true, colour: 'purple', signup: 3 }] })
+    expect(res.statusCode).toBe(400)
+    const { error } = res.json() as { error: { code: string; message: string; details: unknown[] } }
+    expect(error.code).toBe('MLSKEL_SERVE_INVALID_INPUT')
+    expect(error.message).toMatch(/^row 1, field "age": is the string "abc", not a number \(and 1 more problem, in details\)$/)
+    expect(error.details).toEqual([
+      { row: 1, field: 'age', problem: 'is the string "abc", not a number' },
+      { row: 1, field: 'signup', problem: expect.stringMatching(/^is number 3, not a date or timestamp \(an ISO 8601 string such as "2024-03-31"/) },
+    ])
+    const csv = await served.inject({ method: 'POST', url: '/invocations', payload: 'age,member,colour,signup\n1,2,red,2024-01-01\n', headers: { 'content-type': 'text/csv' } })
+    expect(csv.json().error.details).toEqual([{ row: 0, field: 'member', problem: 'is "2", not a boolean (true or false)' }])
+    expect(await unseenLine()).toBe(before)
+  })
+
+  it('describes each input by its type in /openapi.json, with the raw input example', async () => {
+    const doc = (await served.inject({ url: '/openapi.json' })).json() as {
+      components: { schemas: { Record: { properties: Record<string, Record<string, unknown>>; required: string[] }; Row: { prefixItems: { title: string }[] } } }
+      paths: { '/predict': { post: { requestBody: { content: { 'application/json': { examples: { records: { value: unknown } } } } } } } }
+    }
+    const { Record: record, Row: row } = doc.components.schemas
+    expect(record.required).toEqual(['age', 'member', 'colour', 'signup'])
+    expect(row.prefixItems.map((item) => item.title)).toEqual(['age', 'member', 'colour', 'signup'])
+    expect(record.properties.age).toMatchObject({ type: ['number', 'null'], minimum: expect.any(Number), maximum: expect.any(Number) })
+    expect(record.properties.member).toMatchObject({ type: 'boolean' })
+    const colour = record.properties.colour as { anyOf: Record<string, unknown>[]; description: string }
+    expect(colour.anyOf[0]).toEqual({ type: 'string', title: 'a category seen in training', enum: ['(other)', 'blue', 'green', 'red', 'mauve', 'teal'] })
+    expect(colour.anyOf).toContainEqual(expect.objectContaining({ type: 'string', title: expect.stringMatching(/never saw: predicted as missing/) }))
+    expect(colour.description).toMatch(/"mauve", "teal" \(rare in training\) are read as "\(other\)"; any other value is accepted and predicted as a missing value/)
+    expect(record.properties.signup).toMatchObject({ type: 'string', format: 'date-time', description: expect.stringContaining('%d/%m/%Y') })
+    expect(doc.paths['/predict'].post.requestBody.content['application/json'].examples.records.value).toEqual({ records: servedModelOf(served)!.inputExample })
   })
 })

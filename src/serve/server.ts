@@ -5,12 +5,13 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { pino } from 'pino'
+import type { UnseenCategory } from '../data/encode.js'
 import type { Logger } from '../logging/index.js'
 import { errorBody, ServeError, toServeError } from './errors.js'
 import { createMetrics, type ServeMetrics } from './metrics.js'
 import { createModelHolder, type ModelHolder, type ServedModel } from './model-holder.js'
 import { observabilityRoutes } from './observability.js'
-import { inputSchemaOf, readCsv, readInvocationsBody, readPredictBody } from './validate.js'
+import { readCsv, readInvocationsBody, readPredictBody } from './validate.js'
 
 export interface ServeOptions {
   modelsDir: string
@@ -165,6 +166,17 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
       log.info({ route: routeOf(request), model_id: model.id, rows: rows.length, timing, req_id: request.id, ...(debug ? { inputs: rows } : {}) }, 'prediction')
     }
 
+    // Unseen categories of the request being read, counted in /metrics once its rows are predicted (a refused
+    // request counts none). Reading and predicting are synchronous, with no await between, so one map made here
+    // serves every request and the fast path allocates nothing for it.
+    const unseenInRequest = new Map<string, number>()
+    const unseen: UnseenCategory = (feature) => void unseenInRequest.set(feature, (unseenInRequest.get(feature) ?? 0) + 1)
+    const countUnseen = () => {
+      if (unseenInRequest.size === 0) return
+      for (const [feature, n] of unseenInRequest) metrics.countUnseen(feature, n)
+      unseenInRequest.clear()
+    }
+
     // without a token the prediction routes have no hook at all
     const guard = tokenDigest ? { onRequest: authorize } : {}
 
@@ -173,7 +185,8 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
       // a request takes the model once and keeps it to the end, so a swap never changes a request half-way
       const model = served()
       if (isCsv(request)) throw new ServeError('MLSKEL_SERVE_UNSUPPORTED_MEDIA_TYPE', '/predict reads JSON; send CSV to /invocations')
-      const { rows, probabilities: inBody } = readPredictBody(request.body, inputSchemaOf(model.features), maxRows)
+      unseenInRequest.clear() // what a refused request left
+      const { rows, probabilities: inBody } = readPredictBody(request.body, model.schema, maxRows, unseen)
       const wantProbabilities = flag(request.query.probabilities) ?? inBody ?? false
       if (wantProbabilities && (!model.predictor.predictProba || !model.classes)) {
         throw new ServeError('MLSKEL_SERVE_INVALID_INPUT', `model ${model.id} is a ${model.task} model: it has no class probabilities`, [{ row: null, field: 'probabilities', problem: 'only classification models give probabilities' }])
@@ -181,6 +194,7 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
       const result = model.predictor.predict(rows)
       const probabilities = wantProbabilities ? model.predictor.predictProba!(rows) : undefined
       const timing = (performance.now() - started) / 1000
+      countUnseen()
       metrics.observeRows(rows.length)
       metrics.countPredictions(model.task, result)
       logPrediction(request, model, rows, timing)
@@ -195,9 +209,10 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
     app.post('/invocations', guard, async (request) => {
       const started = performance.now()
       const model = served()
-      const schema = inputSchemaOf(model.features)
-      const rows = isCsv(request) ? readCsv(request.body, schema, maxRows) : readInvocationsBody(request.body, schema, maxRows)
+      unseenInRequest.clear() // what a refused request left
+      const rows = isCsv(request) ? readCsv(request.body, model.schema, maxRows, unseen) : readInvocationsBody(request.body, model.schema, maxRows, unseen)
       const predictions = model.predictor.predict(rows)
+      countUnseen()
       metrics.observeRows(rows.length)
       metrics.countPredictions(model.task, predictions)
       logPrediction(request, model, rows, (performance.now() - started) / 1000)

@@ -1,29 +1,14 @@
-// Reading prediction requests into rows of numbers in the served model's feature order, checked against its
-// signature: pure functions that throw a ServeError listing every problem ({row, field, problem}).
+// Reading prediction requests into rows of the served model's columns: a request holds the raw values its training
+// data had (numbers, category strings, dates as text, booleans; null is a missing value), keyed by input column or in
+// input order, and every one goes through the one encoder (src/data/encode.ts) that training and predict.ts use, so
+// a value means the same here. Pure functions that throw a ServeError listing every problem ({row, field, problem}).
 //
 // Values outside the training data's min/max (feature_schema) are allowed on purpose: a model still answers for
-// them, and drift is for monitoring to judge, not for the request to fail.
+// them, and drift is for monitoring to judge, not for the request to fail. So are categories training never saw:
+// they are predicted as missing values, and told to `unseen` (the server counts them).
+import { emptyRow, encodeText, encodeValue, type InputField, type InputSchema, type UnseenCategory } from '../data/encode.js'
 import { closest, quote } from '../errors/index.js'
 import { MAX_DETAILS, ServeError, type Problem } from './errors.js'
-
-/** What validation needs of the served model: its feature names, in signature order. */
-export interface InputSchema {
-  features: readonly string[]
-  /** Feature name → column. */
-  index: ReadonlyMap<string, number>
-}
-
-const schemas = new WeakMap<readonly string[], InputSchema>()
-
-/** The input schema of a feature list; cached per list, so a request costs no allocation for it. */
-export function inputSchemaOf(features: readonly string[]): InputSchema {
-  let schema = schemas.get(features)
-  if (!schema) {
-    schema = { features, index: new Map(features.map((name, i) => [name, i])) }
-    schemas.set(features, schema)
-  }
-  return schema
-}
 
 export interface PredictRequest {
   rows: number[][]
@@ -34,11 +19,11 @@ export interface PredictRequest {
 const PREDICT_KEYS = new Set(['features', 'records', 'probabilities'])
 
 /**
- * A /predict body: `{"features": [..]}` (one row, in feature order), `{"features": [[..], ..]}` (rows),
- * `{"records": [{name: value}, ..]}` (rows keyed by feature name; one object is one row), and optionally
+ * A /predict body: `{"features": [..]}` (one row, in input order), `{"features": [[..], ..]}` (rows),
+ * `{"records": [{name: value}, ..]}` (rows keyed by input name; one object is one row), and optionally
  * `"probabilities": true`.
  */
-export function readPredictBody(body: unknown, schema: InputSchema, maxRows: number): PredictRequest {
+export function readPredictBody(body: unknown, schema: InputSchema, maxRows: number, unseen?: UnseenCategory): PredictRequest {
   if (!isPlainObject(body)) throw malformed(`the body must be a JSON object with "features" or "records", got ${kindOf(body)}`)
   for (const key of Object.keys(body)) {
     if (!PREDICT_KEYS.has(key)) throw malformed(`unknown key ${quote(key)} in the body; it takes "features" or "records", and "probabilities"`, [{ row: null, field: key, problem: 'unknown key' }])
@@ -53,15 +38,15 @@ export function readPredictBody(body: unknown, schema: InputSchema, maxRows: num
   let rows: number[][]
   if (hasRecords) {
     const records = body.records
-    rows = isPlainObject(records) ? fromRecords([records], schema, maxRows) : Array.isArray(records) ? fromRecords(records, schema, maxRows) : notRows('records', records)
+    rows = isPlainObject(records) ? fromRecords([records], schema, maxRows, unseen) : Array.isArray(records) ? fromRecords(records, schema, maxRows, unseen) : notRows('records', records)
   } else {
     const features = body.features
-    if (isPlainObject(features)) rows = fromRecords([features], schema, maxRows)
+    if (isPlainObject(features)) rows = fromRecords([features], schema, maxRows, unseen)
     else if (!Array.isArray(features)) rows = notRows('features', features)
     else if (features.length === 0) throw noRows()
-    else if (Array.isArray(features[0])) rows = fromArrays(features, schema, maxRows)
-    else if (isPlainObject(features[0])) rows = fromRecords(features, schema, maxRows)
-    else rows = fromArrays([features], schema, maxRows)
+    else if (Array.isArray(features[0])) rows = fromArrays(features, schema, maxRows, unseen)
+    else if (isPlainObject(features[0])) rows = fromRecords(features, schema, maxRows, unseen)
+    else rows = fromArrays([features], schema, maxRows, unseen)
   }
   return { rows, probabilities }
 }
@@ -73,7 +58,7 @@ const INVOCATION_KEYS = ['dataframe_split', 'dataframe_records', 'instances', 'i
  * `dataframe_records` ([{name: value}]), `instances` or `inputs` (rows as arrays or records, or columns as
  * {name: [values]}).
  */
-export function readInvocationsBody(body: unknown, schema: InputSchema, maxRows: number): number[][] {
+export function readInvocationsBody(body: unknown, schema: InputSchema, maxRows: number, unseen?: UnseenCategory): number[][] {
   if (!isPlainObject(body)) throw malformed(`the body must be a JSON object with one of ${INVOCATION_KEYS.join(', ')}, got ${kindOf(body)}`)
   const keys = Object.keys(body)
   const unknown = keys.find((key) => !(INVOCATION_KEYS as readonly string[]).includes(key))
@@ -85,26 +70,26 @@ export function readInvocationsBody(body: unknown, schema: InputSchema, maxRows:
   const value = body[key]
   switch (key) {
     case 'dataframe_split':
-      return fromDataframeSplit(value, schema, maxRows)
+      return fromDataframeSplit(value, schema, maxRows, unseen)
     case 'dataframe_records':
       if (!Array.isArray(value)) return notRows(key, value)
-      return fromRecords(value, schema, maxRows)
+      return fromRecords(value, schema, maxRows, unseen)
     case 'instances':
     case 'inputs':
-      return fromInstances(key, value, schema, maxRows)
+      return fromInstances(key, value, schema, maxRows, unseen)
   }
 }
 
-function fromDataframeSplit(value: unknown, schema: InputSchema, maxRows: number): number[][] {
+function fromDataframeSplit(value: unknown, schema: InputSchema, maxRows: number, unseen: UnseenCategory | undefined): number[][] {
   if (!isPlainObject(value)) throw malformed(`"dataframe_split" must be an object {columns, data}, got ${kindOf(value)}`)
   for (const key of Object.keys(value)) {
     if (key !== 'columns' && key !== 'data' && key !== 'index') throw malformed(`unknown key ${quote(key)} in "dataframe_split"; it takes columns, data and index`, [{ row: null, field: `dataframe_split.${key}`, problem: 'unknown key' }])
   }
   const { columns, data } = value
   if (!Array.isArray(data)) return notRows('dataframe_split.data', data)
-  if (columns === undefined) return fromArrays(data, schema, maxRows)
+  if (columns === undefined) return fromArrays(data, schema, maxRows, unseen)
   if (!Array.isArray(columns) || !columns.every((c): c is string => typeof c === 'string')) throw malformed('"dataframe_split.columns" must be an array of feature names')
-  if (sameOrder(columns, schema.features)) return fromArrays(data, schema, maxRows)
+  if (sameOrder(columns, schema.names)) return fromArrays(data, schema, maxRows, unseen)
   // Columns in another order (or with names missing or unknown): map each row through its names.
   if (data.length === 0) throw noRows()
   checkRowCount(data.length, maxRows)
@@ -113,12 +98,12 @@ function fromDataframeSplit(value: unknown, schema: InputSchema, maxRows: number
   for (const name of columns) {
     if (seen.has(name)) problems.add(null, name, 'is given twice in columns')
     seen.add(name)
-    if (!schema.index.has(name)) problems.add(null, name, `is not a feature of the model${suggest(name, schema)}`)
+    if (!schema.index.has(name)) problems.add(null, name, notAnInput(name, schema))
   }
-  for (const name of schema.features) if (!seen.has(name)) problems.add(null, name, 'is missing from columns')
+  for (const name of schema.names) if (!seen.has(name)) problems.add(null, name, 'is missing from columns')
   problems.throwIfAny()
-  const width = schema.features.length
-  const columnOf = schema.features.map((name) => columns.indexOf(name))
+  const width = columns.length
+  const columnOf = schema.names.map((name) => columns.indexOf(name))
   const rows: number[][] = new Array(data.length)
   for (let r = 0; r < data.length && !problems.full; r++) {
     const given = data[r]
@@ -126,20 +111,13 @@ function fromDataframeSplit(value: unknown, schema: InputSchema, maxRows: number
       problems.add(r, null, Array.isArray(given) ? `has ${given.length} value${given.length === 1 ? '' : 's'}, columns has ${width}` : `is ${kindOf(given)}, not an array of ${width} values`)
       continue
     }
-    const row = new Array<number>(width)
-    for (let c = 0; c < width; c++) {
-      const v: unknown = given[columnOf[c]!]
-      const problem = valueProblem(v)
-      if (problem) problems.add(r, schema.features[c]!, problem)
-      else row[c] = v as number
-    }
-    rows[r] = row
+    rows[r] = encodeArray(given, columnOf, schema, r, problems, unseen)
   }
   problems.throwIfAny()
   return rows
 }
 
-function fromInstances(key: string, value: unknown, schema: InputSchema, maxRows: number): number[][] {
+function fromInstances(key: string, value: unknown, schema: InputSchema, maxRows: number, unseen: UnseenCategory | undefined): number[][] {
   if (isPlainObject(value)) {
     // columns: {name: [values]}
     const columns = Object.entries(value)
@@ -148,65 +126,72 @@ function fromInstances(key: string, value: unknown, schema: InputSchema, maxRows
     const n = [...lengths][0]!
     checkRowCount(n, maxRows)
     const records = Array.from({ length: n }, (_, i) => Object.fromEntries(columns.map(([name, v]) => [name, (v as unknown[])[i]])))
-    return fromRecords(records, schema, maxRows)
+    return fromRecords(records, schema, maxRows, unseen)
   }
   if (!Array.isArray(value)) return notRows(key, value)
   if (value.length === 0) throw noRows()
-  if (isPlainObject(value[0])) return fromRecords(value, schema, maxRows)
-  if (!Array.isArray(value[0]) && schema.features.length === 1) return fromArrays(value.map((v) => [v]), schema, maxRows)
-  return fromArrays(value, schema, maxRows)
+  if (isPlainObject(value[0])) return fromRecords(value, schema, maxRows, unseen)
+  if (!Array.isArray(value[0]) && schema.fields.length === 1) return fromArrays(value.map((v) => [v]), schema, maxRows, unseen)
+  return fromArrays(value, schema, maxRows, unseen)
 }
 
 /**
- * Rows as arrays in feature order. The fast path (every row a right-length array of finite numbers) returns the
- * arrays themselves, copying nothing.
+ * Rows as arrays of raw values in input order (`schema.names`). The fast path (a model of plain numbers, every row
+ * a right-length array of finite numbers) returns the arrays themselves, copying nothing.
  */
-export function fromArrays(data: readonly unknown[], schema: InputSchema, maxRows: number): number[][] {
+export function fromArrays(data: readonly unknown[], schema: InputSchema, maxRows: number, unseen?: UnseenCategory): number[][] {
   if (data.length === 0) throw noRows()
   checkRowCount(data.length, maxRows)
-  const width = schema.features.length
-  let ok = true
-  for (let r = 0; r < data.length && ok; r++) {
-    const row = data[r]
-    if (!Array.isArray(row) || row.length !== width) {
-      ok = false
-      break
-    }
-    for (let c = 0; c < width; c++) {
-      const v = row[c]
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        ok = false
-        break
-      }
-    }
-  }
-  if (ok) return data as number[][]
+  if (schema.plain && finiteRows(data, schema.width)) return data as number[][]
+  const inputs = schema.fields.length
   const problems = new Problems()
+  const rows: number[][] = new Array(data.length)
   for (let r = 0; r < data.length && !problems.full; r++) {
-    const row = data[r]
-    if (!Array.isArray(row)) {
-      problems.add(r, null, `is ${kindOf(row)}, not an array of ${width} values`)
+    const given = data[r]
+    if (!Array.isArray(given)) {
+      problems.add(r, null, `is ${kindOf(given)}, not an array of ${inputs} values`)
       continue
     }
-    if (row.length !== width) {
-      problems.add(r, null, `has ${row.length} value${row.length === 1 ? '' : 's'}, the model takes ${width} (${schema.features.join(', ')})`)
+    if (given.length !== inputs) {
+      problems.add(r, null, `has ${given.length} value${given.length === 1 ? '' : 's'}, the model takes ${inputs} (${schema.names.join(', ')})`)
       continue
     }
-    for (let c = 0; c < width; c++) {
-      const problem = valueProblem(row[c])
-      if (problem) problems.add(r, schema.features[c]!, problem)
-    }
+    rows[r] = encodeArray(given, undefined, schema, r, problems, unseen)
   }
   problems.throwIfAny()
-  return data as number[][]
+  return rows
 }
 
-/** Rows as records keyed by feature name, into arrays in feature order. */
-export function fromRecords(records: readonly unknown[], schema: InputSchema, maxRows: number): number[][] {
+/** Whether every row is an array of `width` finite numbers: the model's rows as they are. */
+function finiteRows(data: readonly unknown[], width: number): boolean {
+  for (let r = 0; r < data.length; r++) {
+    const row = data[r]
+    if (!Array.isArray(row) || row.length !== width) return false
+    for (let c = 0; c < width; c++) {
+      const v = row[c]
+      if (typeof v !== 'number' || !Number.isFinite(v)) return false
+    }
+  }
+  return true
+}
+
+/** One row of raw values into the model's columns; `at`: where each input is in `given` (absent: in input order). */
+function encodeArray(given: readonly unknown[], at: readonly number[] | undefined, schema: InputSchema, r: number, problems: Problems, unseen: UnseenCategory | undefined): number[] {
+  const row = emptyRow(schema)
+  const { fields } = schema
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!
+    const problem = encodeValue(field, given[at ? at[i]! : i], row, unseen)
+    if (problem !== undefined) problems.add(r, field.name, problem)
+  }
+  return row
+}
+
+/** Rows as records of raw values keyed by input name, into the model's columns. */
+export function fromRecords(records: readonly unknown[], schema: InputSchema, maxRows: number, unseen?: UnseenCategory): number[][] {
   if (records.length === 0) throw noRows()
   checkRowCount(records.length, maxRows)
-  const { features, index } = schema
-  const width = features.length
+  const { fields, index } = schema
   const rows: number[][] = new Array(records.length)
   const problems = new Problems()
   for (let r = 0; r < records.length; r++) {
@@ -215,25 +200,21 @@ export function fromRecords(records: readonly unknown[], schema: InputSchema, ma
       problems.add(r, null, `is ${kindOf(record)}, not an object keyed by feature name`)
       continue
     }
-    const row = new Array<number>(width)
+    const row = emptyRow(schema)
     let found = 0
-    for (let c = 0; c < width; c++) {
-      const name = features[c]!
-      const v = record[name]
-      if (typeof v === 'number' && Number.isFinite(v)) {
-        row[c] = v
-        found++
-        continue
-      }
-      if (v === undefined && !Object.hasOwn(record, name)) {
-        problems.add(r, name, 'is missing')
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i]!
+      // own keys only: an input named like an Object method ("constructor") is not found on the prototype
+      if (!Object.hasOwn(record, field.name)) {
+        problems.add(r, field.name, 'is missing')
         continue
       }
       found++
-      problems.add(r, name, valueProblem(v) ?? 'is not a number')
+      const problem = encodeValue(field, record[field.name], row, unseen)
+      if (problem !== undefined) problems.add(r, field.name, problem)
     }
     if (Object.keys(record).length > found) {
-      for (const key of Object.keys(record)) if (!index.has(key)) problems.add(r, key, `is not a feature of the model${suggest(key, schema)}`)
+      for (const key of Object.keys(record)) if (!index.has(key)) problems.add(r, key, notAnInput(key, schema))
     }
     rows[r] = row
     if (problems.full) break
@@ -243,10 +224,11 @@ export function fromRecords(records: readonly unknown[], schema: InputSchema, ma
 }
 
 /**
- * A CSV body (/invocations with Content-Type text/csv): a header row of feature names (any order), then one row
- * per line. Fields may be quoted ("..."); empty lines are skipped.
+ * A CSV body (/invocations with Content-Type text/csv): a header row of input names (any order), then one row per
+ * line, its cells read as the training data's were (its missing-value tokens, e.g. an empty cell, and decimal
+ * separator). Fields may be quoted ("..."); empty lines are skipped.
  */
-export function readCsv(text: string, schema: InputSchema, maxRows: number): number[][] {
+export function readCsv(text: string, schema: InputSchema, maxRows: number, unseen?: UnseenCategory): number[][] {
   const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '')
   if (lines.length === 0) throw malformed('the CSV body is empty; it needs a header row of feature names, then rows')
   const header = splitCsvLine(lines[0]!, 0).map((name) => name.trim())
@@ -254,39 +236,35 @@ export function readCsv(text: string, schema: InputSchema, maxRows: number): num
   checkRowCount(lines.length - 1, maxRows)
   const problems = new Problems()
   const seen = new Set<string>()
-  const columnOf: number[] = []
+  const { fields } = schema
+  const columnOf: number[] = new Array(fields.length)
   header.forEach((name, i) => {
     const at = schema.index.get(name)
-    if (at === undefined) problems.add(null, name, `is not a feature of the model${suggest(name, schema)}`)
+    if (at === undefined) problems.add(null, name, notAnInput(name, schema))
     else if (seen.has(name)) problems.add(null, name, 'is given twice in the header')
     else columnOf[at] = i
     seen.add(name)
   })
-  for (const name of schema.features) if (!seen.has(name)) problems.add(null, name, 'is missing from the header row')
+  for (const name of schema.names) if (!seen.has(name)) problems.add(null, name, 'is missing from the header row')
   problems.throwIfAny()
-  const width = schema.features.length
   const rows: number[][] = new Array(lines.length - 1)
   for (let r = 0; r < rows.length && !problems.full; r++) {
-    const fields = splitCsvLine(lines[r + 1]!, r + 1)
-    if (fields.length !== header.length) {
-      problems.add(r, null, `has ${fields.length} field${fields.length === 1 ? '' : 's'}, the header has ${header.length}`)
+    const cells = splitCsvLine(lines[r + 1]!, r + 1)
+    if (cells.length !== header.length) {
+      problems.add(r, null, `has ${cells.length} field${cells.length === 1 ? '' : 's'}, the header has ${header.length}`)
       continue
     }
-    const row = new Array<number>(width)
-    for (let c = 0; c < width; c++) {
-      const field = fields[columnOf[c]!]!.trim()
-      const value = NUMBER.test(field) ? Number(field) : NaN
-      if (Number.isFinite(value)) row[c] = value
-      else problems.add(r, schema.features[c]!, field === '' ? 'is empty' : NON_FINITE.test(field) ? `is ${quote(field)}: NaN and Infinity are not allowed` : `is ${quote(field)}, not a number`)
+    const row = emptyRow(schema)
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i]!
+      const problem = encodeText(schema, field, cells[columnOf[i]!]!, row, unseen)
+      if (problem !== undefined) problems.add(r, field.name, problem)
     }
     rows[r] = row
   }
   problems.throwIfAny()
   return rows
 }
-
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
-const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i
 
 function splitCsvLine(line: string, lineNumber: number): string[] {
   if (!line.includes('"')) return line.split(',')
@@ -312,20 +290,6 @@ function splitCsvLine(line: string, lineNumber: number): string[] {
   return fields
 }
 
-/** What is wrong with a value that should be a finite number; undefined when nothing is. */
-export function valueProblem(v: unknown): string | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `is ${v}, not a finite number`
-  if (v === null) return 'is null; a number is required'
-  if (v === undefined) return 'is missing'
-  if (typeof v === 'string') {
-    const text = v.trim()
-    if (NON_FINITE.test(text)) return `is the string ${quote(v)}: NaN and Infinity are not allowed`
-    if (NUMBER.test(text)) return `is the string ${quote(v)}: send numbers as JSON numbers, not strings`
-    return `is the string ${quote(v)}, not a number`
-  }
-  return `is ${kindOf(v)}, not a number`
-}
-
 function checkRowCount(rows: number, maxRows: number): void {
   if (rows > maxRows) throw new ServeError('MLSKEL_SERVE_TOO_MANY_ROWS', `the request has ${rows} rows; the server takes at most ${maxRows} per request`)
 }
@@ -342,9 +306,15 @@ function malformed(message: string, details?: Problem[]): ServeError {
   return new ServeError('MLSKEL_SERVE_MALFORMED_REQUEST', message, details)
 }
 
-function suggest(name: string, schema: InputSchema): string {
-  const near = closest(name, schema.features)
-  return near ? `; did you mean ${quote(near)}?` : ` (its features: ${schema.features.join(', ')})`
+type DatetimeInput = Extract<InputField, { type: 'datetime' }>
+
+/** The problem with a name that is not an input: a near name, a datetime part's own name, or the inputs. */
+function notAnInput(name: string, schema: InputSchema): string {
+  // the manifest lists a datetime's parts as features (`signup_year`): a request gives the date itself
+  const date = schema.fields.find((f): f is DatetimeInput => f.type === 'datetime' && name.startsWith(`${f.name}_`) && (f.parts as readonly string[]).includes(name.slice(f.name.length + 1)))
+  if (date) return `is a part of the datetime ${quote(date.name)}, not an input: send ${quote(date.name)} itself (a date or timestamp), and the model reads its ${date.parts.join(', ')} from it`
+  const near = closest(name, schema.names)
+  return `is not a feature of the model${near ? `; did you mean ${quote(near)}?` : ` (its features: ${schema.names.join(', ')})`}`
 }
 
 function sameOrder(a: readonly string[], b: readonly string[]): boolean {
