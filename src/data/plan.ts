@@ -28,6 +28,8 @@ export interface DatasetPlan {
   identifiers: PlannedColumn[]
   /** Columns left out, with the reason (declared `ignore`, every value missing). */
   ignored: PlannedColumn[]
+  /** split.strategy time or group: the column that orders or groups the rows (it may also be one of the above). */
+  split?: PlannedColumn
 }
 
 const LEARNABLE: ReadonlySet<ColumnType> = new Set(['numeric', 'boolean', 'categorical', 'datetime'])
@@ -95,7 +97,27 @@ export function planDataset(loaded: LoadedParams, columns: readonly ColumnCounts
       fix: 'Give the file feature columns, or declare a column\'s type in dataset.columns to learn from it.',
     })
   }
-  return { target, features, identifiers, ignored }
+  const split = splitColumn(loaded, [...features, ...identifiers, ...ignored], names, dataFile)
+  return { target, features, identifiers, ignored, ...(split ? { split } : {}) }
+}
+
+/** The column split.strategy time or group names: a column of the file, not the target; time: dates or numbers. */
+function splitColumn(loaded: LoadedParams, planned: readonly PlannedColumn[], names: readonly string[], dataFile: string): PlannedColumn | undefined {
+  const { split, dataset } = loaded.params
+  if (split.column === undefined) return undefined
+  const where = { file: PARAMS_FILE, line: loaded.source.lineOf(['split', 'column']), field: 'split.column' }
+  const column = planned.find((c) => c.name === split.column)
+  if (!column) {
+    const why = split.column === dataset.target ? `it is the target, which cannot ${split.strategy === 'time' ? 'order' : 'group'} the rows` : `it is not a column of ${dataFile} (columns: ${names.join(', ')}).${didYouMean(split.column, names)}`
+    throw new MlskelError('MLSKEL_PARAMS_COLUMN_NOT_FOUND', `split.column ${quote(split.column)} cannot ${split.strategy === 'time' ? 'order' : 'group'} the rows: ${why}`, { where })
+  }
+  if (split.strategy === 'time' && column.type !== 'datetime' && column.type !== 'numeric') {
+    throw new MlskelError('MLSKEL_PARAMS_INVALID', `split.column ${quote(column.name)} is ${column.type}; strategy time orders the rows by a datetime or numeric column`, {
+      where,
+      fix: `Name a date column under split.column (declare it datetime in dataset.columns if it is not inferred so), or use strategy group or random.`,
+    })
+  }
+  return column
 }
 
 function plan(c: ColumnCounts, declared: ColumnType | undefined): PlannedColumn {

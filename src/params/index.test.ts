@@ -38,7 +38,7 @@ describe('loadParams', () => {
         drop_duplicates: false,
       },
       task: 'classification',
-      split: { test_size: 0.2, cv_folds: 5, seed: 42 },
+      split: { strategy: 'stratified', test_size: 0.2, cv_folds: 5, seed: 42 },
       model: { type: 'random_forest', n_estimators: 100, max_depth: null, min_samples_split: 2, min_samples_leaf: 1, bootstrap: true, max_samples: null, class_weight: null, max_bins: 255, n_jobs: null },
     })
   })
@@ -131,5 +131,16 @@ describe('parseOverrides', () => {
   it('reads values as YAML scalars and rejects a pair without a key', () => {
     expect(parseOverrides(['a.b=3', 'c=true', 'd=text'])).toEqual({ 'a.b': 3, c: true, d: 'text' })
     expect(() => parseOverrides(['=3'])).toThrow(/key.path=value/)
+  })
+})
+
+describe('split.strategy', () => {
+  it('needs split.column for time and group, and only for those', async () => {
+    const dir = await project(iris.replace('split: { test_size: 0.2, cv_folds: 5, seed: 42 }', 'split: { strategy: time }'))
+    await expect(loadParams(dir, { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_PARAMS_INVALID', where: expect.objectContaining({ field: 'split.column' }) })
+    const extra = await project(iris.replace('split: { test_size: 0.2, cv_folds: 5, seed: 42 }', 'split: { column: signup }'))
+    await expect(loadParams(extra, { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_PARAMS_INVALID', message: expect.stringContaining('only of those') })
+    const group = await project(iris.replace('split: { test_size: 0.2, cv_folds: 5, seed: 42 }', 'split: { strategy: group, column: customer }'))
+    expect((await loadParams(group, { overrides: {} })).params.split).toMatchObject({ strategy: 'group', column: 'customer' })
   })
 })

@@ -45,15 +45,27 @@ export function paramsSchema() {
     task: z.enum(['classification', 'regression']),
     split: z
       .strictObject({
+        strategy: z
+          .enum(SPLIT_STRATEGIES)
+          .default('stratified')
+          .describe('how test rows and folds are chosen: stratified (by class; regression: random), random, time (the latest rows by split.column held out), group (all rows of a split.column value on one side)'),
+        column: z.string().min(1).optional().describe('strategy time: the datetime (or numeric) column ordering the rows; group: the column whose values are the groups'),
         test_size: z.number().gt(0).lt(1).default(0.2).describe('fraction of rows held out for testing'),
         cv_folds: z.int().min(2).max(100).default(5).describe('folds of the cross-validation on the training split'),
         seed: z.int().min(0).max(2 ** 31 - 1).default(42).describe('seed of the split, the folds and the model'),
+      })
+      .refine((split) => (split.strategy === 'time' || split.strategy === 'group') === (split.column !== undefined), {
+        message: 'split.column names the column of strategy time (its datetime column) or group (its group column), and only of those',
+        path: ['column'],
       })
       .prefault({}),
     model: modelParamsSchema().prefault({}).describe(`the model: its kind (type: ${trainableModelKinds().join(' or ')}; default ${DEFAULT_MODEL_TYPE}) and its hyper-parameters, named as scikit-learn names them`),
   })
   .describe('mlskel params.yaml: the data set, the task, the split and the model hyper-parameters')
 }
+
+/** How generate-dataset holds rows out and cross-validation makes its folds. */
+export const SPLIT_STRATEGIES = ['stratified', 'random', 'time', 'group'] as const
 
 export type Params = z.output<ReturnType<typeof paramsSchema>>
 export type Task = 'classification' | 'regression'

@@ -198,6 +198,39 @@ describe('generate-dataset on a table of every type', () => {
     expect(error.fix).toContain('min_category_count')
   })
 
+  it('holds out the latest rows with split.strategy time, so the model never learns from its future', async () => {
+    useMixed(mixedCsv(200), ['seed: 42', 'seed: 42\n  strategy: time\n  column: signup'])
+    const d = await generateDataset({ root: project.root })
+    expect(d.split).toMatchObject({ strategy: 'time', column: 'signup', stratified: false })
+    const [[latestTrain], [earliestTest]] = await withDuckDB(async (db) => [
+      (await query(db, `SELECT max(signup) FROM read_parquet('${file('data/transformed/train.parquet')}')`)).rows[0]!,
+      (await query(db, `SELECT min(signup) FROM read_parquet('${file('data/transformed/test.parquet')}')`)).rows[0]!,
+    ])
+    expect(String(latestTrain) <= String(earliestTest)).toBe(true)
+    expect(d.rows.test).toBe(40)
+  })
+
+  it('keeps all rows of a group on one side with split.strategy group', async () => {
+    // 200 rows of 20 customers
+    const csv = mixedCsv(200).replace(/cust-(\d+)/g, (_, n: string) => `cust-${Number(n) % 20}`)
+    useMixed(csv, ['seed: 42', 'seed: 42\n  strategy: group\n  column: id'])
+    const d = await generateDataset({ root: project.root })
+    expect(d.identifiers).toEqual([])
+    const overlap = await withDuckDB((db) =>
+      query(db, `SELECT count(*) FROM (SELECT DISTINCT id FROM read_parquet('${file('data/transformed/train.parquet')}')) JOIN (SELECT DISTINCT id FROM read_parquet('${file('data/transformed/test.parquet')}')) USING (id)`),
+    )
+    expect(overlap.rows).toEqual([[0]])
+    expect(d.rows.test).toBeGreaterThanOrEqual(40)
+    expect(d.rows.test).toBeLessThan(60)
+  })
+
+  it('refuses a time split by a column that is not dates or numbers, and one without split.column', async () => {
+    useMixed(mixedCsv(200), ['seed: 42', 'seed: 42\n  strategy: time\n  column: plan'])
+    expect(await rejection(generateDataset({ root: project.root }))).toMatchObject({ code: 'MLSKEL_PARAMS_INVALID', message: expect.stringContaining('"plan" is categorical') })
+    project.editParams(['  column: plan\n', ''])
+    expect(await rejection(generateDataset({ root: project.root }))).toMatchObject({ code: 'MLSKEL_PARAMS_INVALID', where: expect.objectContaining({ field: 'split.column' }) })
+  })
+
   it('names a declared column that is not in the file', async () => {
     useMixed(mixedCsv(200), ['invalid_rows: drop', 'invalid_rows: drop\n  columns: {sign_up: datetime}'])
     const error = await rejection(generateDataset({ root: project.root }))

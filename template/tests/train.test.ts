@@ -245,3 +245,23 @@ describe('train on a table of every type', () => {
     }
   })
 })
+
+describe('train with a time or group split', () => {
+  it.each([
+    ['time', 'signup', 'forward in time by signup'],
+    ['group', 'id', 'whole groups of id'],
+  ])('cross-validates with %s folds, as the split holds rows out', async (strategy, column, says) => {
+    const project = copyProject()
+    try {
+      // 30 customers of 10 rows; id declared an identifier, else the model would learn churn from it
+      useCustomers(project, mixedCsv(300).replace(/cust-(\d+)/g, (_, n: string) => `cust-${Number(n) % 30}`), ['seed: 42', `seed: 42\n  strategy: ${strategy}\n  column: ${column}`], ['invalid_rows: drop', 'invalid_rows: drop\n  columns: {id: identifier}'])
+      await generateDataset({ root: project.root })
+      const { scores, recordFile } = await train({ root: project.root })
+      expect(scores.accuracy!.cv).toBeGreaterThan(0.9)
+      const record = JSON.parse(readFileSync(join(project.root, recordFile), 'utf8')) as MetadataRecord
+      expect(record.testing_strategy).toContain(says)
+    } finally {
+      project.remove()
+    }
+  })
+})

@@ -21,5 +21,5 @@ export {
   type Scores,
 } from './metrics.js'
 export { evaluate } from './evaluate.js'
-export { crossValidate, splitFolds } from './cross-validation.js'
+export { crossValidate, splitFolds, foldsOf, type FoldStrategy, type Fold } from './cross-validation.js'
 export { summarizeHoldOut, summarizeFeatures, summarizeTarget, type FeatureSummary, type TargetSummary, type HoldOutSummary, type ResidualSummary, type Evaluation } from './summary.js'

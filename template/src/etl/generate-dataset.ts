@@ -81,6 +81,8 @@ export async function generateDataset(options: GenerateDatasetOptions = {}): Pro
     // 4. staging: typed rows, missing values as NULL; dropped: a missing target, an invalid value, and (when asked)
     // exact copies of an earlier row
     const kept = [...plan.identifiers, ...plan.features]
+    // the column a time or group split follows is kept in the splits, even when the model does not learn from it
+    if (plan.split && !kept.includes(plan.split)) kept.push(plan.split)
     const targetValue = numericTarget ? dataSql.asNumber(plan.target.name, read) : `CASE WHEN ${dataSql.isMissing(plan.target.name, read)} THEN NULL ELSE ${dataSql.cell(plan.target.name)} END`
     const typed = [...kept.map((c) => `${dataSql.typedValue(c.name, c.type, read, c.format)} AS ${sqlIdent(c.name)}`), `${targetValue} AS ${sqlIdent(plan.target.name)}`]
     const invalid = checked.map((c) => dataSql.isInvalid(c.name, c.type, read, c.format))
@@ -94,13 +96,9 @@ export async function generateDataset(options: GenerateDatasetOptions = {}): Pro
         : `CREATE TABLE staged AS SELECT row_number() OVER (ORDER BY __line) - 1 AS __row, * EXCLUDE (__invalid) FROM typed WHERE ${valid}`,
     )
 
-    // 5. transformed: a seeded split, stratified by class for classification. md5 keeps it the same on every
-    // platform and DuckDB version; each class keeps round(n * test_size) of its rows for testing.
-    const stratum = numericTarget ? '1' : sqlIdent(plan.target.name)
-    await db.run(`
-      CREATE TABLE split_rows AS
-      SELECT *, row_number() OVER (PARTITION BY ${stratum} ORDER BY md5(${sqlString(`${split.seed}:`)} || __row), __row) <= round(count(*) OVER (PARTITION BY ${stratum}) * ${split.test_size}) AS __test
-      FROM staged`)
+    // 5. transformed: the test rows, by split.strategy (docs/data.md). md5 keeps a seeded order the same on every
+    // platform and DuckDB version.
+    await db.run(`CREATE TABLE split_rows AS ${splitSql(loaded, plan)}`)
 
     const rows = await countRows(db, plan.target.name)
     log.debug({ rows }, 'row counts')
@@ -134,7 +132,7 @@ export async function generateDataset(options: GenerateDatasetOptions = {}): Pro
       },
       rows,
       missing: Object.fromEntries(described.map((c) => [c.name, c.missing])),
-      split: { test_size: split.test_size, seed: split.seed, stratified: !numericTarget },
+      split: { strategy: split.strategy, ...(split.column ? { column: split.column } : {}), test_size: split.test_size, seed: split.seed, stratified: split.strategy === 'stratified' && !numericTarget },
     }
 
     // 7. write all outputs to temp files, then rename them into place
@@ -174,6 +172,31 @@ async function readRaw(db: Db, file: string, label: string, parquet: boolean, de
     const line = /line (\d+)/i.exec(reason)?.[1]
     throw new MlskelError('MLSKEL_DATA_UNREADABLE', `DuckDB cannot read ${label} as a ${parquet ? 'Parquet file' : 'CSV table with a header row'}: ${reason}`, { where: { file: label, ...(line ? { line: Number(line) } : {}) } })
   }
+}
+
+/**
+ * The staged rows with `__test`. stratified (classification): each class keeps round(n * test_size) of its rows,
+ * in seeded order, for testing; random (and stratified regression): the same over all rows. time: the latest
+ * round(n * test_size) rows by split.column (rows without a time count as the earliest). group: whole groups in
+ * seeded order until they hold round(n * test_size) rows, so no group is on both sides.
+ */
+function splitSql(loaded: LoadedParams, plan: DatasetPlan): string {
+  const { strategy, seed, test_size: testSize } = loaded.params.split
+  const seeded = (value: string) => `md5(${sqlString(`${seed}:`)} || ${value})`
+  if (strategy === 'time') {
+    const by = sqlIdent(plan.split!.name)
+    return `SELECT *, row_number() OVER (ORDER BY ${by} NULLS FIRST, __row) > count(*) OVER () - round(count(*) OVER () * ${testSize}) AS __test FROM staged`
+  }
+  if (strategy === 'group') {
+    const by = sqlIdent(plan.split!.name)
+    return `
+      WITH groups AS (SELECT ${by} AS grp, count(*) AS n FROM staged GROUP BY 1),
+      ordered AS (SELECT grp, n, sum(n) OVER (ORDER BY ${seeded(`coalesce(CAST(grp AS VARCHAR), chr(0))`)}, grp ROWS UNBOUNDED PRECEDING) AS upto FROM groups)
+      SELECT staged.*, ordered.upto - ordered.n < round((SELECT count(*) FROM staged) * ${testSize}) AS __test
+      FROM staged JOIN ordered ON staged.${by} IS NOT DISTINCT FROM ordered.grp`
+  }
+  const stratum = strategy === 'stratified' && loaded.params.task === 'classification' ? sqlIdent(plan.target.name) : '1'
+  return `SELECT *, row_number() OVER (PARTITION BY ${stratum} ORDER BY ${seeded('__row')}, __row) <= round(count(*) OVER (PARTITION BY ${stratum}) * ${testSize}) AS __test FROM staged`
 }
 
 /** Every raw column as dataset.json describes it; categories from the training split, folded and bounded. */
@@ -309,7 +332,7 @@ function summary(d: DatasetDescription): string {
       ['dropped: duplicate (dataset.drop_duplicates)', r.duplicates],
       ['kept', r.kept],
       [`train${d.split.stratified ? ' (stratified)' : ''}`, r.train],
-      [`test (${d.split.test_size * 100}%, seed ${d.split.seed})`, r.test],
+      [`test (${d.split.test_size * 100}%, ${d.split.column ? `${d.split.strategy} by ${d.split.column}` : d.split.strategy}, seed ${d.split.seed})`, r.test],
     ]),
   ].join('\n')
 }

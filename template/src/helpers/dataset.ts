@@ -2,7 +2,7 @@
 // generate-dataset), and train/predict read its split into feature rows and targets.
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { emptyRow, encodeValue, inputSchemaOf, MlskelError, type ColumnType, type FeatureSpec, type Params, type Signature, type Task } from 'mlskel'
+import { emptyRow, encodeValue, inputSchemaOf, MlskelError, type ColumnType, type FeatureSpec, type Params, type FoldStrategy, type Signature, type Task } from 'mlskel'
 import { readTable, type Db } from './duckdb.js'
 import { projectRelative } from './files.js'
 
@@ -24,7 +24,7 @@ export interface DatasetDescription {
   rows: RowCounts
   /** Per column of the raw file, by name: its missing values. */
   missing: Record<string, number>
-  split: { test_size: number; seed: number; stratified: boolean }
+  split: { strategy: 'stratified' | 'random' | 'time' | 'group'; column?: string; test_size: number; seed: number; stratified: boolean }
 }
 
 export interface ColumnDescription {
@@ -90,6 +90,7 @@ export function checkDatasetMatches(description: DatasetDescription, params: Par
     params.dataset.features.length > 0 && params.dataset.features.join() !== features.join() && `dataset.features differ from the data set's (${features.join(', ')})`,
     !sameEntries(params.dataset.columns, declared) && `dataset.columns differ from the types the data set was made with (${JSON.stringify(declared)})`,
     description.split.seed !== params.split.seed && `split.seed is ${params.split.seed}, the data set's is ${description.split.seed}`,
+    (description.split.strategy !== params.split.strategy || description.split.column !== params.split.column) && `split.strategy is ${params.split.strategy}${params.split.column ? ` by ${params.split.column}` : ''}, the data set's is ${description.split.strategy}${description.split.column ? ` by ${description.split.column}` : ''}`,
     description.split.test_size !== params.split.test_size && `split.test_size is ${params.split.test_size}, the data set's is ${description.split.test_size}`,
   ].filter((d): d is string => typeof d === 'string')
   if (differences.length > 0) {
@@ -126,4 +127,16 @@ export async function readExamples(db: Db, root: string, file: string, descripti
 function sameEntries(a: Record<string, string>, b: Record<string, string>): boolean {
   const keys = Object.keys(a)
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k])
+}
+
+/**
+ * How cross-validation keeps the training rows apart, as the split did: a time split's folds chain forward in time
+ * (split.column's values, as milliseconds or numbers), a group split's keep groups whole.
+ */
+export async function foldStrategy(db: Db, root: string, description: DatasetDescription): Promise<FoldStrategy> {
+  const { strategy, column } = description.split
+  if ((strategy !== 'time' && strategy !== 'group') || column === undefined) return { kind: description.split.stratified ? 'stratified' : 'random' }
+  const values = (await readTable(db, resolve(root, description.files.train), [column])).rows.map((row) => row[0] ?? null)
+  if (strategy === 'group') return { kind: 'group', groups: values.map((v) => (typeof v === 'boolean' ? String(v) : v)) }
+  return { kind: 'time', time: values.map((v) => (typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN)) }
 }

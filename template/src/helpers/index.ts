@@ -2,4 +2,4 @@
 export { withDuckDB, query, readTable, readColumns, tableSource, sqlString, sqlIdent, type Db, type Table, type Value } from './duckdb.js'
 export { writeOutputs, projectRelative } from './files.js'
 export { formatTable, formatNumber } from './format.js'
-export { DATASET_FILE, readDatasetDescription, checkDatasetMatches, readExamples, signatureOf, inputColumns, type DatasetDescription, type ColumnDescription, type RowCounts, type Examples } from './dataset.js'
+export { DATASET_FILE, readDatasetDescription, checkDatasetMatches, readExamples, signatureOf, inputColumns, foldStrategy, type DatasetDescription, type ColumnDescription, type RowCounts, type Examples } from './dataset.js'

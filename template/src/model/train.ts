@@ -22,7 +22,7 @@ import {
   type SavedModel,
   type Scores,
 } from 'mlskel'
-import { checkDatasetMatches, formatTable, inputColumns, projectRelative, readDatasetDescription, readExamples, readTable, signatureOf, withDuckDB, type DatasetDescription, type Db, type Value } from '../helpers/index.js'
+import { checkDatasetMatches, foldStrategy, formatTable, inputColumns, projectRelative, readDatasetDescription, readExamples, readTable, signatureOf, withDuckDB, type DatasetDescription, type Db, type Value } from '../helpers/index.js'
 import { loadProject } from '../settings.js'
 
 export interface TrainOptions {
@@ -60,10 +60,11 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     return result
   }
 
-  const { trainSet, testSet } = await timed('load_data', () =>
+  const { trainSet, testSet, strategy } = await timed('load_data', () =>
     withDuckDB(async (db) => ({
       trainSet: await readExamples(db, root, description.files.train, description),
       testSet: await readExamples(db, root, description.files.test, description),
+      strategy: await foldStrategy(db, root, description),
     })),
   )
 
@@ -72,7 +73,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const folds = params.split.cv_folds
   const fit = (data: Dataset, fold: number | null) =>
     trainModel({ task, model: params.model, seed: params.split.seed, signature, data, onProgress: (p) => report?.(p, fold === null ? 'final fit' : `fold ${fold}/${folds}`) })
-  const cv = await timed('cross_validation', () => crossValidate({ task, folds: params.split.cv_folds, seed: params.split.seed, data: trainSet, train: (data, fold) => fit(data, fold) }))
+  const cv = await timed('cross_validation', () => crossValidate({ task, folds: params.split.cv_folds, seed: params.split.seed, data: trainSet, strategy, train: (data, fold) => fit(data, fold) }))
   const predictor = await timed('fit', () => fit(trainSet, null))
   for (const warning of predictor.warnings ?? []) if (options.print) console.error(`train: warning: ${warning}`)
   const { holdOut, holdOutSummary } = await timed('evaluate', () => ({ holdOut: evaluate(task, predictor, testSet), holdOutSummary: summarizeHoldOut(task, predictor, testSet) }))
@@ -136,8 +137,9 @@ export function describeModel(params: Params, description: DatasetDescription): 
 }
 
 export function testingStrategy(params: Params): string {
-  const { cv_folds, test_size, seed } = params.split
-  return `${cv_folds}-fold cross-validation on the training split; hold-out on ${Math.round(test_size * 100)}% test split (seed ${seed})`
+  const { cv_folds, test_size, seed, strategy, column } = params.split
+  const how = strategy === 'time' ? `, forward in time by ${column}` : strategy === 'group' ? `, whole groups of ${column}` : ''
+  return `${cv_folds}-fold cross-validation on the training split${how}; hold-out on ${Math.round(test_size * 100)}% test split (${strategy === 'time' ? `the latest by ${column}, ` : strategy === 'group' ? `by group, ` : ''}seed ${seed})`
 }
 
 function summary(result: TrainResult, root: string): string {
