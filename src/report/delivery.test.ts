@@ -103,7 +103,7 @@ describe('deliveryReport', () => {
     expect(evaluation).toContain('Residuals (actual − predicted) of the hold-out rows')
     expect(svgCount(evaluation)).toBe(2)
     const importance = section(html, 'importance')
-    expect(importance).toContain('Feature importance: share of the total split gain.')
+    expect(importance).toContain('Feature importance by column: share of the total split gain.')
     expect(svgCount(importance)).toBe(1)
     // the regression's three features, each with its share and split count, largest share first
     for (const feature of ['sepal_length', 'sepal_width', 'petal_width']) expect(importance).toContain(`<td>${feature}</td>`)
@@ -176,5 +176,24 @@ describe('mlskel report delivery', () => {
     const result = mlskel(['report', 'delivery', '--run', 'nope'])
     expect(result.status).toBe(2)
     expect(result.stderr).toContain('MLSKEL_REPORT_NO_RUN')
+  })
+})
+
+describe('the delivery report of a model on typed columns', () => {
+  it('reads the test split through the model\'s signature, and sums a date\'s parts into its column\'s importance', async () => {
+    const lines = ['plan,signup,spend']
+    for (let i = 0; i < 240; i++) lines.push(`${['basic', 'pro', 'team'][i % 3]},2023-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')},${(i % 3) * 10 + (i % 12) + (i % 7 === 0 ? '' : '.5')}`)
+    writeFileSync(join(project, 'data', 'raw', 'spend.csv'), `${lines.join('\n')}\n`)
+    editParams((text) => text.replace(/raw: \S+/, 'raw: spend.csv').replace(/target: \S+/, 'target: spend').replace(/features: \[[^\]]*\]/, 'features: []'))
+    const generated = mlskel(['run', 'generate-dataset'])
+    expect(generated.status, generated.stderr).toBe(0)
+    train()
+    const result = await deliveryReport({ root: project })
+    const html = readFileSync(result.path, 'utf8')
+    const importance = section(html, 'importance')
+    expect(importance).toMatch(/<td>signup<\/td><td[^>]*>[\d.]+%<\/td><td[^>]*>\d+<\/td><td>signup_year, signup_month, signup_day, signup_weekday<\/td>/)
+    expect(importance).toContain('a date')
+    // predicted against actual, from the typed test split: not the recorded residuals' fallback
+    expect(section(html, 'evaluation')).not.toContain('Per-row charts are not shown')
   })
 })

@@ -4,11 +4,12 @@
 import { readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { emptyRow, encodeValue, inputSchemaOf } from '../data/encode.js'
 import { MlskelError } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 import { hashFile } from '../hashing/index.js'
 import { readRecords, type MetadataRecord } from '../metadata/index.js'
-import { loadModel, type HoldOutSummary, type Predictor } from '../models/index.js'
+import { loadModel, type FeatureImportance, type HoldOutSummary, type Predictor, type Signature } from '../models/index.js'
 import { getAt } from '../params/index.js'
 import { resolveRun } from '../runs/index.js'
 import { loadSettings, projectPaths, settingsSchema } from '../settings/index.js'
@@ -111,7 +112,7 @@ async function gatherEvidence(root: string, modelsDir: string, record: MetadataR
     record.task === 'regression' ? findSplit(root, record, 'test') : Promise.resolve(missing<string>('a classification is drawn from its recorded confusion matrix')),
   ])
   const wanted = [train, test].filter((s) => s.ok).map((s) => s.value)
-  const read = wanted.length > 0 ? await readSplits(root, wanted, record) : new Map<string, Maybe<Rows>>()
+  const read = wanted.length > 0 ? await readSplits(root, wanted, record, model.ok ? model.value.signature : undefined) : new Map<string, Maybe<Rows>>()
   const rowsOf = (split: Maybe<string>): Maybe<Rows> => (split.ok ? read.get(split.value)! : split)
   return { model, train: rowsOf(train), test: rowsOf(test) }
 }
@@ -151,12 +152,12 @@ async function findSplit(root: string, record: MetadataRecord, role: 'train' | '
  * Read the splits' feature and target columns with DuckDB (loaded only when there is something to read). A file
  * DuckDB cannot read, or without the record's columns, is left out with the reason: the report goes on without it.
  */
-async function readSplits(root: string, paths: readonly string[], record: MetadataRecord): Promise<Map<string, Maybe<Rows>>> {
+async function readSplits(root: string, paths: readonly string[], record: MetadataRecord, signature: Signature | undefined): Promise<Map<string, Maybe<Rows>>> {
   return withDuckDB(async (db) => {
     const out = new Map<string, Maybe<Rows>>()
     for (const path of paths) {
       try {
-        out.set(path, { ok: true, value: await readSplit(db, root, path, record) })
+        out.set(path, { ok: true, value: await readSplit(db, root, path, record, signature) })
       } catch (error) {
         out.set(path, missing(`${path} could not be read: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`))
       }
@@ -165,16 +166,31 @@ async function readSplits(root: string, paths: readonly string[], record: Metada
   })
 }
 
-async function readSplit(db: Db, root: string, path: string, record: MetadataRecord): Promise<Rows> {
+/**
+ * A split's rows as the model's columns: its raw input columns through the model's signature (categories, dates,
+ * gaps), or, without the model, the record's feature columns as numbers.
+ */
+async function readSplit(db: Db, root: string, path: string, record: MetadataRecord, signature: Signature | undefined): Promise<Rows> {
   const { features, target } = record.data
-  const columns = [...features, target].map(sqlIdent).join(', ')
+  const schema = signature ? inputSchemaOf(signature) : undefined
+  const inputs = schema?.names ?? features
+  const columns = [...inputs, target].map(sqlIdent).join(', ')
   const file = sqlString(resolve(root, path))
   const source = extname(path).toLowerCase() === '.parquet' ? `read_parquet(${file})` : `read_csv(${file}, header = true)`
-  const rows = (await db.runAndReadAll(`SELECT ${columns} FROM ${source}`)).getRowsJS()
+  const rows = (await db.runAndReadAll(`SELECT ${columns} FROM ${source}`)).getRowsJS().map((row) => row.map((v) => (v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? Number(v) : v)))
+  const encode = (row: unknown[]): number[] => {
+    if (!schema) return row.slice(0, inputs.length).map(Number)
+    const encoded = emptyRow(schema)
+    schema.fields.forEach((field, i) => {
+      const problem = encodeValue(field, row[i] ?? null, encoded)
+      if (problem) throw new Error(`column ${field.name} ${problem}`)
+    })
+    return encoded
+  }
   return {
     path,
-    X: rows.map((row) => row.slice(0, features.length).map(Number)),
-    y: rows.map((row) => (record.task === 'regression' ? Number(row[features.length]) : String(row[features.length]))),
+    X: rows.map(encode),
+    y: rows.map((row) => (record.task === 'regression' ? Number(row[inputs.length]) : String(row[inputs.length]))),
   }
 }
 
@@ -327,8 +343,26 @@ async function importanceSection(record: MetadataRecord, evidence: Evidence, cha
     record.model_type === 'random_forest'
       ? 'Each feature\'s share of the impurity decrease of all the splits on it (the mean over the trees of each tree\'s shares: scikit-learn\'s feature_importances_), and how many splits test it. Impurity-based importance favours features with many distinct values.'
       : 'Each feature\'s share of the loss reduction (gain) of all the splits on it, over all the trees, and how many splits test it.'
-  const list = table(['feature', 'share of gain', 'splits'], [...rows].sort((a, b) => b.gain - a.gain).map((r) => [r.feature, `${(r.gain * 100).toFixed(1)}%`, r.splits]))
-  return section(`${note(text)}${await charts.figure(spec.importanceSpec(rows), 'Feature importance: share of the total split gain.')}${list}`)
+  // by original column: a datetime's parts added up
+  const byColumn = importanceByColumn(rows, evidence.model.ok ? evidence.model.value.signature : undefined)
+  const parts = byColumn.some((c) => c.parts.length > 1)
+  const list = table(['column', 'share of gain', 'splits', ...(parts ? ['features'] : [])], byColumn.map((c) => [c.feature, `${(c.gain * 100).toFixed(1)}%`, c.splits, ...(parts ? [c.parts.join(', ')] : [])]))
+  return section(`${note(text)}${await charts.figure(spec.importanceSpec(byColumn), `Feature importance by column: share of the total split gain${parts ? ' (a date\'s parts added up)' : ''}.`)}${list}`)
+}
+
+/** Importances summed by the raw column each feature comes from (a datetime's parts into their column), largest first. */
+export function importanceByColumn(rows: readonly FeatureImportance[], signature: Signature | undefined): { feature: string; gain: number; splits: number; parts: string[] }[] {
+  const source = new Map((signature?.features ?? []).map((f) => [f.name, f.type === 'number' && f.datetime ? f.datetime.column : f.name]))
+  const columns = new Map<string, { feature: string; gain: number; splits: number; parts: string[] }>()
+  for (const r of rows) {
+    const column = source.get(r.feature) ?? r.feature
+    const entry = columns.get(column) ?? { feature: column, gain: 0, splits: 0, parts: [] }
+    entry.gain += r.gain
+    entry.splits += r.splits
+    entry.parts.push(r.feature)
+    columns.set(column, entry)
+  }
+  return [...columns.values()].sort((a, b) => b.gain - a.gain || (a.feature < b.feature ? -1 : 1))
 }
 
 async function featuresSection(record: MetadataRecord, evidence: Evidence, charts: ChartCounter): Promise<ReportSection> {

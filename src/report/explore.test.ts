@@ -125,6 +125,22 @@ describe('exploreReport', () => {
     // no params.yaml here: no target, and the report says so
     expect(html).not.toContain('id="target"')
     expect(html).toContain('<dt>Target</dt><dd>none (no params.yaml names one)</dd>')
+    // a chart of the missing values per column, before the distributions
+    expect(html).toContain('<section id="missing"><h2>Missing values</h2>')
+    expect(html).toContain('3 of 3 columns have missing values')
+    expect(made.charts).toBe(5)
+  })
+
+  it('reads R\'s and pandas\' NA tokens as missing, so a numeric column with gaps stays numeric', async () => {
+    const root = join(work, 'airquality')
+    mkdirSync(root, { recursive: true })
+    writeFileSync(join(root, 'air.csv'), '"Ozone","Solar.R","Wind"\n41,190,7.4\nNA,NA,14.3\n12,149,12.6\n18,NaN,11.5\n')
+    const made = await exploreReport({ root, data: 'air.csv' })
+    const html = readFileSync(made.path, 'utf8')
+    expect(statsRow(html, 'Ozone').slice(0, 2)).toEqual(['BIGINT', '1'])
+    expect(statsRow(html, 'Solar.R').slice(0, 2)).toEqual(['BIGINT', '2'])
+    // histograms, not bar charts of 64 "classes"
+    expect(html).toContain('<section id="missing">')
   })
 
   it('escapes HTML and quotes in column names and values', async () => {

@@ -1,10 +1,12 @@
 // The explorative report (`mlskel report explore`): one self-contained HTML page on a data file, with per-column
-// statistics, histograms, top values, the correlations of the numeric columns and the target's distribution.
+// statistics, missing values, histograms, top values (bar charts of categories), the correlations of the numeric
+// columns and the target's distribution.
 // Every aggregate is computed by DuckDB in a handful of queries (one for the statistics, one for all histograms,
 // one for all top values, one for all correlations), so JavaScript only ever sees summaries, never rows.
 import { existsSync, readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, resolve } from 'node:path'
+import { DEFAULT_MISSING_VALUES } from '../data/columns.js'
 import { MlskelError, didYouMean, quote } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 import { loadParams, type LoadedParams } from '../params/index.js'
@@ -89,6 +91,8 @@ interface Source {
   reportName: string
   /** params.yaml's dataset.target, used when the file has that column. */
   suggestedTarget: string | undefined
+  /** How a CSV's cells are read, as generate-dataset reads them: params.yaml's missing-value tokens and dialect. */
+  csv: { missing: readonly string[]; decimal: '.' | ','; delimiter: string | undefined }
 }
 
 async function findSource(o: ExploreOptions): Promise<Source> {
@@ -104,7 +108,9 @@ async function findSource(o: ExploreOptions): Promise<Source> {
   const info = await stat(file).catch(() => undefined)
   if (!info?.isFile()) throw dataMissing(o.root, file, `${label(o.root, file)} ${info ? 'is not a file' : 'does not exist'}`)
   const isOwn = own?.includes(file) ?? false
-  return { file, label: label(o.root, file), format, bytes: info.size, reportName: isOwn ? 'explore.html' : `explore-${fileStem(file)}.html`, suggestedTarget: params?.params.dataset.target }
+  const dataset = params?.params.dataset
+  const csv = { missing: dataset?.missing_values ?? DEFAULT_MISSING_VALUES, decimal: dataset?.decimal ?? '.', delimiter: dataset?.delimiter }
+  return { file, label: label(o.root, file), format, bytes: info.size, reportName: isOwn ? 'explore.html' : `explore-${fileStem(file)}.html`, suggestedTarget: dataset?.target, csv }
 }
 
 /** The project's data set, in the order it is preferred: the staging Parquet (typed, clean), then the raw CSV. */
@@ -199,7 +205,10 @@ async function profileFile(db: Db, source: Source, target: string | undefined): 
  * Parquet is columnar and cheap to scan, so it is read in place (a large file need not fit in memory).
  */
 async function openData(db: Db, source: Source): Promise<void> {
-  const sql = source.format === 'Parquet' ? `CREATE VIEW data AS SELECT * FROM read_parquet(${sqlString(source.file)})` : `CREATE TABLE data AS SELECT * FROM read_csv(${sqlString(source.file)}, header = true)`
+  // a CSV's missing-value tokens (R's and pandas' NA among them) are NULL, so a numeric column with gaps stays numeric
+  const { missing, decimal, delimiter } = source.csv
+  const dialect = `, nullstr = [${missing.map(sqlString).join(', ')}]${decimal === ',' ? ", decimal_separator = ','" : ''}${delimiter ? `, delim = ${sqlString(delimiter)}` : ''}`
+  const sql = source.format === 'Parquet' ? `CREATE VIEW data AS SELECT * FROM read_parquet(${sqlString(source.file)})` : `CREATE TABLE data AS SELECT * FROM read_csv(${sqlString(source.file)}, header = true${dialect})`
   try {
     await db.run(sql)
     await db.run('SELECT * FROM data LIMIT 0')
@@ -336,7 +345,7 @@ interface Built {
 }
 
 async function buildSections(source: Source, p: Profile): Promise<Built[]> {
-  return [overviewSection(source, p), statsSection(p), await targetSection(p), await columnsSection(p), await correlationSection(p)].filter((s): s is Built => s !== undefined)
+  return [overviewSection(source, p), statsSection(p), await missingSection(p), await targetSection(p), await columnsSection(p), await correlationSection(p)].filter((s): s is Built => s !== undefined)
 }
 
 function overviewSection(source: Source, p: Profile): Built {
@@ -369,6 +378,15 @@ function statsSection(p: Profile): Built {
   ])
   const html = `${table(['Column', 'Type', 'Missing', 'Missing %', 'Distinct (≈)', 'Min', 'Max', 'Mean', 'Std'], rows)}<p class="note">Distinct counts are approximate (HyperLogLog); min and max of text columns are in sort order.</p>`
   return { section: { id: 'columns', title: 'Columns', html }, charts: 0 }
+}
+
+/** The share of missing values per column that has any, as one bar chart; none when no value is missing. */
+async function missingSection(p: Profile): Promise<Built | undefined> {
+  const gaps = p.columns.filter((c) => c.present < p.rows).map((c) => ({ value: c.name, count: p.rows - c.present }))
+  if (gaps.length === 0) return undefined
+  const svg = await renderSvg(barSpec('Missing values', gaps, { width: 360, step: 18 }))
+  const note = `${gaps.length} of ${p.columns.length} columns have missing values. The pipeline keeps them: the trees learn which side of each split they go to.`
+  return { section: { id: 'missing', title: 'Missing values', html: `${figure(svg, 'Rows missing a value, per column')}<p class="note">${escapeHtml(note)}</p>` }, charts: 1 }
 }
 
 async function targetSection(p: Profile): Promise<Built | undefined> {
