@@ -89,6 +89,7 @@ export const errorCatalog = {
   MLSKEL_CHECK_MODEL_ORPHAN: 'Delete the model folder, or train it again with `mlskel run train` so that a record describes it.',
   MLSKEL_CHECK_RECORD_ORPHAN: 'Restore the model folder (from a backup or by `mlskel runs verify <run id> --keep`), or delete the record.',
   MLSKEL_CHECK_MODEL_MISMATCH: 'Restore the model or the record from git or a backup, or train again; never edit either by hand.',
+  MLSKEL_CHECK_COLUMN_TYPE_CHANGED: 'If the change is not meant, find the values that changed the column\'s type (`mlskel runs diff` shows the columns of both runs) and fix them at their source, or pin the type with dataset.columns in params.yaml; then train again.',
   MLSKEL_CHECK_MODEL_TOO_LARGE: 'Keep training data out of the model and prefer a smaller model (fewer or shallower trees), or raise checks.model_size_mb in mlskel.yaml.',
   MLSKEL_CHECK_ENV_EXPOSED: 'Add `.env` to .gitignore, and if it is tracked, `git rm --cached .env` and rotate every secret it held.',
   MLSKEL_CHECK_SECRET_FOUND: 'Remove the secret from the file, rotate it (it is in git history), and read it from .env or the environment instead.',

@@ -54,8 +54,10 @@ export interface RunDiff {
   hyper_parameters: ValueChange[]
   /** Every score either run has, with the delta; unchanged scores included (delta 0). */
   scores: ScoreChange[]
-  /** data fields other than inputs (identifier, rows, features, ...). */
+  /** data fields other than inputs and columns (identifier, rows, features, ...). */
   data: ValueChange[]
+  /** Columns whose type or missing count differs, or that only one run has (from data.columns). */
+  columns: ColumnChange[]
   inputs: InputChange[]
   code: CodeDiff
   environment: ValueChange[]
@@ -75,6 +77,7 @@ export async function diffRuns(a: MetadataRecord, b: MetadataRecord, options: { 
     hyper_parameters: changes(a.hyper_parameters, b.hyper_parameters),
     scores: scoreChanges(a.scores, b.scores),
     data: changes(withoutInputs(a.data), withoutInputs(b.data)),
+    columns: columnChanges(a.data.columns ?? [], b.data.columns ?? []),
     inputs: inputChanges(a.data.inputs, b.data.inputs),
     code: await codeDiff(a, b, options.root),
     environment: changes(a.environment, b.environment),
@@ -83,7 +86,7 @@ export async function diffRuns(a: MetadataRecord, b: MetadataRecord, options: { 
 
 /** True when nothing but the run itself (id, time, durations) differs. */
 export function isEmptyDiff(d: RunDiff): boolean {
-  const lists = [d.model, d.params, d.overrides, d.hyper_parameters, d.data, d.inputs, d.environment, d.scores.filter((s) => s.delta !== 0)]
+  const lists = [d.model, d.params, d.overrides, d.hyper_parameters, d.data, d.columns, d.inputs, d.environment, d.scores.filter((s) => s.delta !== 0)]
   return lists.every((l) => l.length === 0) && d.code.same_commit && !d.code.a.dirty && !d.code.b.dirty
 }
 
@@ -153,8 +156,29 @@ function pick(record: MetadataRecord, keys: readonly (keyof MetadataRecord)[]): 
 }
 
 function withoutInputs(data: MetadataRecord['data']): Record<string, unknown> {
-  const { inputs: _inputs, ...rest } = data
+  const { inputs: _inputs, columns: _columns, ...rest } = data
   return rest
+}
+
+export interface ColumnChange {
+  name: string
+  /** Its type and missing values in each run; absent: the run's data had no such column. */
+  a?: { type: string; missing: number }
+  b?: { type: string; missing: number }
+}
+
+/** Per column of either run, in a's order then b's new ones: those whose type or missing count differs. */
+export function columnChanges(a: readonly { name: string; type: string; missing: number }[], b: readonly { name: string; type: string; missing: number }[]): ColumnChange[] {
+  const x = new Map(a.map((c) => [c.name, { type: c.type, missing: c.missing }]))
+  const y = new Map(b.map((c) => [c.name, { type: c.type, missing: c.missing }]))
+  const out: ColumnChange[] = []
+  for (const name of [...new Set([...x.keys(), ...y.keys()])]) {
+    const ca = x.get(name)
+    const cb = y.get(name)
+    if (ca && cb && ca.type === cb.type && ca.missing === cb.missing) continue
+    out.push({ name, ...(ca ? { a: ca } : {}), ...(cb ? { b: cb } : {}) })
+  }
+  return out
 }
 
 function codeSide(record: MetadataRecord): CodeSide {

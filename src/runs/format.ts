@@ -1,6 +1,6 @@
 // How `mlskel runs` shows runs to a person: plain aligned text, no colour, short ids where a column is narrow.
 import type { MetadataRecord } from '../metadata/index.js'
-import { flatten, type RunDiff, type ValueChange } from './diff.js'
+import { flatten, type ColumnChange, type RunDiff, type ValueChange } from './diff.js'
 import { lowerIsBetter, metricColumns } from './list.js'
 import type { VerifyResult } from './verify.js'
 
@@ -198,6 +198,10 @@ export function formatDiff(d: RunDiff): string {
   out.push('', 'scores (delta = b - a)', formatTable([['metric', 'split', 'a', 'b', 'delta'], ...d.scores.map((s) => [s.metric, s.split, formatScore(s.a), formatScore(s.b), formatDelta(s.delta)])], { indent: '  ', right: [false, false, true, true, true] }))
 
   changeLines('data', d.data)
+  if (d.columns.length > 0) {
+    const side = (c: ColumnChange['a']) => (c ? `${c.type}, ${c.missing} missing` : '(absent)')
+    out.push('', 'columns (type, missing values)', formatTable(d.columns.map((c) => [c.name, side(c.a), '→', side(c.b)]), { indent: '  ' }))
+  }
   if (d.inputs.length > 0) {
     out.push('', 'inputs', formatTable(d.inputs.map((i) => [i.status, i.path, i.a ? i.a.slice(0, 12) : '', '→', i.b ? i.b.slice(0, 12) : '']), { indent: '  ' }))
   } else {

@@ -187,6 +187,34 @@ describe('diffRuns', () => {
     expect(formatDiff(d)).toMatch(/removed\s+data\/raw\/old\.csv/)
   })
 
+  it('shows a column whose type or missing count changed between two runs, or that one run lacks', async () => {
+    const withColumns = (runId: string, columns: { name: string; type: string; missing: number }[]) => {
+      const r = makeRecord({ runId })
+      return makeRecord({ runId, extra: { data: { ...r.data, columns } } })
+    }
+    const a = withColumns('20260101T100000.000Z-111111', [
+      { name: 'zip', type: 'numeric', missing: 0 },
+      { name: 'age', type: 'numeric', missing: 3 },
+      { name: 'notes', type: 'categorical', missing: 0 },
+    ])
+    const b = withColumns('20260102T100000.000Z-222222', [
+      { name: 'zip', type: 'categorical', missing: 0 },
+      { name: 'age', type: 'numeric', missing: 3 },
+      { name: 'signup', type: 'datetime', missing: 1 },
+    ])
+    const d = await diffRuns(a, b)
+    expect(d.columns).toEqual([
+      { name: 'zip', a: { type: 'numeric', missing: 0 }, b: { type: 'categorical', missing: 0 } },
+      { name: 'notes', a: { type: 'categorical', missing: 0 } },
+      { name: 'signup', b: { type: 'datetime', missing: 1 } },
+    ])
+    expect(d.data).toEqual([])
+    const text = formatDiff(d)
+    expect(text).toMatch(/columns \(type, missing values\)\n\s+zip\s+numeric, 0 missing\s+→\s+categorical, 0 missing/)
+    expect(text).toMatch(/signup\s+\(absent\)\s+→\s+datetime, 1 missing/)
+    expect(isEmptyDiff(await diffRuns(a, a))).toBe(true)
+  })
+
   it('notes a dirty side and commits that are not in a repository, and finds a run equal to itself', async () => {
     const other = makeRecord({ runId: '20260104T100000.000Z-333333', commit: 'd'.repeat(40) })
     const root = await project([])

@@ -195,6 +195,24 @@ describe('the models rule', () => {
     )
   })
 
+  it('warns when a column\'s type changed between the newest training and the one before it', async () => {
+    const p = await project()
+    const first = await p.train(1)
+    const second = await p.train(2)
+    const columns = (zip: string) => [
+      { name: 'zip', type: zip, missing: 0 },
+      { name: 'age', type: 'numeric', missing: 2 },
+    ]
+    await editRecord(p, first.record.run_id, (r) => ((r.data as Record<string, unknown>).columns = columns('numeric')))
+    await editRecord(p, second.record.run_id, (r) => ((r.data as Record<string, unknown>).columns = columns('categorical')))
+
+    const outcome = await modelsRule.run(makeContext(p.root))
+
+    expect(outcome.findings).toEqual([
+      { level: 'warning', code: 'MLSKEL_CHECK_COLUMN_TYPE_CHANGED', file: recordFile(second.record.run_id), message: `column "zip" was numeric in run ${first.record.run_id} and is categorical in the newest run ${second.record.run_id}` },
+    ])
+  })
+
   it('finds nothing in a project without models', async () => {
     const p = await project()
 

@@ -33,6 +33,7 @@ export const modelsRule: Rule = {
     const [folders, { records, findings }] = await Promise.all([modelFolders(context), trainingRecords(context)])
     findings.push(...orphanFolders(folders, records))
     findings.push(...(await checkRecordedModels(context, folders, records)))
+    findings.push(...columnTypeChanges(records))
     return { findings, summary: `${count(folders.length, 'model')}, ${count(records.length, 'record')}` }
   },
 }
@@ -116,6 +117,29 @@ async function readTrainingRecord(path: string): Promise<{ record: MetadataRecor
   if (parsed.success) return { record: parsed.data }
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`)
   return { problem: `is invalid: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}` }
+}
+
+/**
+ * Columns whose type differs between the newest training and the one before it: a type is inferred from the data,
+ * so one new value (a letter among a zip code's digits) can turn a numeric column categorical without a word.
+ */
+function columnTypeChanges(records: readonly TrainingRecord[]): Finding[] {
+  const trained = records.filter((r) => r.record.data.columns !== undefined).sort((a, b) => (a.record.run_id < b.record.run_id ? 1 : -1))
+  const [newest, previous] = trained
+  if (!newest || !previous) return []
+  const before = new Map(previous.record.data.columns!.map((c) => [c.name, c.type]))
+  return newest.record.data.columns!.flatMap((c): Finding[] => {
+    const was = before.get(c.name)
+    if (was === undefined || was === c.type) return []
+    return [
+      {
+        level: 'warning',
+        code: 'MLSKEL_CHECK_COLUMN_TYPE_CHANGED',
+        file: newest.file,
+        message: `column ${JSON.stringify(c.name)} was ${was} in run ${previous.record.run_id} and is ${c.type} in the newest run ${newest.record.run_id}`,
+      },
+    ]
+  })
 }
 
 // 2. folders no record names
