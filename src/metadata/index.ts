@@ -56,6 +56,14 @@ export const metadataRecordSchema = z
           .array(z.strictObject({ name: z.string(), type: z.enum(COLUMN_TYPES), missing: z.int().min(0) }))
           .optional()
           .describe('every column of the raw data: its type (inferred or declared) and its missing values'),
+        dropped: z
+          .record(z.string(), z.int().min(0))
+          .optional()
+          .describe('raw rows left out of the data set, by reason (e.g. missing_target, invalid_values, duplicates)'),
+        class_counts: z
+          .record(z.string(), z.record(z.string(), z.int().min(0)))
+          .optional()
+          .describe('classification: rows per class in each split (train, test)'),
       })
       .describe('the data the model was trained on'),
 
@@ -195,6 +203,10 @@ export interface RecordTrainingOptions {
     missing?: Record<string, number>
     /** Every raw column's type and missing values (recorded as data.columns; `mlskel runs diff` compares them). */
     columns?: { name: string; type: ColumnType; missing: number }[]
+    /** Raw rows left out, by reason. */
+    dropped?: Record<string, number>
+    /** Classification: rows per class, per split. */
+    class_counts?: Record<string, Record<string, number>>
   }
   /** The rows the model was fit on: the feature schema's ranges and the target's classes or range come from them. */
   trainingData: Dataset
@@ -255,6 +267,8 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
       target: o.data.target,
       inputs: (o.data.inputs ?? []).map((input) => ({ path: toPosix(input.path), sha256: input.sha256 })),
       ...(o.data.columns ? { columns: o.data.columns } : {}),
+      ...(o.data.dropped ? { dropped: o.data.dropped } : {}),
+      ...(o.data.class_counts ? { class_counts: o.data.class_counts } : {}),
     },
     testing_strategy: o.testingStrategy,
     scores: o.scores,

@@ -239,6 +239,8 @@ describe('train on a table of every type', () => {
       const record = JSON.parse(readFileSync(join(project.root, recordFile), 'utf8')) as MetadataRecord
       expect(record.data.columns).toContainEqual({ name: 'id', type: 'identifier', missing: 0 })
       expect(record.data.columns).toContainEqual({ name: 'age', type: 'numeric', missing: 43 })
+      expect(record.data.dropped).toEqual({ missing_target: 0, invalid_values: 0, duplicates: 0 })
+      expect(record.data.class_counts).toEqual({ train: { left: 80, stayed: 160 }, test: { left: 20, stayed: 40 } })
       expect(record.importances!.find((i) => i.feature === 'plan')!.gain).toBeGreaterThan(0.5)
     } finally {
       project.remove()

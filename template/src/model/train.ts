@@ -100,6 +100,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       rows: description.rows.kept,
       features: signature.features.map((f) => f.name),
       columns: description.columns.map((c) => ({ name: c.name, type: c.type, missing: c.missing })),
+      dropped: { missing_target: description.rows.missing_target, invalid_values: description.rows.invalid_values, duplicates: description.rows.duplicates },
+      ...(description.target.type === 'category' ? { class_counts: description.target.counts } : {}),
       target: signature.target.name,
       inputs: [
         { path: files.raw, sha256: rawHash! },
