@@ -70,13 +70,15 @@ describe.skipIf(python === null && !process.env.CI)('the template notebooks', ()
     const modelling = readFileSync(join(project, 'reports', 'notebooks', 'modelling-report.html'), 'utf8')
     for (const html of [explore, modelling]) expect(html).not.toContain('data-mime-type="application/vnd.jupyter.stderr"') // an error output
     // every output is there (Deno's kernel can send one after its cell has ended, which nbconvert drops)
-    expect([count(explore, '<table><thead>'), count(explore, '<svg')]).toEqual([5, 2])
+    expect([count(explore, '<table><thead>'), count(explore, '<svg')]).toEqual([6, 2])
     expect([count(modelling, '<table><thead>'), count(modelling, '<svg')]).toEqual([4, 2])
     // explore: DuckDB's SUMMARIZE of the staged iris table, the histograms and the class balance
     expect(explore).toContain('<th>missing %</th>')
     expect(explore).toContain('<td>sepal_length</td><td>DOUBLE</td><td>4.3</td><td>7.9</td>')
     expect(explore).toContain('sepal_length (binned)')
     expect(explore).toContain('<td>setosa</td><td class="num">50</td>')
+    // dataset.json's columns: each with its type and why
+    expect(explore).toMatch(/<td>petal_width<\/td><td>numeric<\/td><td class="num">0<\/td><td>numbers<\/td>/)
     // modelling report: the record's scores, its confusion matrix and its feature ranges
     const [record] = readdirSync(join(project, 'models', 'metadata')).filter((name) => name.endsWith('.json'))
     expect(modelling).toContain(`<td>${record!.slice(0, -'.json'.length)}</td>`)

@@ -144,3 +144,14 @@ describe('split.strategy', () => {
     expect((await loadParams(group, { overrides: {} })).params.split).toMatchObject({ strategy: 'group', column: 'customer' })
   })
 })
+
+describe('dataset.columns', () => {
+  it('refuses a type it does not know, naming the column and the types it takes', async () => {
+    const dir = await project(iris.replace('features: []', 'features: []\n  columns: {price: money}'))
+    await expect(loadParams(dir, { overrides: {} })).rejects.toMatchObject({
+      code: 'MLSKEL_PARAMS_INVALID',
+      where: expect.objectContaining({ field: 'dataset.columns.price', line: 6 }),
+      message: expect.stringMatching(/numeric.*boolean.*categorical.*datetime.*identifier.*ignore/),
+    })
+  })
+})

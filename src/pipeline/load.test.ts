@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { selectStages } from './graph.js'
@@ -55,7 +56,7 @@ checks: { model_size_mb: 5 }
 
   it('reads the declared params keys, dotted ones too, with defaults applied', async () => {
     const pipeline = await load('stages:\n  a: { cmd: x, params: [model.n_estimators, split, task] }\n', { 'params.yaml': PARAMS })
-    expect(pipeline.paramValues).toEqual({ 'model.n_estimators': 10, split: { test_size: 0.2, cv_folds: 5, seed: 42 }, task: 'classification' })
+    expect(pipeline.paramValues).toEqual({ 'model.n_estimators': 10, split: { strategy: 'stratified', test_size: 0.2, cv_folds: 5, seed: 42 }, task: 'classification' })
   })
 
   it('names the stages of a cycle in order, with file and line', async () => {
@@ -164,5 +165,16 @@ describe('pipelineSchema', () => {
     const schema = z.toJSONSchema(pipelineSchema, { io: 'input', unrepresentable: 'any' }) as unknown as { description?: string; properties: { stages: { propertyNames: unknown } } }
     expect(schema.description).toMatch(/^mlskel\.yaml/)
     expect(schema.properties.stages.propertyNames).toMatchObject({ pattern: expect.any(String) })
+  })
+})
+
+describe("the template's pipeline", () => {
+  it('re-generates the data set when any params key it reads changes, the task included (it decides the target\'s type)', async () => {
+    const template = fileURLToPath(new URL('../../template/', import.meta.url))
+    const pipeline = await loadPipeline(template)
+    const stage = pipeline.stages.find((s) => s.name === 'generate-dataset')!
+    expect([...stage.params].sort()).toEqual(['dataset', 'split', 'task'])
+    const changed = await loadPipeline(template, { overrides: { task: 'regression' } })
+    expect(changed.paramValues.task).toBe('regression')
   })
 })

@@ -171,6 +171,24 @@ describe('generate-dataset on a table of every type', () => {
     expect(ages.rows).toEqual([[20.5, 69.5]])
   })
 
+  it.each([
+    ['tab', '\t'],
+    ['pipe', '|'],
+  ])('finds a %s delimiter, and reads quoted fields holding it and new lines, after a UTF-8 BOM', async (_name, delimiter) => {
+    const rows = Array.from({ length: 60 }, (_, i) => [`${i}.5`, i % 2 ? '"a, b' + delimiter + ' and\nmore"' : 'plain', i % 3 ? 'yes' : 'no'].join(delimiter))
+    useMixed(`\uFEFF${['x', 'note', 'churn'].join(delimiter)}\n${rows.join('\n')}\n`)
+    const d = await generateDataset({ root: project.root })
+    expect(d.files.delimiter).toBe(delimiter)
+    expect(d.columns.map((c) => [c.name, c.type])).toEqual([
+      ['x', 'numeric'],
+      ['note', 'categorical'],
+      ['churn', 'categorical'],
+    ])
+    expect(d.rows.kept).toBe(60)
+    const notes = await withDuckDB((db) => query(db, `SELECT DISTINCT note FROM read_parquet('${file('data/staging/customers.parquet')}') ORDER BY 1`))
+    expect(notes.rows).toEqual([[`a, b${delimiter} and\nmore`], ['plain']])
+  })
+
   it('reads a Parquet raw file of every column type', async () => {
     useMixed(mixedCsv(200))
     const csv = file('data/raw/customers.csv')
