@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { RENAMES, adoptProject, createProject, detectPackageManager, initGit, projectNameFor, projectPathOf, resolveMlskelSpec, runCommand, templateDir } from './index.js'
+import { RENAMES, adoptProject, createProject, detectPackageManager, initGit, projectDependency, projectNameFor, projectPathOf, resolveMlskelSpec, runCommand, templateDir } from './index.js'
 
 const temp = () => mkdtemp(join(tmpdir(), 'mlskel-new-'))
 
@@ -29,6 +29,21 @@ describe('createProject', () => {
     const iris = await readFile(join(dir, 'data/raw/iris.csv'))
     expect(manifest.files).toEqual({ 'iris.csv': { size: iris.length, sha256: createHash('sha256').update(iris).digest('hex') } })
     expect(project.added).toContain('data/raw.manifest.json')
+  })
+
+  it('names the README, the Makefile, Compose and the Kubernetes manifests after the project', async () => {
+    const dir = join(await temp(), 'churn-model')
+    await createProject({ dir, mlskelSpec: 'x' })
+    expect((await readFile(join(dir, 'README.md'), 'utf8')).split('\n')[0]).toBe('# churn-model')
+    for (const file of ['README.md', 'Makefile', 'docker-compose.yml', 'deploy/k8s/deployment.yaml', 'deploy/k8s/service.yaml', 'deploy/k8s/hpa.yaml']) {
+      expect(await readFile(join(dir, file), 'utf8'), file).not.toContain('mlskel-project')
+    }
+    const deployment = await readFile(join(dir, 'deploy/k8s/deployment.yaml'), 'utf8')
+    expect(deployment).toContain('name: churn-model-api')
+    expect(deployment).toContain('app.kubernetes.io/name: churn-model-api')
+    expect(await readFile(join(dir, 'Makefile'), 'utf8')).toContain('deployment/churn-model-api')
+    // the Makefile's default image is <package name>-api: the same name
+    expect(await readFile(join(dir, 'Makefile'), 'utf8')).toContain(`IMAGE ?= $(shell node -p "require('./package.json').name")-api`)
   })
 
   it('refuses a folder that is not empty, naming what is there', async () => {
@@ -128,6 +143,44 @@ describe('resolveMlskelSpec', () => {
     await writeFile(join(pkgRoot, 'package.json'), '{"version":"1.2.3"}')
     await writeFile(join(installRoot, 'package-lock.json'), JSON.stringify({ packages: { 'node_modules/mlskel': { resolved: 'https://registry.npmjs.org/mlskel/-/mlskel-1.2.3.tgz' } } }))
     expect(await resolveMlskelSpec({}, pkgRoot)).toBe('^1.2.3')
+  })
+})
+
+describe('projectDependency', () => {
+  it('puts the tarball mlskel was installed from in vendor/, and depends on it by a relative path', async () => {
+    const installRoot = await temp()
+    const pkgRoot = join(installRoot, 'node_modules', 'mlskel')
+    await mkdir(pkgRoot, { recursive: true })
+    await mkdir(join(installRoot, '..', 'pkgs'), { recursive: true })
+    const tarball = join(installRoot, '..', 'pkgs', 'mlskel-1.2.3.tgz')
+    await writeFile(tarball, 'the package')
+    await writeFile(join(pkgRoot, 'package.json'), '{"version":"1.2.3"}')
+    await writeFile(join(installRoot, 'package-lock.json'), JSON.stringify({ packages: { 'node_modules/mlskel': { resolved: 'file:../pkgs/mlskel-1.2.3.tgz' } } }))
+    const project = await temp()
+    expect(await projectDependency(project, {}, pkgRoot)).toEqual({ spec: 'file:vendor/mlskel-1.2.3.tgz', vendored: 'vendor/mlskel-1.2.3.tgz' })
+    expect(await readFile(join(project, 'vendor', 'mlskel-1.2.3.tgz'), 'utf8')).toBe('the package')
+  })
+
+  it('packs a checkout into vendor/, as npm would publish it', async () => {
+    const checkout = await temp()
+    await writeFile(join(checkout, 'package.json'), JSON.stringify({ name: 'mlskel', version: '4.5.6', files: ['index.js'] }))
+    await writeFile(join(checkout, 'index.js'), 'export {}\n')
+    const project = await temp()
+    expect(await projectDependency(project, {}, checkout)).toEqual({ spec: 'file:vendor/mlskel-4.5.6.tgz', vendored: 'vendor/mlskel-4.5.6.tgz' })
+    const listing = await runCommand('tar', ['-tzf', join(project, 'vendor', 'mlskel-4.5.6.tgz')], { cwd: project })
+    expect(listing.output.split('\n').sort()).toEqual(['', 'package/index.js', 'package/package.json'])
+  })
+
+  it('vendors nothing for MLSKEL_DEPENDENCY or a registry range', async () => {
+    const project = await temp()
+    expect(await projectDependency(project, { MLSKEL_DEPENDENCY: 'file:/elsewhere/mlskel.tgz' })).toEqual({ spec: 'file:/elsewhere/mlskel.tgz' })
+    const installRoot = await temp()
+    const pkgRoot = join(installRoot, 'node_modules', 'mlskel')
+    await mkdir(pkgRoot, { recursive: true })
+    await writeFile(join(pkgRoot, 'package.json'), '{"version":"1.2.3"}')
+    await writeFile(join(installRoot, 'package-lock.json'), JSON.stringify({ packages: { 'node_modules/mlskel': { resolved: 'https://registry.npmjs.org/mlskel/-/mlskel-1.2.3.tgz' } } }))
+    expect(await projectDependency(project, {}, pkgRoot)).toEqual({ spec: '^1.2.3' })
+    expect(existsSync(join(project, 'vendor'))).toBe(false)
   })
 })
 

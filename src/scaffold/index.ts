@@ -109,6 +109,8 @@ export async function copyTemplate(root: string, edits: { name: string; mlskelSp
       pkg.name = edits.name
       pkg.dependencies = { ...pkg.dependencies, mlskel: edits.mlskelSpec }
       await writeFileAtomic(destination, `${JSON.stringify(pkg, null, 2)}\n`)
+    } else if (NAMED_FILES.test(target)) {
+      await writeFileAtomic(destination, (await readFile(join(source, file), 'utf8')).replaceAll(TEMPLATE_NAME, edits.name))
     } else {
       await copyFile(join(source, file), destination)
     }
@@ -116,6 +118,11 @@ export async function copyTemplate(root: string, edits: { name: string; mlskelSp
   }
   return result
 }
+
+/** The template's own package name, which a project's name replaces in the files people read and deploy by. */
+export const TEMPLATE_NAME = 'mlskel-project'
+/** Those files: the README (title), the Makefile, Compose and the Kubernetes manifests (names, labels, images). */
+const NAMED_FILES = /^(README\.md|Makefile|docker-compose\.yml|deploy\/.*\.ya?ml)$/
 
 /** A template path as it is named in a project: `_gitignore` → `.gitignore`, `_github/…` → `.github/…`, at any depth. */
 export function projectPathOf(templatePath: string): string {
@@ -138,7 +145,10 @@ export async function folderEntries(dir: string, max = 5): Promise<string[]> {
 export interface NewProjectOptions {
   dir: string
   force?: boolean
-  /** Dependency spec for mlskel in the new package.json; resolved from how mlskel was installed when absent. */
+  /**
+   * Dependency spec for mlskel in the new package.json, used as given. Absent: resolved from how mlskel was
+   * installed (resolveMlskelSpec), and a local tarball or checkout is vendored into the project (vendorMlskel).
+   */
   mlskelSpec?: string
 }
 
@@ -146,6 +156,54 @@ export interface NewProject extends CopyResult {
   root: string
   name: string
   mlskelSpec: string
+  /** The tarball put in the project (project-relative), when mlskel did not come from the registry. */
+  vendored?: string
+}
+
+/** Where a project keeps the mlskel it depends on when mlskel is not from the registry. */
+export const VENDOR_DIR = 'vendor'
+
+/**
+ * The spec a new project depends on mlskel by, and the tarball vendored for it. MLSKEL_DEPENDENCY is used as it is;
+ * a `file:` spec (mlskel installed from a tarball, or run from a checkout or folder) becomes a tarball inside the
+ * project, `vendor/mlskel-<version>.tgz`, depended on by a relative path: committed with the project, it installs
+ * on any machine, in CI and in Docker (the build context holds it), where an absolute path to this machine would
+ * not. A registry range is used as it is.
+ */
+export async function projectDependency(root: string, env: NodeJS.ProcessEnv = process.env, from = packageRoot): Promise<{ spec: string; vendored?: string }> {
+  const spec = await resolveMlskelSpec(env, from)
+  if (env.MLSKEL_DEPENDENCY || !spec.startsWith('file:')) return { spec }
+  const vendored = await vendorMlskel(root, spec.slice('file:'.length))
+  return { spec: `file:${vendored}`, vendored }
+}
+
+/** Put mlskel's packed tarball in `<root>/vendor/` from a tarball (copied) or a package folder (`npm pack`). */
+export async function vendorMlskel(root: string, source: string): Promise<string> {
+  const dir = join(root, VENDOR_DIR)
+  await mkdir(dir, { recursive: true })
+  const info = await stat(source).catch(() => undefined)
+  if (!info) throw new MlskelError('MLSKEL_NEW_TEMPLATE_MISSING', `mlskel's package is not at ${source}, where it was installed from: it cannot be put in the project`, { fix: 'Reinstall mlskel, or set MLSKEL_DEPENDENCY to the dependency spec the project should use (e.g. a version range).' })
+  if (info.isFile()) {
+    const name = `mlskel-${await tarballVersion(source)}.tgz`
+    await copyFile(source, join(dir, name))
+    return `${VENDOR_DIR}/${name}`
+  }
+  // a checkout or folder: packed as npm would publish it (the built dist/ it holds; no build scripts run)
+  const packed = await runCommand('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], { cwd: source })
+  const name = packed.output.trim().split('\n').pop()?.trim()
+  if (packed.code !== 0 || !name?.endsWith('.tgz') || !existsSync(join(dir, name))) {
+    throw new MlskelError('MLSKEL_NEW_INSTALL_FAILED', `\`npm pack\` of mlskel in ${source} failed (exit ${packed.code}): ${packed.output.trim().split('\n').slice(-5).join(' ')}`, {
+      fix: 'Build mlskel there first (`npm run build`), or set MLSKEL_DEPENDENCY to the dependency spec the project should use.',
+    })
+  }
+  return `${VENDOR_DIR}/${name}`
+}
+
+/** A package tarball's version, from its file name (npm names them <name>-<version>.tgz), else its package.json. */
+async function tarballVersion(file: string): Promise<string> {
+  const fromName = /-(\d+\.\d+\.\d+[^/]*?)\.tgz$/.exec(basename(file))?.[1]
+  if (fromName) return fromName
+  return (JSON.parse(await readFile(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version
 }
 
 /** Steps 1–3 of `mlskel new`: name and folder checked, template copied. Install and git are separate steps. */
@@ -164,10 +222,11 @@ export async function createProject(options: NewProjectOptions): Promise<NewProj
   }
   // 3. template copied, package.json edited
   await mkdir(root, { recursive: true })
-  const mlskelSpec = options.mlskelSpec ?? (await resolveMlskelSpec())
-  const copied = await copyTemplate(root, { name, mlskelSpec })
+  const dependency = options.mlskelSpec ? { spec: options.mlskelSpec } : await projectDependency(root)
+  const copied = await copyTemplate(root, { name, mlskelSpec: dependency.spec })
+  if (dependency.vendored) copied.added.push(dependency.vendored)
   await addRawManifest(root, copied)
-  return { root, name, mlskelSpec, ...copied }
+  return { root, name, mlskelSpec: dependency.spec, ...(dependency.vendored ? { vendored: dependency.vendored } : {}), ...copied }
 }
 
 /** `mlskel init`: add whatever of the layout and template `dir` lacks; overwrite nothing. */
@@ -180,10 +239,13 @@ export async function adoptProject(dir: string, options: { mlskelSpec?: string }
   } catch {
     name = projectNameFor(root)
   }
-  const mlskelSpec = options.mlskelSpec ?? (await resolveMlskelSpec())
-  const copied = await copyTemplate(root, { name, mlskelSpec })
+  // the package.json that depends on mlskel is only written when there is none: then mlskel is vendored for it
+  const writesPackage = !existsSync(join(root, 'package.json'))
+  const dependency = options.mlskelSpec || !writesPackage ? { spec: options.mlskelSpec ?? (await resolveMlskelSpec()) } : await projectDependency(root)
+  const copied = await copyTemplate(root, { name, mlskelSpec: dependency.spec })
+  if (dependency.vendored) copied.added.push(dependency.vendored)
   await addRawManifest(root, copied)
-  return { root, name, mlskelSpec, ...copied }
+  return { root, name, mlskelSpec: dependency.spec, ...(dependency.vendored ? { vendored: dependency.vendored } : {}), ...copied }
 }
 
 /**

@@ -15,6 +15,8 @@ export interface ObservabilityOptions {
   maxRows: number
   /** Whether prediction routes take a bearer token: the document then declares the scheme. */
   auth: boolean
+  /** The API's name in the document. */
+  title?: string
 }
 
 /**

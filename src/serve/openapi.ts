@@ -17,6 +17,8 @@ export interface OpenApiOptions {
   maxRows: number
   /** Whether prediction routes take a bearer token (API_TOKEN). */
   auth: boolean
+  /** The API's name (the project's); default "mlskel prediction API". */
+  title?: string
 }
 
 type Schema = Record<string, unknown>
@@ -170,7 +172,7 @@ export function openApiDocument(model: ServedModel | undefined, o: OpenApiOption
   return {
     openapi: '3.1.0',
     info: {
-      title: 'mlskel prediction API',
+      title: o.title ?? 'mlskel prediction API',
       version: o.version,
       description: model
         ? `Serving model ${model.id} (run ${model.runId}, ${model.task}${model.gitCommit ? `, commit ${model.gitCommit}` : ''}): ${model.record.description}. Inputs in order: ${names.join(', ')}.`

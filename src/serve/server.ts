@@ -36,6 +36,8 @@ export interface ServeOptions {
   metrics?: ServeMetrics
   /** The mlskel version /version reports; default this package's. */
   version?: string
+  /** The API's name in /openapi.json and /docs (the project's package name); default "mlskel prediction API". */
+  title?: string
 }
 
 export const DEFAULT_MAX_ROWS = 10_000
@@ -142,7 +144,7 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
     })
 
     // 4. /metrics, /openapi.json and /docs
-    await app.register(observabilityRoutes({ holder, metrics, version, maxRows, auth: tokenDigest !== undefined }))
+    await app.register(observabilityRoutes({ holder, metrics, version, maxRows, auth: tokenDigest !== undefined, ...(o.title ? { title: o.title } : {}) }))
 
     // 5. prediction routes
     const authorize = async (request: FastifyRequest) => {

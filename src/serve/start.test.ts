@@ -17,6 +17,7 @@ let modelId: string
 beforeAll(async () => {
   project = await irisProject()
   await writeFile(join(project.root, 'mlskel.yaml'), 'stages: {}\n')
+  await writeFile(join(project.root, 'package.json'), '{"name": "churn-model", "private": true}\n')
   modelId = (await project.train(7)).model.id
 })
 afterAll(async () => {
@@ -35,6 +36,8 @@ describe('startServer', () => {
       expect((await predict({ features: setosa }, 'tok')).status).toBe(200)
       expect((await predict({ features: [setosa, setosa, setosa] }, 'tok')).status).toBe(413)
       expect((await fetch(`${running.url}/health`)).status).toBe(200)
+      // the API is named after the project
+      expect(((await (await fetch(`${running.url}/openapi.json`)).json()) as { info: { title: string } }).info.title).toBe('churn-model API')
     } finally {
       await running.close()
     }

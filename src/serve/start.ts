@@ -1,6 +1,8 @@
 // The prediction API's entry: reads the project's settings, builds the server, listens, and shuts down gracefully
 // on SIGTERM/SIGINT (stop accepting, let requests in flight finish within a bound, then close what is left).
 // The only place in mlskel that listens.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import type { Logger } from '../logging/index.js'
@@ -56,6 +58,7 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
     metadataDir: paths.metadata,
     ...(o.modelId === undefined ? {} : { modelId: o.modelId }),
     maxRows: settings.API_MAX_ROWS,
+    ...projectTitle(root),
     ...(settings.API_TOKEN ? { apiToken: settings.API_TOKEN } : {}),
     errorDetails: settings.API_ERROR_DETAILS ?? env.NODE_ENV !== 'production',
     logger,
@@ -113,4 +116,14 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
     process.on('SIGINT', onSignal)
   }
   return { app, url, model: servedModelOf(app)!, close, closed }
+}
+
+/** The API's title: the project's package name ("churn-model API"), when its package.json names it. */
+function projectTitle(root: string): { title?: string } {
+  try {
+    const name = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: unknown }).name
+    return typeof name === 'string' && name ? { title: `${name} API` } : {}
+  } catch {
+    return {}
+  }
 }

@@ -1,10 +1,11 @@
 // End to end, as a user gets it: npm pack, install mlskel from the tarball, `mlskel new`, install the project,
 // run its pipeline and its own tests; then the skip rules, and other data sets switched to through params.yaml.
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process'
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { hostPath, runDockerfile } from '../deploy/dockerfile.js'
 import { packMlskel } from '../pack.js'
 
 const repo = resolve(import.meta.dirname, '../..')
@@ -90,10 +91,11 @@ beforeAll(() => {
 })
 
 describe('a project created from the packed tarball', () => {
-  it('depends on that tarball, and has its first commit', () => {
+  it('depends on that tarball, vendored in the project, and has its first commit', () => {
     const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'))
     expect(pkg.name).toBe('iris-project')
-    expect(pkg.dependencies.mlskel).toBe(`file:${tarball}`)
+    expect(pkg.dependencies.mlskel).toBe(`file:vendor/${basename(tarball)}`)
+    expect(readFileSync(join(project, 'vendor', basename(tarball)))).toEqual(readFileSync(tarball))
     expect(ok(run('git', ['log', '--oneline'], { cwd: project })).stdout).toContain('Initial commit from mlskel')
   })
 
@@ -421,5 +423,50 @@ describe('a table of every type, switched to through params.yaml alone', () => {
       server.kill('SIGTERM')
     }
     expect(await exited).toBe(0)
+  })
+})
+
+describe('a project that travels', () => {
+  // Made by `mlskel new` from the packed tarball (beforeAll), the project carries mlskel in vendor/. Here every trace
+  // of mlskel outside it goes (the tarball, the tool's install), the project is cloned elsewhere from its first
+  // commit, and there installs, runs, tests, and builds its API image step by step. This checkout is never named:
+  // nothing of the clone may point at it or at the deleted tarball.
+  it('installs, runs its pipeline and its tests, and builds Dockerfile.api, cloned where mlskel never was', { timeout: 600_000 }, async () => {
+    const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+    expect(pkg.dependencies.mlskel).toMatch(/^file:vendor\/mlskel-\d+\.\d+\.\d+\.tgz$/)
+    expect(ok(run('git', ['ls-files', 'vendor'], { cwd: project })).stdout).toContain('.tgz')
+    rmSync(tarball)
+    rmSync(join(work, 'tool'), { recursive: true, force: true })
+
+    const elsewhere = mkdtempSync(join(tmpdir(), 'mlskel-elsewhere-'))
+    try {
+      const clone = join(elsewhere, 'teammate', 'iris-project')
+      ok(run('git', ['clone', '-q', project, clone], { cwd: elsewhere }))
+      for (const file of ['package.json', 'package-lock.json']) {
+        const text = readFileSync(join(clone, file), 'utf8')
+        expect(text, file).not.toContain(repo)
+        expect(text, file).not.toContain(work)
+      }
+      ok(run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: clone }))
+      const pipeline = ok(run('npm', ['run', 'pipeline'], { cwd: clone }))
+      expect(pipeline.stdout + pipeline.stderr).toContain('predict')
+      expect(ok(run('npm', ['test'], { cwd: clone })).stdout).toContain('✓ passed:')
+
+      // Dockerfile.api's steps in the clone (the build context), with this machine as the base image; the build
+      // stage links the deps stage's production install rather than installing the dev tools again
+      chmodSync(elsewhere, 0o755)
+      const stages = await runDockerfile(join(clone, 'Dockerfile.api'), clone, elsewhere, {
+        substitute: (command, stage, all) => {
+          if (!/^npm ci\b/.test(command) || command.includes('--omit=dev')) return undefined
+          const deps = all.find((s) => s.name === 'deps')!
+          return async () => symlinkSync(hostPath(deps, '/app/node_modules'), hostPath(stage, 'node_modules'))
+        },
+      })
+      const final = stages.at(-1)!
+      expect(existsSync(hostPath(final, '/app/node_modules/mlskel/package.json'))).toBe(true)
+      expect(readdirSync(hostPath(final, '/app/models')).filter((d) => d !== 'metadata' && !d.startsWith('.'))).toHaveLength(1)
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true })
+    }
   })
 })

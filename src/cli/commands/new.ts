@@ -25,6 +25,7 @@ export default async function newCommand(dir: string, options: NewOptions): Prom
 
   const project = await createProject({ dir, force: options.force })
   step(`created ${project.name} from the template: ${project.added.length} files${project.kept.length ? `, ${project.kept.length} existing kept` : ''}`)
+  step(project.vendored ? `mlskel is not from the registry: its package is in ${project.vendored}, committed with the project (package.json: "mlskel": "${project.mlskelSpec}")` : `depends on mlskel ${project.mlskelSpec}`)
 
   let installed = false
   if (options.install) {
@@ -48,7 +49,7 @@ export default async function newCommand(dir: string, options: NewOptions): Prom
   }
 
   if (options.json) {
-    console.log(JSON.stringify({ root: project.root, name: project.name, mlskel: project.mlskelSpec, files: project.added, kept: project.kept, installed, git }, null, 2))
+    console.log(JSON.stringify({ root: project.root, name: project.name, mlskel: project.mlskelSpec, ...(project.vendored ? { vendored: project.vendored } : {}), files: project.added, kept: project.kept, installed, git }, null, 2))
     return
   }
   const cd = relative(process.cwd(), project.root)
