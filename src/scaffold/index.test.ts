@@ -98,12 +98,50 @@ describe('adoptProject', () => {
     await writeFile(join(dir, 'package.json'), '{"name":"legacy-proj"}')
     const project = await adoptProject(dir, { mlskelSpec: 'x' })
     expect(await readFile(join(dir, 'src', 'model', 'train.ts'), 'utf8')).toBe('// my training')
-    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe('{"name":"legacy-proj"}')
+    // package.json is merged into, not replaced (its own name kept)
+    expect(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))).toMatchObject({ name: 'legacy-proj', scripts: { pipeline: 'mlskel run' } })
     expect(project.kept.sort()).toEqual(['package.json', 'src/model/train.ts'])
     expect(project.added).toContain('mlskel.yaml')
     expect(project.name).toBe('legacy-proj')
     // a second run adds nothing
     expect((await adoptProject(dir, { mlskelSpec: 'x' })).added).toEqual([])
+  })
+
+  it('merges the template\'s scripts, dependencies and .gitignore lines into the project\'s, keeping its own', async () => {
+    const dir = join(await temp(), 'my-app')
+    await mkdir(dir, { recursive: true })
+    const own = { name: 'my-app', version: '2.0.0', scripts: { build: 'tsc -p .', test: 'node --test' }, dependencies: { zod: '^4.0.0', tsx: '^4.0.0' }, devDependencies: { typescript: '^5.4.0' } }
+    await writeFile(join(dir, 'package.json'), `${JSON.stringify(own, null, 4)}\n`)
+    await writeFile(join(dir, '.gitignore'), 'dist/\nnode_modules\n')
+    const project = await adoptProject(dir, { mlskelSpec: 'file:vendor/mlskel-0.1.0.tgz' })
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))
+    // its own kept, the template's added where it had none
+    expect(pkg.scripts).toMatchObject({ build: 'tsc -p .', test: 'node --test', pipeline: 'mlskel run', train: 'mlskel run train' })
+    expect(pkg.dependencies).toMatchObject({ zod: '^4.0.0', tsx: '^4.0.0', mlskel: 'file:vendor/mlskel-0.1.0.tgz', '@duckdb/node-api': expect.any(String) })
+    expect(pkg.devDependencies).toMatchObject({ typescript: '^5.4.0', vitest: expect.any(String) })
+    expect(pkg.type).toBe('module')
+    expect(pkg.version).toBe('2.0.0')
+    // its indentation too
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toContain('\n    "name": "my-app"')
+    expect(project.merged.files).toEqual(['package.json', '.gitignore'])
+    expect(project.merged.conflicts).toEqual(expect.arrayContaining([expect.stringMatching(/^scripts\.test: kept "node --test" \(the template's: "npm run typecheck/), expect.stringMatching(/^dependencies\.tsx: kept "\^4\.0\.0"/), expect.stringMatching(/^devDependencies\.typescript: kept/)]))
+    expect(project.merged.added).toEqual(expect.arrayContaining(['scripts.pipeline', 'dependencies.mlskel', 'type: module', '.gitignore: .env']))
+    const ignore = await readFile(join(dir, '.gitignore'), 'utf8')
+    expect(ignore.startsWith('dist/\nnode_modules\n')).toBe(true)
+    expect(ignore).toMatch(/# added by mlskel init[^\n]*\n\.env\n/)
+    // node_modules was there already (without the slash)
+    expect(ignore.match(/node_modules/g)).toHaveLength(1)
+    // a second run merges nothing more
+    const again = await adoptProject(dir, { mlskelSpec: 'file:vendor/mlskel-0.1.0.tgz' })
+    expect(again.merged.files).toEqual([])
+  })
+
+  it('refuses to merge into a package.json it cannot read, before writing anything', async () => {
+    const dir = join(await temp(), 'broken')
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, 'package.json'), '{"name": ')
+    await expect(adoptProject(dir, { mlskelSpec: 'x' })).rejects.toMatchObject({ code: 'MLSKEL_INIT_PACKAGE_INVALID', where: { file: 'package.json' } })
+    expect(existsSync(join(dir, 'mlskel.yaml'))).toBe(false)
   })
 
   it('gives an older project the deployment files: Dockerfiles, compose, Kubernetes, CI', async () => {

@@ -229,8 +229,26 @@ export async function createProject(options: NewProjectOptions): Promise<NewProj
   return { root, name, mlskelSpec: dependency.spec, ...(dependency.vendored ? { vendored: dependency.vendored } : {}), ...copied }
 }
 
-/** `mlskel init`: add whatever of the layout and template `dir` lacks; overwrite nothing. */
-export async function adoptProject(dir: string, options: { mlskelSpec?: string } = {}): Promise<NewProject> {
+/** What `mlskel init` merged into files the project had: package.json's keys and .gitignore's lines. */
+export interface Merged {
+  /** Files that gained entries (they are also in `kept`). */
+  files: string[]
+  /** What was added, one line each: `scripts.train`, `dependencies.mlskel`, `.gitignore: .env`. */
+  added: string[]
+  /** Where the project and the template differ, the project's kept: `scripts.test: kept "node --test" (the template's: "…")`. */
+  conflicts: string[]
+}
+
+export interface AdoptedProject extends NewProject {
+  merged: Merged
+}
+
+/**
+ * `mlskel init`: add whatever of the layout and template `dir` lacks, overwriting nothing, and merge into what it
+ * has: package.json gains the template's scripts, dependencies and `"type": "module"` where it has none (its own
+ * are kept; each difference is listed), .gitignore the template's lines it lacks (.env above all).
+ */
+export async function adoptProject(dir: string, options: { mlskelSpec?: string } = {}): Promise<AdoptedProject> {
   const root = resolve(dir)
   let name: string
   try {
@@ -239,13 +257,82 @@ export async function adoptProject(dir: string, options: { mlskelSpec?: string }
   } catch {
     name = projectNameFor(root)
   }
-  // the package.json that depends on mlskel is only written when there is none: then mlskel is vendored for it
+  // package.json is written when there is none, and merged into when there is one
   const writesPackage = !existsSync(join(root, 'package.json'))
-  const dependency = options.mlskelSpec || !writesPackage ? { spec: options.mlskelSpec ?? (await resolveMlskelSpec()) } : await projectDependency(root)
+  // a package.json that cannot be merged into stops init before it writes anything
+  if (!writesPackage) await readPackageJson(root)
+  const dependency = options.mlskelSpec ? { spec: options.mlskelSpec } : await projectDependency(root)
   const copied = await copyTemplate(root, { name, mlskelSpec: dependency.spec })
   if (dependency.vendored) copied.added.push(dependency.vendored)
+  const merged: Merged = { files: [], added: [], conflicts: [] }
+  if (!writesPackage) await mergePackageJson(root, dependency.spec, merged)
+  await mergeGitignore(root, merged)
   await addRawManifest(root, copied)
-  return { root, name, mlskelSpec: dependency.spec, ...(dependency.vendored ? { vendored: dependency.vendored } : {}), ...copied }
+  return { root, name, mlskelSpec: dependency.spec, ...(dependency.vendored ? { vendored: dependency.vendored } : {}), ...copied, merged }
+}
+
+const MERGED_FIELDS = ['scripts', 'dependencies', 'devDependencies'] as const
+
+/** The template's scripts and dependencies into the project's package.json, never replacing one it has. */
+async function mergePackageJson(root: string, mlskelSpec: string, merged: Merged): Promise<void> {
+  const file = join(root, 'package.json')
+  const { text, pkg } = await readPackageJson(root)
+  const template = JSON.parse(await readFile(join(templateDir(), 'package.json'), 'utf8')) as Record<string, Record<string, string>>
+  const wanted: Record<string, Record<string, string>> = { ...template, dependencies: { ...template.dependencies, mlskel: mlskelSpec } }
+  let changed = false
+  for (const field of MERGED_FIELDS) {
+    const mine = (pkg[field] ?? {}) as Record<string, string>
+    for (const [key, value] of Object.entries(wanted[field] ?? {})) {
+      // a package the project has among its other dependencies counts as had
+      const elsewhere = field !== 'scripts' ? MERGED_FIELDS.slice(1).find((f) => f !== field && (pkg[f] as Record<string, string> | undefined)?.[key] !== undefined) : undefined
+      const have = mine[key] ?? (elsewhere ? (pkg[elsewhere] as Record<string, string>)[key] : undefined)
+      if (have === undefined) {
+        mine[key] = value
+        merged.added.push(`${field}.${key}`)
+        changed = true
+      } else if (have !== value) {
+        merged.conflicts.push(`${elsewhere ?? field}.${key}: kept ${JSON.stringify(have)} (the template's: ${JSON.stringify(value)})`)
+      }
+    }
+    if (Object.keys(mine).length > 0) pkg[field] = mine
+  }
+  // the template's scripts are ES modules (top-level await): a package without a type would run them as CommonJS
+  if (pkg.type === undefined) {
+    pkg.type = 'module'
+    merged.added.push('type: module')
+    changed = true
+  } else if (pkg.type !== 'module') {
+    merged.conflicts.push(`type: kept ${JSON.stringify(pkg.type)} (the template's scripts are ES modules: "type": "module", or rename them to .mts)`)
+  }
+  if (!changed) return
+  const indent = /^[ \t]+(?=")/m.exec(text)?.[0] ?? '  '
+  await writeFileAtomic(file, `${JSON.stringify(pkg, null, indent)}\n`)
+  merged.files.push('package.json')
+}
+
+async function readPackageJson(root: string): Promise<{ text: string; pkg: Record<string, unknown> }> {
+  const text = await readFile(join(root, 'package.json'), 'utf8')
+  try {
+    const pkg: unknown = JSON.parse(text)
+    if (pkg !== null && typeof pkg === 'object' && !Array.isArray(pkg)) return { text, pkg: pkg as Record<string, unknown> }
+    throw new Error('it is not an object')
+  } catch (error) {
+    throw new MlskelError('MLSKEL_INIT_PACKAGE_INVALID', `package.json cannot be read (${(error as Error).message}): mlskel init cannot merge into it`, { where: { file: 'package.json' } })
+  }
+}
+
+/** The template's .gitignore lines the project's lacks, appended under a comment (`.env` keeps secrets out of git). */
+async function mergeGitignore(root: string, merged: Merged): Promise<void> {
+  const file = join(root, '.gitignore')
+  const text = await readFile(file, 'utf8').catch(() => undefined)
+  if (text === undefined) return
+  const have = new Set(text.split(/\r?\n/).map((l) => l.trim()))
+  const template = await readFile(join(templateDir(), '_gitignore'), 'utf8')
+  const missing = template.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && !have.has(l) && !have.has(l.replace(/\/$/, '')))
+  if (missing.length === 0) return
+  await writeFileAtomic(file, `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}\n# added by mlskel init: its secrets, tool output and rebuilt data\n${missing.join('\n')}\n`)
+  merged.files.push('.gitignore')
+  merged.added.push(...missing.map((l) => `.gitignore: ${l}`))
 }
 
 /**

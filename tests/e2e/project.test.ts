@@ -426,6 +426,41 @@ describe('a table of every type, switched to through params.yaml alone', () => {
   })
 })
 
+describe('mlskel init in an existing TypeScript project', () => {
+  it('merges into its package.json and .gitignore, keeping its own scripts and dependencies; mlskel run and npm test pass', { timeout: 300_000 }, () => {
+    const app = join(work, 'legacy-app')
+    mkdirSync(join(app, 'src'), { recursive: true })
+    mkdirSync(join(app, 'test'), { recursive: true })
+    const own = { name: 'legacy-app', version: '1.4.0', private: true, type: 'module', scripts: { build: 'tsc -p tsconfig.build.json', test: 'node --test' }, dependencies: { zod: '^4.1.0' }, devDependencies: { typescript: '5.9' } }
+    writeFileSync(join(app, 'package.json'), `${JSON.stringify(own, null, 2)}\n`)
+    writeFileSync(join(app, 'tsconfig.build.json'), JSON.stringify({ compilerOptions: { outDir: 'dist', module: 'NodeNext', target: 'ES2022', strict: true }, include: ['src/app.ts'] }))
+    writeFileSync(join(app, 'src', 'app.ts'), 'export const greet = (name: string): string => `hello ${name}`\n')
+    writeFileSync(join(app, 'test', 'app.test.js'), "import { test } from 'node:test'\nimport assert from 'node:assert'\ntest('adds', () => assert.equal(1 + 1, 2))\n")
+    writeFileSync(join(app, '.gitignore'), 'dist/\nnode_modules/\n')
+    ok(run('git', ['init', '-q'], { cwd: app }))
+
+    const init = ok(run(mlskel, ['init'], { cwd: app }))
+    expect(init.stdout).toContain('Merged into package.json and .gitignore')
+    expect(init.stdout).toMatch(/scripts\.test: kept "node --test"/)
+    const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as typeof own & { scripts: Record<string, string>; dependencies: Record<string, string> }
+    expect(pkg).toMatchObject({ name: 'legacy-app', version: '1.4.0', scripts: own.scripts, dependencies: own.dependencies, devDependencies: own.devDependencies })
+    expect(pkg.scripts.pipeline).toBe('mlskel run')
+    expect(pkg.dependencies.mlskel).toMatch(/^file:vendor\/mlskel-.*\.tgz$/)
+    expect(readFileSync(join(app, '.gitignore'), 'utf8')).toMatch(/^\.env$/m)
+
+    ok(run('npm', ['install', '--no-audit', '--no-fund'], { cwd: app }))
+    expect((JSON.parse(ok(run(mlskel, ['run', '--json'], { cwd: app })).stdout) as Summary).ok).toBe(true)
+    expect(existsSync(join(app, 'data', 'predictions', 'test.csv'))).toBe(true)
+    // its own test script, with its own tests
+    expect(ok(run('npm', ['test'], { cwd: app })).stdout).toMatch(/# pass 1/)
+    ok(run('npm', ['run', 'build'], { cwd: app }))
+    expect(existsSync(join(app, 'dist', 'app.js'))).toBe(true)
+    // mlskel's checks, .env ignored by git among them
+    const check = JSON.parse(ok(run(mlskel, ['check', '--json', '--only', 'structure,secrets,pipeline'], { cwd: app })).stdout) as CheckReport
+    expect(check.ok).toBe(true)
+  })
+})
+
 describe('a project that travels', () => {
   // Made by `mlskel new` from the packed tarball (beforeAll), the project carries mlskel in vendor/. Here every trace
   // of mlskel outside it goes (the tarball, the tool's install), the project is cloned elsewhere from its first
