@@ -44,7 +44,7 @@ export {
   type UnseenCategory,
 } from './data/index.js'
 export { runScript, isEntryPoint } from './script/index.js'
-export { createLogger, type Logger } from './logging/index.js'
+export { createLogger, textStream, LOG_FORMATS, type Logger, type LogFormat } from './logging/index.js'
 export {
   trainModel,
   trainingProgress,

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
+import { LOG_FORMATS } from '../logging/index.js'
 import { z } from 'zod'
 import { MlskelError, quote } from '../errors/index.js'
 import { findProjectRoot } from './root.js'
@@ -24,6 +25,7 @@ export const settingsSchema = z.object({
   API_MAX_ROWS: z.coerce.number().int().min(1).default(10_000).describe('most rows the prediction API takes in one request (more: 413)'),
   API_ERROR_DETAILS: z.stringbool().optional().describe('whether the prediction API\'s error answers list each problem ({row, field, problem}); default true, false when NODE_ENV=production'),
   LOG_LEVEL: z.enum(logLevels).default('warn').describe('pino log level'),
+  LOG_FORMAT: z.enum(LOG_FORMATS).optional().describe('log lines as readable text or JSON; unset: text on a terminal, JSON otherwise (CI, containers, log collectors)'),
 })
 
 export type Settings = z.output<typeof settingsSchema>

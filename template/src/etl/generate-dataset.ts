@@ -42,7 +42,7 @@ export async function generateDataset(options: GenerateDatasetOptions = {}): Pro
   const { root, settings, paths } = loadProject(options.root)
   const loaded = await loadParams(root, options.overrides ? { overrides: options.overrides } : {})
   const { dataset, task, split } = loaded.params
-  const log = createLogger('generate-dataset', settings.LOG_LEVEL)
+  const log = createLogger('generate-dataset', settings.LOG_LEVEL, settings.LOG_FORMAT)
   const rawFile = resolve(paths.raw, dataset.raw)
   const rawLabel = projectRelative(root, rawFile)
   if (!existsSync(rawFile)) throw rawMissing(loaded, rawLabel, paths.raw)
