@@ -120,6 +120,8 @@ describe('adoptProject', () => {
     expect(pkg.dependencies).toMatchObject({ zod: '^4.0.0', tsx: '^4.0.0', mlskel: 'file:vendor/mlskel-0.1.0.tgz', '@duckdb/node-api': expect.any(String) })
     expect(pkg.devDependencies).toMatchObject({ typescript: '^5.4.0', vitest: expect.any(String) })
     expect(pkg.type).toBe('module')
+    // the template's pins, which only the root package.json can set
+    expect(pkg.overrides).toEqual({ 'light-my-request': '6.6.0' })
     expect(pkg.version).toBe('2.0.0')
     // its indentation too
     expect(await readFile(join(dir, 'package.json'), 'utf8')).toContain('\n    "name": "my-app"')

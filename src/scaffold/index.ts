@@ -271,7 +271,8 @@ export async function adoptProject(dir: string, options: { mlskelSpec?: string }
   return { root, name, mlskelSpec: dependency.spec, ...(dependency.vendored ? { vendored: dependency.vendored } : {}), ...copied, merged }
 }
 
-const MERGED_FIELDS = ['scripts', 'dependencies', 'devDependencies'] as const
+const MERGED_FIELDS = ['scripts', 'dependencies', 'devDependencies', 'overrides'] as const
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies'] as const
 
 /** The template's scripts and dependencies into the project's package.json, never replacing one it has. */
 async function mergePackageJson(root: string, mlskelSpec: string, merged: Merged): Promise<void> {
@@ -284,7 +285,7 @@ async function mergePackageJson(root: string, mlskelSpec: string, merged: Merged
     const mine = (pkg[field] ?? {}) as Record<string, string>
     for (const [key, value] of Object.entries(wanted[field] ?? {})) {
       // a package the project has among its other dependencies counts as had
-      const elsewhere = field !== 'scripts' ? MERGED_FIELDS.slice(1).find((f) => f !== field && (pkg[f] as Record<string, string> | undefined)?.[key] !== undefined) : undefined
+      const elsewhere = (DEPENDENCY_FIELDS as readonly string[]).includes(field) ? DEPENDENCY_FIELDS.find((f) => f !== field && (pkg[f] as Record<string, string> | undefined)?.[key] !== undefined) : undefined
       const have = mine[key] ?? (elsewhere ? (pkg[elsewhere] as Record<string, string>)[key] : undefined)
       if (have === undefined) {
         mine[key] = value
