@@ -36,9 +36,16 @@ export function buildProgram(): Command {
 
   program
     .command('init')
-    .description('adopt the current folder: add what is missing of the layout and template, overwrite nothing')
+    .description('adopt the current folder: add what is missing of the layout and template (overwriting nothing), merge package.json and .gitignore')
     .option('--json', 'print a JSON summary')
     .action(lazy(() => import('./commands/init.js')))
+
+  program
+    .command('upgrade')
+    .description("bring this mlskel's template changes into the project, with a three-way merge that keeps your edits")
+    .option('-n, --dry-run', 'show what would change, writing nothing')
+    .option('--json', 'print the result as JSON')
+    .action(lazy(() => import('./commands/upgrade.js')))
 
   program
     .command('run')

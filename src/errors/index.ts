@@ -13,6 +13,8 @@ export const errorCatalog = {
   MLSKEL_NEW_INVALID_NAME: 'Use a folder name that is a valid npm package name: lower case, no spaces, no leading dot or underscore.',
   MLSKEL_NEW_INSTALL_FAILED: 'Read the package manager output above, fix the cause, then run the install again in the project folder.',
   MLSKEL_INIT_PACKAGE_INVALID: 'Fix package.json (it must be valid JSON), then run mlskel init again: nothing was written.',
+  MLSKEL_UPGRADE_NO_RECORD: 'Run mlskel upgrade in a project made by mlskel new or mlskel init (they write .mlskel-template.json); restore the file from git if it was deleted.',
+  MLSKEL_UPGRADE_GIT_FAILED: 'Install git (mlskel upgrade merges with `git merge-file`), then run mlskel upgrade again; nothing was written.',
   MLSKEL_NEW_TEMPLATE_MISSING: 'Reinstall mlskel: its template folder is missing or incomplete.',
 
   MLSKEL_PIPELINE_INVALID: 'Fix mlskel.yaml at the line shown; see the schema in schema/mlskel.schema.json.',

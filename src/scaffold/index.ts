@@ -4,7 +4,8 @@
 // stored under other names (npm would drop or act on them) and renamed by one table, and package.json gets
 // structured edits: its name and how it depends on mlskel.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import { copyFile, mkdir, readFile, readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -104,19 +105,67 @@ export async function copyTemplate(root: string, edits: { name: string; mlskelSp
       continue
     }
     await mkdir(dirname(destination), { recursive: true })
-    if (target === 'package.json') {
-      const pkg = JSON.parse(await readFile(join(source, file), 'utf8')) as Record<string, unknown> & { dependencies?: Record<string, string> }
-      pkg.name = edits.name
-      pkg.dependencies = { ...pkg.dependencies, mlskel: edits.mlskelSpec }
-      await writeFileAtomic(destination, `${JSON.stringify(pkg, null, 2)}\n`)
-    } else if (NAMED_FILES.test(target)) {
-      await writeFileAtomic(destination, (await readFile(join(source, file), 'utf8')).replaceAll(TEMPLATE_NAME, edits.name))
-    } else {
-      await copyFile(join(source, file), destination)
-    }
+    await writeFileAtomic(destination, await templateContent(file, edits))
     result.added.push(target)
   }
+  await recordTemplate(root, result.added, edits)
   return result
+}
+
+/** What a project gets for a template file: package.json with its name and mlskel dependency, names substituted. */
+export async function templateContent(file: string, edits: { name: string; mlskelSpec: string }): Promise<Buffer> {
+  const source = join(templateDir(), file)
+  const target = projectPathOf(file)
+  if (target === 'package.json') {
+    const pkg = JSON.parse(await readFile(source, 'utf8')) as Record<string, unknown> & { dependencies?: Record<string, string> }
+    pkg.name = edits.name
+    pkg.dependencies = { ...pkg.dependencies, mlskel: edits.mlskelSpec }
+    return Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`)
+  }
+  if (NAMED_FILES.test(target)) return Buffer.from((await readFile(source, 'utf8')).replaceAll(TEMPLATE_NAME, edits.name))
+  return readFile(source)
+}
+
+/**
+ * The record of the template a project was made from, `.mlskel-template.json` (committed): mlskel's version and,
+ * per file it wrote, the git blob id of what it wrote. `mlskel upgrade` finds that base content in the project's
+ * git history by it (the first commit holds it), for a three-way merge with a newer template.
+ */
+export const TEMPLATE_RECORD = '.mlskel-template.json'
+
+export interface TemplateRecord {
+  mlskel: string
+  name: string
+  files: Record<string, string>
+}
+
+async function recordTemplate(root: string, written: readonly string[], edits: { name: string }): Promise<void> {
+  const path = join(root, TEMPLATE_RECORD)
+  const previous = await readTemplateRecord(root)
+  const files: Record<string, string> = { ...previous?.files }
+  for (const target of written) if (target !== 'package.json') files[target] = gitBlobId(await readFile(join(root, target)))
+  if (written.length === 0 && previous) return
+  const record: TemplateRecord = { mlskel: previous?.mlskel ?? mlskelVersion(), name: edits.name, files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) }
+  await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`)
+}
+
+export async function readTemplateRecord(root: string): Promise<TemplateRecord | undefined> {
+  const text = await readFile(join(root, TEMPLATE_RECORD), 'utf8').catch(() => undefined)
+  if (text === undefined) return undefined
+  try {
+    return JSON.parse(text) as TemplateRecord
+  } catch (error) {
+    throw new MlskelError('MLSKEL_UPGRADE_NO_RECORD', `${TEMPLATE_RECORD} is not valid JSON: ${(error as Error).message}`, { where: { file: TEMPLATE_RECORD } })
+  }
+}
+
+/** git's id of a blob of `content` (sha1 of "blob <length>\\0" and the bytes), without git. */
+export function gitBlobId(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex')
+}
+
+export function mlskelVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version
 }
 
 /** The template's own package name, which a project's name replaces in the files people read and deploy by. */
@@ -275,7 +324,7 @@ const MERGED_FIELDS = ['scripts', 'dependencies', 'devDependencies', 'overrides'
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies'] as const
 
 /** The template's scripts and dependencies into the project's package.json, never replacing one it has. */
-async function mergePackageJson(root: string, mlskelSpec: string, merged: Merged): Promise<void> {
+export async function mergePackageJson(root: string, mlskelSpec: string, merged: Merged): Promise<void> {
   const file = join(root, 'package.json')
   const { text, pkg } = await readPackageJson(root)
   const template = JSON.parse(await readFile(join(templateDir(), 'package.json'), 'utf8')) as Record<string, Record<string, string>>
