@@ -461,6 +461,29 @@ describe('mlskel init in an existing TypeScript project', () => {
   })
 })
 
+describe('npm create mlskel', () => {
+  it('through the packed create-mlskel tarball, makes the same project as mlskel new', { timeout: 300_000 }, () => {
+    const packed = ok(run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: join(repo, 'packages', 'create-mlskel') })).stdout.trim().split('\n').pop()!
+    const creator = join(work, packed)
+    const viaCreate = join(work, 'via-create')
+    const viaNew = join(work, 'via-new')
+    mkdirSync(viaCreate)
+    mkdirSync(viaNew)
+    // what `npm create mlskel@latest churn-model` runs, with both packages from their tarballs instead of the registry
+    const created = ok(run('npm', ['exec', '--yes', `--package=${tarball}`, `--package=${creator}`, '--', 'create-mlskel', 'churn-model', '-y', '--no-install', '--no-git'], { cwd: viaCreate }))
+    expect(created.stderr).toContain('created churn-model from the template')
+    ok(run(mlskel, ['new', 'churn-model', '--no-install', '--no-git'], { cwd: viaNew }))
+    const tree = (root: string) => readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(root.length + 1)).sort()
+    const a = join(viaCreate, 'churn-model')
+    const b = join(viaNew, 'churn-model')
+    expect(tree(a)).toEqual(tree(b))
+    for (const file of tree(a)) expect(readFileSync(join(a, file)).equals(readFileSync(join(b, file))), file).toBe(true)
+    expect(JSON.parse(readFileSync(join(a, 'package.json'), 'utf8')).dependencies.mlskel).toBe(`file:vendor/${basename(tarball)}`)
+    // and it says how to use it
+    expect(ok(run('npm', ['exec', '--yes', `--package=${tarball}`, `--package=${creator}`, '--', 'create-mlskel', '--help'], { cwd: viaCreate })).stdout).toContain('npm create mlskel@latest <dir>')
+  })
+})
+
 describe('a project that travels', () => {
   // Made by `mlskel new` from the packed tarball (beforeAll), the project carries mlskel in vendor/. Here every trace
   // of mlskel outside it goes (the tarball, the tool's install), the project is cloned elsewhere from its first
