@@ -1,8 +1,9 @@
 // YAML files validated by zod schemas, with errors that point at the file, the line and the field.
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml'
 import type { z } from 'zod'
 import { MlskelError, didYouMean, quote, type ErrorCode } from '../errors/index.js'
+import { MAX_YAML_BYTES } from '../settings/root.js'
 
 export type Path = readonly (string | number)[]
 
@@ -15,7 +16,7 @@ export class YamlSource {
   ) {}
 
   get data(): unknown {
-    return this.doc.toJS()
+    return toJS(this.doc, this.file)
   }
 
   /** The 1-based line of the value at `path`, or of the nearest ancestor that exists. */
@@ -39,9 +40,14 @@ export class YamlSource {
   }
 }
 
+/** Aliases expanded per document at most (yaml's guard against "billion laughs"). */
+const MAX_ALIAS_COUNT = 100
+
 export async function readYaml(file: string, displayName = file): Promise<YamlSource> {
   let text: string
   try {
+    const size = (await stat(file)).size
+    if (size > MAX_YAML_BYTES) throw tooLarge(displayName, size)
     text = await readFile(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -53,6 +59,7 @@ export async function readYaml(file: string, displayName = file): Promise<YamlSo
 }
 
 export function parseYaml(text: string, displayName: string): YamlSource {
+  if (Buffer.byteLength(text) > MAX_YAML_BYTES) throw tooLarge(displayName, Buffer.byteLength(text))
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const first = doc.errors[0]
@@ -60,7 +67,26 @@ export function parseYaml(text: string, displayName: string): YamlSource {
     const line = lines.linePos(first.pos[0]).line
     throw new MlskelError('MLSKEL_YAML_SYNTAX', `${displayName} is not valid YAML: ${first.message.split('\n')[0]}`, { where: { file: displayName, line } })
   }
-  return new YamlSource(displayName, doc, lines)
+  const source = new YamlSource(displayName, doc, lines)
+  // expanded once here, so that an alias bomb is refused as the file is read, with its name
+  toJS(doc, displayName)
+  return source
+}
+
+function tooLarge(file: string, bytes: number): MlskelError {
+  return new MlskelError('MLSKEL_YAML_TOO_LARGE', `${file} is ${(bytes / 1024 / 1024).toFixed(1)} MiB; mlskel reads YAML files of at most ${MAX_YAML_BYTES / 1024 / 1024} MiB`, { where: { file } })
+}
+
+/** The document as plain data, with aliases expanded at most MAX_ALIAS_COUNT times. */
+function toJS(doc: Document.Parsed, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+  } catch (error) {
+    if (error instanceof ReferenceError) {
+      throw new MlskelError('MLSKEL_YAML_SYNTAX', `its aliases (*name) expand too many times (${error.message}); mlskel expands at most ${MAX_ALIAS_COUNT}`, { where: { file }, fix: 'Write the values out instead of nesting aliases of aliases.' })
+    }
+    throw error
+  }
 }
 
 /** Dotted field name for messages: dataset.features[2]. */

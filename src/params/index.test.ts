@@ -155,3 +155,22 @@ describe('dataset.columns', () => {
     })
   })
 })
+
+describe('hostile configuration', () => {
+  const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(',')}]`)].join('\n')
+
+  it('refuses aliases that expand a billion times, with a coded error naming the file', async () => {
+    const dir = await project(`${bomb}\n${iris}`)
+    await expect(loadParams(dir, { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_YAML_SYNTAX', where: { file: 'params.yaml' }, message: expect.stringContaining('aliases') })
+  })
+
+  it('refuses a params.yaml over 1 MiB before parsing it', async () => {
+    const dir = await project(`${iris}# ${'x'.repeat(1024 * 1024)}\n`)
+    await expect(loadParams(dir, { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_YAML_TOO_LARGE', where: { file: 'params.yaml' } })
+  })
+
+  it('gives a coded error for a --set value that is not a YAML scalar', () => {
+    expect(() => parseOverrides(['model.type=`x'])).toThrow(expect.objectContaining({ code: 'MLSKEL_SET_INVALID', message: expect.stringContaining('--set "model.type=`x"') }))
+    expect(parseOverrides(['model.type="`x"'])).toEqual({ 'model.type': '`x' })
+  })
+})

@@ -124,7 +124,15 @@ export function parseOverrides(pairs: readonly string[]): Overrides {
     if (!key || !/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$/.test(key)) {
       throw new MlskelError('MLSKEL_SET_INVALID', `--set ${quote(pair)} is not of the form key.path=value`)
     }
-    overrides[key] = parseYamlValue(pair.slice(eq + 1))
+    try {
+      overrides[key] = parseYamlValue(pair.slice(eq + 1), { maxAliasCount: 0 })
+    } catch (error) {
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!
+      throw new MlskelError('MLSKEL_SET_INVALID', `--set ${quote(pair)}: the value is not a YAML scalar (${reason})`, {
+        where: { field: key },
+        fix: "Quote a value that starts with a YAML special character: --set 'key=\"`value\"'.",
+      })
+    }
   }
   return overrides
 }

@@ -1,12 +1,12 @@
 // Loading the pipeline: mlskel.yaml read, validated and linked into a graph. What a run validated before is
 // reused while mlskel.yaml, params.yaml, the overrides and mlskel itself are unchanged.
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { readFile, stat } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import type { YamlSource } from '../config/index.js'
 import { MlskelError } from '../errors/index.js'
 import { hashBytes } from '../hashing/index.js'
 import type { Overrides } from '../params/index.js'
-import { PARAMS_FILE, PROJECT_FILE } from '../settings/root.js'
+import { MAX_YAML_BYTES, PARAMS_FILE, PROJECT_FILE } from '../settings/root.js'
 import { MLSKEL_VERSION, type StateCache } from './cache.js'
 import { buildGraph, type Pipeline, type Stage } from './graph.js'
 
@@ -60,6 +60,10 @@ export async function loadPipeline(root: string, options: LoadPipelineOptions = 
 
 async function readText(path: string): Promise<string | undefined> {
   try {
+    const size = (await stat(path)).size
+    if (size > MAX_YAML_BYTES) {
+      throw new MlskelError('MLSKEL_YAML_TOO_LARGE', `${basename(path)} is ${(size / 1024 / 1024).toFixed(1)} MiB; mlskel reads YAML files of at most ${MAX_YAML_BYTES / 1024 / 1024} MiB`, { where: { file: basename(path) } })
+    }
     return await readFile(path, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined

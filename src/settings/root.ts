@@ -7,6 +7,11 @@ import { MlskelError } from '../errors/index.js'
 export const PROJECT_FILE = 'mlskel.yaml'
 /** The one file a user edits to say what the project learns (its schema and reader are src/params/). */
 export const PARAMS_FILE = 'params.yaml'
+/**
+ * The largest YAML file mlskel reads: params.yaml and mlskel.yaml are a few kilobytes; a file far larger is a
+ * mistake or an attack, refused before it costs the memory of a parse.
+ */
+export const MAX_YAML_BYTES = 1024 * 1024
 
 /** The project root: the nearest folder at or above `from` holding mlskel.yaml. */
 export function findProjectRoot(from = process.cwd()): string {
