@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { loadModel, saveModel, trainRandomForest, type SavedModel } from '../models/index.js'
 import { clusters } from '../models/test-data.js'
-import { metadataRecordSchema, newRunId, readRecord, readRecords, recordTraining, type RecordTrainingOptions } from './index.js'
+import { portableCommand, metadataRecordSchema, newRunId, readRecord, readRecords, recordTraining, type RecordTrainingOptions } from './index.js'
 
 let root: string
 let models: string
@@ -76,7 +76,8 @@ describe('recordTraining', () => {
     for (const feature of onDisk.feature_schema) expect(feature.min).toBeLessThan(feature.max)
     expect(onDisk.run_id).toMatch(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$/)
     expect(Date.parse(onDisk.timestamp)).not.toBeNaN()
-    expect(onDisk.command).toEqual(process.argv)
+    expect(onDisk.command).toEqual(portableCommand(process.argv, root))
+    expect(onDisk.command.some((arg: string) => arg.startsWith('/'))).toBe(false)
     expect(Object.keys(onDisk).slice(0, 3)).toEqual(['schema_version', 'run_id', 'timestamp'])
     expect(text.endsWith('}\n')).toBe(true)
   })
@@ -172,5 +173,12 @@ describe('metadataRecordSchema', () => {
     const schema = z.toJSONSchema(metadataRecordSchema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, { description?: string }>; required: string[] }
     expect(schema.required).toContain('model_id')
     for (const [name, property] of Object.entries(schema.properties)) expect(property.description, name).toBeTruthy()
+  })
+})
+
+describe('portableCommand', () => {
+  it('records the command without the training machine\'s paths: project-relative inside it, file names outside', () => {
+    expect(portableCommand(['/usr/local/bin/node', '/home/ana/churn/node_modules/.bin/tsx', '/home/ana/churn/src/model/train.ts', '--verbose', 'data/x.csv'], '/home/ana/churn')).toEqual(['node', 'node_modules/.bin/tsx', 'src/model/train.ts', '--verbose', 'data/x.csv'])
+    expect(portableCommand(['/usr/bin/node', '/home/ana/churn/src/model/train.ts'], undefined)).toEqual(['node', 'train.ts'])
   })
 })

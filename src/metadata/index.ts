@@ -3,7 +3,7 @@
 // write and on read, and the published JSON Schema (schema/metadata.schema.json).
 import { randomBytes } from 'node:crypto'
 import { readFile, readdir, rm } from 'node:fs/promises'
-import { join, relative, sep } from 'node:path'
+import { basename, isAbsolute, join, relative, sep } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { COLUMN_TYPES, type ColumnType } from '../data/columns.js'
@@ -280,7 +280,7 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
       dirty: git.dirty,
       diff: git.diff && { file: git.diff.patch ? diffFile : null, sha256: git.diff.sha256, bytes: git.diff.bytes, cap_bytes: git.diff.cap_bytes, truncated: git.diff.truncated },
     },
-    command: [...process.argv],
+    command: portableCommand(process.argv, o.root),
     environment,
     feature_schema: summarizeFeatures(signature, o.trainingData, o.data.missing),
     target: summarizeTarget(signature, o.trainingData),
@@ -301,6 +301,20 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
     throw error
   }
   return parsed.data
+}
+
+/**
+ * A command line without the training machine's paths: a path inside the project becomes project-relative
+ * (`src/model/train.ts`), any other absolute path (or every one, without a root) its file name (`node`, `tsx`), so a record (and /metadata, which
+ * serves it) tells how the model was trained without telling where on whose machine.
+ */
+export function portableCommand(argv: readonly string[], root: string | undefined): string[] {
+  return argv.map((arg) => {
+    if (!isAbsolute(arg)) return arg
+    if (root === undefined) return basename(arg)
+    const rel = relative(root, arg)
+    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? toPosix(rel) : basename(arg)
+  })
 }
 
 /** The saved diff of a dirty record (<metadataDir>/<run_id>.diff), or null when it has none. */

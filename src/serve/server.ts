@@ -7,6 +7,7 @@ import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { pino } from 'pino'
 import type { UnseenCategory } from '../data/encode.js'
 import type { Logger } from '../logging/index.js'
+import { portableCommand } from '../metadata/index.js'
 import { errorBody, ServeError, toServeError } from './errors.js'
 import { createMetrics, type ServeMetrics } from './metrics.js'
 import { createModelHolder, type ModelHolder, type ServedModel } from './model-holder.js'
@@ -38,6 +39,8 @@ export interface ServeOptions {
   version?: string
   /** The API's name in /openapi.json and /docs (the project's package name); default "mlskel prediction API". */
   title?: string
+  /** The project root: paths under it in a record's command are shown relative to it (others by file name only). */
+  root?: string
 }
 
 export const DEFAULT_MAX_ROWS = 10_000
@@ -234,7 +237,11 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
       const model = current()
       return { mlskel: version, node: process.versions.node, model_id: model?.id ?? null, run_id: model?.runId ?? null, loaded_at: model?.loadedAt ?? null }
     })
-    app.get('/metadata', async () => served().record)
+    // records written before commands were made portable may hold the training machine's paths: never shown
+    app.get('/metadata', async () => {
+      const { record } = served()
+      return { ...record, command: portableCommand(record.command, o.root) }
+    })
 
     servedModels.set(app, current)
     return app

@@ -60,6 +60,7 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
     ...(o.modelId === undefined ? {} : { modelId: o.modelId }),
     maxRows: settings.API_MAX_ROWS,
     ...projectTitle(root),
+    root,
     ...(settings.API_TOKEN ? { apiToken: settings.API_TOKEN } : {}),
     errorDetails: settings.API_ERROR_DETAILS ?? env.NODE_ENV !== 'production',
     logger,
