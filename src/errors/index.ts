@@ -7,6 +7,7 @@ export const errorCatalog = {
   MLSKEL_YAML_SYNTAX: 'Fix the YAML syntax at the line shown (indentation, a missing colon or quote).',
   MLSKEL_YAML_TOO_LARGE: 'Keep params.yaml and mlskel.yaml small (settings, not data): move large values to a data file the pipeline reads.',
   MLSKEL_FILE_MISSING: 'Create the file, or run the command from the project folder.',
+  MLSKEL_READ_FAILED: 'Read the system error in the message: EMFILE means too many open files (raise `ulimit -n`), EACCES a permission to grant; then run the command again.',
   MLSKEL_WRITE_FAILED: 'Check free disk space and write permissions for the folder; nothing was replaced.',
   MLSKEL_PROJECT_NOT_FOUND: 'Run the command inside an mlskel project (a folder with mlskel.yaml), or create one with `mlskel new <dir>`.',
 

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { loadModel, saveModel, trainRandomForest, type SavedModel } from '../models/index.js'
 import { clusters } from '../models/test-data.js'
-import { portableCommand, metadataRecordSchema, newRunId, readRecord, readRecords, recordTraining, type RecordTrainingOptions } from './index.js'
+import { mapBounded, portableCommand, metadataRecordSchema, newRunId, readRecord, readRecords, recordTraining, type RecordTrainingOptions } from './index.js'
 
 let root: string
 let models: string
@@ -180,5 +180,37 @@ describe('portableCommand', () => {
   it('records the command without the training machine\'s paths: project-relative inside it, file names outside', () => {
     expect(portableCommand(['/usr/local/bin/node', '/home/ana/churn/node_modules/.bin/tsx', '/home/ana/churn/src/model/train.ts', '--verbose', 'data/x.csv'], '/home/ana/churn')).toEqual(['node', 'node_modules/.bin/tsx', 'src/model/train.ts', '--verbose', 'data/x.csv'])
     expect(portableCommand(['/usr/bin/node', '/home/ana/churn/src/model/train.ts'], undefined)).toEqual(['node', 'train.ts'])
+  })
+})
+
+describe('reading records', () => {
+  it('refuses a record copied under another run\'s name, and names the problem', async () => {
+    const model = await trainAndSave()
+    const record = await recordTraining(options(model))
+    const forged = join(metadata, '20991231T235959.999Z-abcdef.json')
+    await writeFile(forged, await readFile(join(metadata, `${record.run_id}.json`), 'utf8'))
+    await expect(readRecord(forged)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { field: 'run_id' }, message: expect.stringContaining(`holds run ${record.run_id}, not run 20991231T235959.999Z-abcdef`) })
+    await rm(forged)
+  })
+
+  it('says what the system said when a record cannot be read, rather than "not valid JSON"', async () => {
+    const dir = join(metadata, '20200101T000000.000Z-000000.json')
+    await mkdir(dir, { recursive: true })
+    await expect(readRecord(dir)).rejects.toMatchObject({ code: 'MLSKEL_READ_FAILED', message: expect.stringContaining('EISDIR') })
+    await rm(dir, { recursive: true })
+  })
+
+  it('reads many records a few at a time, in order', async () => {
+    let open = 0
+    let most = 0
+    const items = Array.from({ length: 200 }, (_, i) => i)
+    const out = await mapBounded(items, 7, async (i) => {
+      most = Math.max(most, ++open)
+      await new Promise((r) => setTimeout(r, 1))
+      open--
+      return i * 2
+    })
+    expect(out).toEqual(items.map((i) => i * 2))
+    expect(most).toBe(7)
   })
 })

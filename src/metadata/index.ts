@@ -367,23 +367,55 @@ export async function trainingRecordFiles(metadataDir: string): Promise<string[]
 /** Every training record in `metadataDir`, validated, newest first; a missing folder has none. */
 export async function readRecords(metadataDir: string): Promise<MetadataRecord[]> {
   const files = await recordFileNames(metadataDir)
-  const records = await Promise.all(files.map((name) => readRecord(join(metadataDir, name))))
+  const records = await mapBounded(files, READ_CONCURRENCY, (name) => readRecord(join(metadataDir, name)))
   return records.sort((a, b) => (a.run_id < b.run_id ? 1 : a.run_id > b.run_id ? -1 : 0))
 }
 
-/** One record, validated: MLSKEL_METADATA_INVALID names the file and the first bad field. */
+/** Records read at once at most: a project with thousands stays under the usual limit of 1,024 open files. */
+export const READ_CONCURRENCY = 32
+
+/** `fn` over `items`, at most `limit` at a time, results in the items' order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      results[i] = await fn(items[i]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
+
+/**
+ * One record, validated: MLSKEL_METADATA_INVALID names the file and the first bad field. A record named
+ * `<run_id>.json` must hold that run: a record copied or renamed under another run's name is refused, as it would
+ * pass for a run it is not (a newer one, rolling a server back to an old model).
+ */
 export async function readRecord(path: string): Promise<MetadataRecord> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new MlskelError('MLSKEL_FILE_MISSING', `metadata record ${path} does not exist`, { where: { file: path }, cause: error })
+    throw new MlskelError('MLSKEL_READ_FAILED', `metadata record ${path} could not be read: ${(error as Error).message}`, { where: { file: path }, cause: error })
+  }
   let raw: unknown
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'))
+    raw = JSON.parse(text)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new MlskelError('MLSKEL_FILE_MISSING', `metadata record ${path} does not exist`, { where: { file: path }, cause: error })
-    }
     throw new MlskelError('MLSKEL_METADATA_INVALID', `metadata record ${path} is not valid JSON: ${(error as Error).message}`, { where: { file: path }, cause: error })
   }
   const parsed = metadataRecordSchema.safeParse(raw)
   if (!parsed.success) throw invalid(parsed.error, `metadata record ${path}`, path)
+  const name = basename(path, '.json')
+  if (RUN_ID_PATTERN.test(name) && name !== parsed.data.run_id) {
+    throw new MlskelError('MLSKEL_METADATA_INVALID', `metadata record ${path} holds run ${parsed.data.run_id}, not run ${name}: a record is named by its run id (was it copied or renamed?)`, {
+      where: { file: path, field: 'run_id' },
+    })
+  }
   return parsed.data
 }
 

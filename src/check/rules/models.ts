@@ -101,7 +101,10 @@ async function trainingRecords(context: CheckContext): Promise<{ records: Traini
     const file = projectPath(context.root, join(context.paths.metadata, name))
     const read = await readTrainingRecord(join(context.paths.metadata, name))
     if ('problem' in read) findings.push({ level: 'error', code: 'MLSKEL_CHECK_MODEL_MISMATCH', file, message: `training record ${file} ${read.problem}` })
-    else records.push({ file, record: read.record, location: normaliseLocation(read.record.model_location) })
+    else if (read.record.run_id !== name.slice(0, -'.json'.length)) {
+      // a record copied or renamed under another run's name would pass for that run
+      findings.push({ level: 'error', code: 'MLSKEL_CHECK_MODEL_MISMATCH', file, message: `training record ${file} holds run ${read.record.run_id}: a record is named by its run id (was it copied or renamed?)` })
+    } else records.push({ file, record: read.record, location: normaliseLocation(read.record.model_location) })
   }
   return { records, findings }
 }
