@@ -165,8 +165,10 @@ async function resolveId(modelsDir: string, prefix: string): Promise<string> {
 
 async function newestModelId(modelsDir: string, metadataDir: string): Promise<string> {
   // Loaded here, not at the top: the metadata module depends on this one.
-  const { readRecords } = await import('../../metadata/index.js')
-  const [newest] = await readRecords(metadataDir)
+  // Only the newest record is read: a project may hold thousands.
+  const { readRecord, trainingRecordFiles } = await import('../../metadata/index.js')
+  const [newestFile] = await trainingRecordFiles(metadataDir)
+  const newest = newestFile === undefined ? undefined : await readRecord(join(metadataDir, newestFile))
   if (!newest) {
     throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `no model id given and no training recorded in ${metadataDir}, so there is no newest model to load`, { where: { file: metadataDir } })
   }
