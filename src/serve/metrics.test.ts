@@ -100,6 +100,6 @@ describe('createMetrics', () => {
       const base = match![1]!.replace(/_(bucket|sum|count)$/, '')
       expect(declared.has(match![1]!) || declared.has(base), `${line} before its TYPE`).toBe(true)
     }
-    expect([...declared].sort()).toEqual(['mlskel_http_request_duration_seconds', 'mlskel_http_requests_total', 'mlskel_model_info', 'mlskel_prediction_rows', 'mlskel_predictions_total', 'mlskel_unseen_category_total'])
+    expect([...declared].sort()).toEqual(['mlskel_http_request_duration_seconds', 'mlskel_http_requests_total', 'mlskel_model_info', 'mlskel_model_skipped_runs', 'mlskel_prediction_rows', 'mlskel_predictions_total', 'mlskel_unseen_category_total'])
   })
 })

@@ -24,6 +24,8 @@ export interface ServeMetrics {
   countUnseen(feature: string, n: number): void
   /** The served model: mlskel_model_info{model_id} is 1 for it alone. */
   setModel(id: string): void
+  /** Newer runs passed over because their model did not load or check: mlskel_model_skipped_runs. */
+  setSkipped(count: number): void
 }
 
 export interface MetricsOptions {
@@ -80,10 +82,11 @@ const PREDICTIONS = 'mlskel_predictions_total'
 const ROWS = 'mlskel_prediction_rows'
 const MODEL_INFO = 'mlskel_model_info'
 const UNSEEN = 'mlskel_unseen_category_total'
+const SKIPPED = 'mlskel_model_skipped_runs'
 
 /**
  * The metrics: mlskel_http_requests_total{route,method,status}, mlskel_http_request_duration_seconds{route,method,status},
- * mlskel_predictions_total{class}, mlskel_prediction_rows, mlskel_model_info{model_id},
+ * mlskel_predictions_total{class}, mlskel_prediction_rows, mlskel_model_info{model_id}, mlskel_model_skipped_runs,
  * mlskel_unseen_category_total{feature}, and Node's process metrics.
  */
 export function createMetrics(o: MetricsOptions = {}): ServeMetrics {
@@ -97,6 +100,7 @@ export function createMetrics(o: MetricsOptions = {}): ServeMetrics {
   // by input name: bounded by the served models' inputs (the unseen values themselves would make labels unbounded)
   const unseen = new Map<string, number>()
   let model: string | undefined
+  let skipped = 0
 
   const countClass = (label: string | number, n: number) => predictions.set(label, (predictions.get(label) ?? 0) + n)
 
@@ -129,6 +133,8 @@ export function createMetrics(o: MetricsOptions = {}): ServeMetrics {
         ...rows.lines(ROWS, ''),
         ...header(MODEL_INFO, 'gauge', 'The served model: 1 for its id'),
         ...(model === undefined ? [] : [`${MODEL_INFO}{model_id="${label(model)}"} 1`]),
+        ...header(SKIPPED, 'gauge', 'Training runs newer than the served model whose model did not load or check (see /ready)'),
+        `${SKIPPED} ${skipped}`,
         ...header(UNSEEN, 'counter', 'Values of categorical inputs that training never saw, by input; the model predicts them as missing values'),
         ...[...unseen].map(([feature, n]) => `${UNSEEN}{feature="${label(feature)}"} ${n}`),
       ].join('\n')
@@ -158,6 +164,9 @@ export function createMetrics(o: MetricsOptions = {}): ServeMetrics {
     },
     setModel(id) {
       model = id
+    },
+    setSkipped(count) {
+      skipped = count
     },
   }
 }

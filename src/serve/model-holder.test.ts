@@ -61,7 +61,8 @@ describe('loadServedModel', () => {
   it('refuses a model whose model.json was damaged', async () => {
     const { model } = await project.train(1)
     await writeFile(join(model.dir, 'model.json'), '{"broken": true}')
-    await expect(loadServedModel(project)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT' })
+    // the only run's model is damaged: nothing to serve, and the reason said
+    await expect(loadServedModel(project)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringMatching(/names a model that loads and checks; the newest: .*model\.json/) })
   })
 })
 
@@ -84,7 +85,10 @@ describe('the check on load', () => {
     // A record naming it, as training would write: the newest, so the holder would pick it.
     const record = { ...served.record, run_id: '29991231T235959.999Z-abcdef', model_id: saved.id, model_type: kind }
     await writeFile(join(project.metadataDir, `${record.run_id}.json`), JSON.stringify(record))
-    await expect(loadServedModel(project)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', message: expect.stringContaining('no trees') })
+    // the newest run's model fails its check: the one before it is served, and the newest is said to be skipped
+    const fallback = await loadServedModel(project)
+    expect(fallback.id).toBe(model.id)
+    expect(fallback.skipped).toEqual([{ run_id: record.run_id, reason: expect.stringContaining('no trees') }])
     expect(model.id).not.toBe(saved.id)
   })
 })
@@ -103,7 +107,7 @@ describe('the check of a typed model', () => {
       const manifest = JSON.parse(await readFile(path, 'utf8')) as { input_example: Record<string, unknown>[] }
       manifest.input_example[0]!.signup = 3
       await writeFile(path, JSON.stringify(manifest))
-      await expect(loadServedModel(typed)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', message: expect.stringMatching(/input example: row 0, input "signup" is number 3, not a date or timestamp/) })
+      await expect(loadServedModel(typed)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringMatching(/input example: row 0, input "signup" is number 3, not a date or timestamp/) })
     } finally {
       await typed.remove()
     }
@@ -146,6 +150,29 @@ describe('createModelHolder', () => {
     // A later good model is still taken.
     const third = await project.train(3)
     await until(() => h.current()?.id === third.model.id)
+  })
+
+  it('is not blocked by a garbled record named after every other: the newer good run is served, the garbled one said', async () => {
+    await project.train(1)
+    const h = holder()
+    await h.start()
+    await writeFile(join(project.metadataDir, '29991231T235959.999Z-abcdef.json'), '{ not json')
+    const second = await project.train(2)
+    await until(() => h.current()?.id === second.model.id)
+    expect(h.current()?.skipped).toEqual([{ run_id: '29991231T235959.999Z-abcdef', reason: expect.stringContaining('not valid JSON') }])
+  })
+
+  it('takes a newer record of the model it serves without loading it again', async () => {
+    const first = await project.train(1)
+    const swaps: string[] = []
+    const h = holder({ onSwap: (m) => swaps.push(m.runId) })
+    await h.start()
+    const loadedAt = h.current()!.loadedAt
+    const again = await project.train(1) // the same data and seed: the same model, a new run
+    expect(again.model.id).toBe(first.model.id)
+    await until(() => h.current()?.runId === again.record.run_id)
+    expect(h.current()!.loadedAt).toBe(loadedAt)
+    expect(swaps).toEqual([first.record.run_id])
   })
 
   it('sees a new record through fs.watch alone, without waiting for the poll', async () => {

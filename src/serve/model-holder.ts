@@ -30,6 +30,13 @@ export interface ServedModel {
   gitCommit: string | null
   /** When this process loaded it (ISO 8601). */
   loadedAt: string
+  /** Newer training runs passed over to serve this one: their model did not load or check, or their record is bad. */
+  skipped?: SkippedRun[]
+}
+
+export interface SkippedRun {
+  run_id: string
+  reason: string
 }
 
 export interface LoadServedModelOptions {
@@ -46,11 +53,21 @@ export interface LoadServedModelOptions {
  */
 export async function loadServedModel(o: LoadServedModelOptions): Promise<ServedModel> {
   if (o.modelId === undefined) {
-    const newest = await newestRecordFile(o.metadataDir)
-    if (!newest) {
+    const files = await trainingRecordFiles(o.metadataDir)
+    if (files.length === 0) {
       throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `no model id given and no training recorded in ${o.metadataDir}, so there is no newest model to serve`, { where: { file: o.metadataDir } })
     }
-    return loadForRecord(o.modelsDir, await readRecord(join(o.metadataDir, newest)))
+    // the newest run whose model loads and checks: a bad newest record or model must not stop a replica starting
+    const skipped: SkippedRun[] = []
+    for (const name of files) {
+      try {
+        const model = await loadForRecord(o.modelsDir, await readRecord(join(o.metadataDir, name)))
+        return skipped.length > 0 ? { ...model, skipped } : model
+      } catch (error) {
+        skipped.push({ run_id: name.slice(0, -'.json'.length), reason: error instanceof Error ? error.message : String(error) })
+      }
+    }
+    throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `none of the ${files.length} training records in ${o.metadataDir} names a model that loads and checks; the newest: ${skipped[0]!.reason}`, { where: { file: o.metadataDir } })
   }
   const loaded = await loadModel(o.modelsDir, { id: o.modelId, metadataDir: o.metadataDir })
   const record = await newestRecordOf(o.metadataDir, loaded.manifest.id)
@@ -104,11 +121,13 @@ export function createModelHolder(o: ModelHolderOptions): ModelHolder {
   let closed = false
   // Candidates that failed, by run id, with the state of their model files then: retried only when those change.
   const failed = new Map<string, string>()
+  const failedReasons = new Map<string, string>()
 
   const swap = (next: ServedModel) => {
     const previous = served
     served = next
     o.logger.info({ model_id: next.id, run_id: next.runId, previous_model_id: previous?.id ?? null }, previous ? 'serving a newer model' : 'serving model')
+    if (next.skipped?.length) o.logger.warn({ skipped: next.skipped, run_id: next.runId }, `passed over ${next.skipped.length} newer run${next.skipped.length === 1 ? '' : 's'} whose model did not load or check (see /ready)`)
     o.onSwap?.(next)
   }
 
@@ -151,35 +170,53 @@ export function createModelHolder(o: ModelHolderOptions): ModelHolder {
       }
       return
     }
-    let newest: string | undefined
+    let files: string[]
     try {
-      newest = await newestRecordFile(o.metadataDir)
+      files = await trainingRecordFiles(o.metadataDir)
     } catch (error) {
       reportOnce('metadata folder', '', error)
       return
     }
-    if (!newest) return
-    const runId = newest.slice(0, -'.json'.length)
-    if (served && runId <= served.runId) return
-    let record: MetadataRecord
-    try {
-      record = await readRecord(join(o.metadataDir, newest))
-    } catch (error) {
-      reportOnce(runId, 'record', error)
-      return
+    // the runs newer than the one served, newest first: the first whose model loads and checks is served; the
+    // ones above it are skipped (and said), so a bad record or model never blocks the runs after it
+    const skipped: SkippedRun[] = []
+    for (const name of files) {
+      const runId = name.slice(0, -'.json'.length)
+      if (served && runId <= served.runId) break
+      let record: MetadataRecord
+      try {
+        record = await readRecord(join(o.metadataDir, name))
+      } catch (error) {
+        reportOnce(runId, 'record', error)
+        skipped.push({ run_id: runId, reason: error instanceof Error ? error.message : String(error) })
+        continue
+      }
+      if (served && record.model_id === served.id) {
+        // a newer run of the model already served (retrained to the same bytes): its record, without a reload
+        served = { ...served, runId: record.run_id, record, gitCommit: record.git.commit, skipped }
+        return
+      }
+      const state = await filesState(o.modelsDir, record.model_id)
+      if (failed.get(runId) === state) {
+        skipped.push({ run_id: runId, reason: failedReasons.get(runId) ?? 'its model did not load' })
+        continue
+      }
+      try {
+        const next = await loadForRecord(o.modelsDir, record)
+        if (closed) return
+        failed.delete(runId)
+        swap(skipped.length > 0 ? { ...next, skipped } : next)
+        return
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error)
+        failed.set(runId, state)
+        failedReasons.set(runId, reason)
+        skipped.push({ run_id: runId, reason })
+        o.logger.error({ err: error, run_id: runId, model_id: record.model_id, serving: served?.id ?? null }, `the model of run ${runId} could not be loaded; ${served ? `still serving ${served.id}` : 'no model is served yet'}`)
+        o.onError?.(error)
+      }
     }
-    const state = await filesState(o.modelsDir, record.model_id)
-    if (failed.get(runId) === state) return
-    try {
-      const next = await loadForRecord(o.modelsDir, record)
-      if (closed) return
-      failed.delete(runId)
-      swap(next)
-    } catch (error) {
-      failed.set(runId, state)
-      o.logger.error({ err: error, run_id: runId, model_id: record.model_id, serving: served?.id ?? null }, `the model of run ${runId} could not be loaded; ${served ? `still serving ${served.id}` : 'no model is served yet'}`)
-      o.onError?.(error)
-    }
+    if (served && skipped.length > 0) served = { ...served, skipped }
   }
 
   // Problems that repeat at every poll (an unreadable record, a missing pinned model) are logged once each.
@@ -240,10 +277,6 @@ export function createModelHolder(o: ModelHolderOptions): ModelHolder {
 }
 
 /** The file name of the newest training record. */
-async function newestRecordFile(metadataDir: string): Promise<string | undefined> {
-  return (await trainingRecordFiles(metadataDir))[0]
-}
-
 /** The newest readable record naming `modelId`; unreadable records are skipped (they name no model we can trust). */
 async function newestRecordOf(metadataDir: string, modelId: string): Promise<MetadataRecord | undefined> {
   for (const name of await trainingRecordFiles(metadataDir)) {

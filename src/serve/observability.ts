@@ -42,7 +42,10 @@ export function observabilityRoutes(o: ObservabilityOptions): FastifyPluginAsync
       return cached
     }
 
-    app.get('/metrics', async (_request, reply) => reply.header('content-type', o.metrics.contentType).send(await o.metrics.text()))
+    app.get('/metrics', async (_request, reply) => {
+      o.metrics.setSkipped(o.holder.current()?.skipped?.length ?? 0)
+      return reply.header('content-type', o.metrics.contentType).send(await o.metrics.text())
+    })
 
     app.get('/openapi.json', async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(current().text))
 

@@ -230,7 +230,7 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
     const ready = async (_request: FastifyRequest, reply: FastifyReply) => {
       const model = current()
       if (!model) return reply.code(503).send(errorBody(new ServeError('MLSKEL_SERVE_NOT_READY', 'no model is loaded yet'), errorDetails))
-      return { status: 'ready', model_id: model.id }
+      return { status: 'ready', model_id: model.id, ...(model.skipped?.length ? { skipped_runs: model.skipped } : {}) }
     }
     for (const path of ['/ready', '/readyz']) app.get(path, ready)
     app.get('/version', async () => {

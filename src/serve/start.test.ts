@@ -166,3 +166,25 @@ describe('mlskel serve', () => {
     expect(run.stderr()).toContain('--port')
   }, 30_000)
 })
+
+describe('a bad newest model at start', () => {
+  it('starts on the newest model that loads and checks, and says what it skipped in /ready and /metrics', async () => {
+    const own = await irisProject()
+    try {
+      await writeFile(join(own.root, 'mlskel.yaml'), 'stages: {}\n')
+      const good = await own.train(3)
+      const bad = await own.train(4, { beforeRecord: (model) => writeFile(join(model.dir, 'model.json'), '{"corrupt": true}') })
+      const running = await startServer({ root: own.root, host: '127.0.0.1', port: 0, signals: false, env: {}, logger: pino({ level: 'silent' }) })
+      try {
+        expect(running.model.id).toBe(good.model.id)
+        const ready = (await (await fetch(`${running.url}/ready`)).json()) as { model_id: string; skipped_runs: { run_id: string; reason: string }[] }
+        expect(ready).toMatchObject({ model_id: good.model.id, skipped_runs: [{ run_id: bad.record.run_id, reason: expect.any(String) }] })
+        expect(await (await fetch(`${running.url}/metrics`)).text()).toMatch(/^mlskel_model_skipped_runs 1$/m)
+      } finally {
+        await running.close()
+      }
+    } finally {
+      await own.remove()
+    }
+  })
+})
