@@ -153,10 +153,27 @@ describe('mlskel runs on a project trained twice', { timeout: 60_000 }, () => {
         expect(result.code).toBe(1)
         const json = JSON.parse(result.stdout)
         expect(json.verified).toBe(false)
-        expect(json.differences.map((d: { field: string }) => d.field)).toEqual(['model_hash', 'scores.accuracy.hold_out'])
+        // the stored model is not the (edited) recorded one either
+        expect(json.differences.map((d: { field: string }) => d.field)).toEqual(['model_hash', 'scores.accuracy.hold_out', expect.stringMatching(/^stored models\/[0-9a-f]+\/model\.json$/)])
         expect(json.differences[0].recorded).toBe('f'.repeat(64))
       },
     )
+  })
+
+  it('says what differs when the stored model.json is not the recorded model, even if its manifest was edited to match', () => {
+    const record = JSON.parse(readFileSync(recordFile(runs[0]!), 'utf8')) as { model_location: string; model_hash: string }
+    const modelFile = join(project, record.model_location, 'model.json')
+    const original = readFileSync(modelFile)
+    try {
+      writeFileSync(modelFile, Buffer.concat([original, Buffer.from(' ')]))
+      const result = mlskel(['runs', 'verify', runs[0]!, '--json'])
+      expect(result.code).toBe(1)
+      const json = JSON.parse(result.stdout)
+      expect(json).toMatchObject({ verified: false, status: 'differs' })
+      expect(json.differences).toEqual([{ field: `stored ${record.model_location}/model.json`, recorded: record.model_hash, reproduced: expect.stringMatching(/^[0-9a-f]{64}$/) }])
+    } finally {
+      writeFileSync(modelFile, original)
+    }
   })
 
   it('cannot verify, with exit code 2 naming the file, after a raw input changed or went away', () => {

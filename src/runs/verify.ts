@@ -13,6 +13,7 @@ import { PassThrough, type Writable } from 'node:stream'
 import { stringify as stringifyYaml } from 'yaml'
 import { MlskelError, type ErrorCode } from '../errors/index.js'
 import { hashFile } from '../hashing/index.js'
+import { MODEL_FILE } from '../models/contract/store.js'
 import { declaredOutputs, readRecord, trainingRecordFiles, type MetadataRecord } from '../metadata/index.js'
 import { runPipeline } from '../pipeline/runner.js'
 import type { StageOutput } from '../pipeline/execute.js'
@@ -167,8 +168,13 @@ export async function verifyRun(options: VerifyOptions): Promise<VerifyResult> {
     const reproduced = newest === undefined ? undefined : await readRecord(join(checkoutMetadata, newest))
     if (!reproduced) throw new CannotVerify('MLSKEL_VERIFY_TRAINING_FAILED', `training in the checkout ran but wrote no record in ${checkoutMetadata}`)
 
-    // 5. compare
+    // 5. compare; and the model kept in the project must be the one recorded (its bytes, not only its manifest)
     const differences = compareRuns(record, reproduced)
+    const stored = await hashFile(join(root, record.model_location, MODEL_FILE)).catch(() => undefined)
+    if (stored !== undefined && stored !== record.model_hash) {
+      differences.push({ field: `stored ${record.model_location}/${MODEL_FILE}`, recorded: record.model_hash, reproduced: stored })
+      say(`the stored model ${record.model_location}/${MODEL_FILE} is not the recorded model: sha256 ${stored}`)
+    }
     say(differences.length === 0 ? `reproduced: model ${reproduced.model_id}, same model hash and scores` : `reproduced differently: ${differences.length} difference${differences.length === 1 ? '' : 's'}`)
     return {
       verified: differences.length === 0,

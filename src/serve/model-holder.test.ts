@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pino } from 'pino'
@@ -66,6 +67,21 @@ describe('loadServedModel', () => {
   })
 })
 
+describe('the model served is the model recorded', () => {
+  it('refuses a model.json edited together with its manifest\'s hash: the record\'s hash is what counts', async () => {
+    const { model } = await project.train(1)
+    const file = join(model.dir, 'model.json')
+    const edited = `${await readFile(file, 'utf8')} `
+    await writeFile(file, edited)
+    const manifestFile = join(model.dir, 'manifest.json')
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { files: { model: { sha256: string; bytes?: number } } }
+    manifest.files.model.sha256 = createHash('sha256').update(edited).digest('hex')
+    if (manifest.files.model.bytes !== undefined) manifest.files.model.bytes = Buffer.byteLength(edited)
+    await writeFile(manifestFile, JSON.stringify(manifest))
+    await expect(loadServedModel(project)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining('is not the model run') })
+  })
+})
+
 describe('the check on load', () => {
   it('refuses a model that loads but fails to predict its input example', async () => {
     const { model } = await project.train(1)
@@ -83,7 +99,7 @@ describe('the check on load', () => {
     const saved = await saveModel(project.modelsDir, broken(), { description: 'broken', inputExample: served.manifest.input_example })
     await expect(loadServedModel({ ...project, modelId: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND' }) // no record names it
     // A record naming it, as training would write: the newest, so the holder would pick it.
-    const record = { ...served.record, run_id: '29991231T235959.999Z-abcdef', model_id: saved.id, model_type: kind }
+    const record = { ...served.record, run_id: '29991231T235959.999Z-abcdef', model_id: saved.id, model_type: kind, model_hash: saved.manifest.files.model.sha256 }
     await writeFile(join(project.metadataDir, `${record.run_id}.json`), JSON.stringify(record))
     // the newest run's model fails its check: the one before it is served, and the newest is said to be skipped
     const fallback = await loadServedModel(project)

@@ -288,6 +288,13 @@ async function newestRecordOf(metadataDir: string, modelId: string): Promise<Met
 
 async function loadForRecord(modelsDir: string, record: MetadataRecord): Promise<ServedModel> {
   const { manifest, predictor } = await loadModel(modelsDir, { id: record.model_id })
+  // loadModel checked model.json's bytes against its manifest; the manifest must be the record's too, or a model
+  // edited together with its manifest would be served under the recorded id
+  if (manifest.files.model.sha256 !== record.model_hash) {
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${record.model_id} is not the model run ${record.run_id} recorded: its model.json hashes ${manifest.files.model.sha256}, the record says ${record.model_hash}`, {
+      where: { file: join(modelsDir, record.model_id, 'model.json') },
+    })
+  }
   return checked(record, manifest, predictor)
 }
 
