@@ -150,6 +150,44 @@ describe('the secrets rule', () => {
     expectNoSecretShown(outcome, Object.values(FAKES).map((f) => f.text))
   })
 
+  it('finds an AWS secret access key, a password literal, credentials in a URL and a token in a tracked .env.example', async () => {
+    const awsSecret = noise(20) + '/' + noise(19, 11)
+    const pw = 'Tr0ub4dor' + '&3x'
+    const files = {
+      'config/aws.ini': `[default]\naws_secret_access_key = ${awsSecret}\n`,
+      'src/db.ts': `const db = { user: 'app', password: "${pw}" }\n`,
+      'docker/compose.yml': `DATABASE_URL: postgres${'://'}app:${pw.replace('&', '')}@db.internal:5432/app\n`,
+      '.env.example': `API_TOKEN=${noise(32, 5)}\nLOG_LEVEL=warn\n`,
+    }
+    const root = await repo(files)
+
+    const outcome = await secretsRule.run(makeContext(root))
+
+    expect(outcome.findings.map((f) => [f.file, f.line, f.message]).sort()).toEqual([
+      ['.env.example', 1, 'holds what looks like a token in an environment assignment (value not shown)'],
+      ['config/aws.ini', 2, 'holds what looks like an AWS secret access key (value not shown)'],
+      ['docker/compose.yml', 1, 'holds what looks like a password in a URL (value not shown)'],
+      ['src/db.ts', 1, 'holds what looks like a password literal (value not shown)'],
+    ])
+    expectNoSecretShown(outcome, [awsSecret, pw])
+  })
+
+  it('does not take placeholders for secrets: documented examples, ${VARIABLES}, <password>, empty tokens', () => {
+    const text = [
+      'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCY' + 'EXAMPLEKEY',
+      'url = "postgres://user:${DB_PASSWORD}@host/db"',
+      'url2 = postgres://user:<password>@host/db',
+      'password: "changeme"',
+      "const password = 'your_password'",
+      'API_TOKEN=',
+      'API_TOKEN=replace-with-your-token',
+      'GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}',
+      '"minipass": "^7.1.3"',
+      "remote = 'https://alice:s3cret-token@git.example.com/team/model.git'",
+    ].join('\n')
+    expect(findSecrets(text)).toEqual([])
+  })
+
   it('finds a private key inside a JSON string (a cloud service account file)', async () => {
     const pem = FAKES.privateKey.text.replaceAll('\n', '\\n')
     const root = await repo({ 'service-account.json': `{\n  "type": "service_account",\n  "private_key": "${pem}"\n}\n` })
