@@ -156,22 +156,24 @@ export function importanceSpec(rows: readonly { feature: string; gain: number; s
 }
 
 /** (d) Histograms of each feature in the training split (by class for classification), one small chart per feature. */
-export function featureHistogramsSpec(rows: readonly Record<string, number | string>[], features: readonly string[], target: string | undefined): ChartSpec {
+export function featureHistogramsSpec(X: readonly (readonly number[])[], features: readonly string[], target: { name: string; values: readonly (string | number)[] } | undefined): ChartSpec {
+  // Fields get fixed names (f0, f1, …, target) and the columns' names go in titles: Vega reads a field name as an
+  // access path, so a name with a dot, a bracket or a quote (all valid column names) would chart nothing, or fail.
+  const values = X.map((row, i) => ({ ...Object.fromEntries(features.map((_, j) => [`f${j}`, row[j]!])), ...(target ? { target: String(target.values[i]) } : {}) }))
   return {
-    data: { values: [...rows] },
-    repeat: [...features],
+    data: { values },
     columns: 2,
-    spec: {
+    concat: features.map((name, j) => ({
       width: 260,
       height: 140,
       mark: 'bar',
       encoding: {
-        x: { field: { repeat: 'repeat' }, type: 'quantitative', bin: { maxbins: 20 } },
+        x: { field: `f${j}`, type: 'quantitative', bin: { maxbins: 20 }, title: name },
         y: { aggregate: 'count', type: 'quantitative', title: 'rows' },
-        ...(target ? { color: { field: target, type: 'nominal' } } : {}),
+        ...(target ? { color: { field: 'target', type: 'nominal', title: target.name } } : {}),
       },
-    },
-  }
+    })),
+  } as ChartSpec
 }
 
 /** (d) Without the training rows: each feature's recorded min–max range, one row per feature (own scale each). */

@@ -379,9 +379,8 @@ async function featuresSection(record: MetadataRecord, evidence: Evidence, chart
   const { X, y, path } = evidence.train.value
   const { features, target } = record.data
   const byClass = record.task === 'classification' ? target : undefined
-  const rows = X.map((row, i) => ({ ...Object.fromEntries(features.map((f, j) => [f, row[j]!])), ...(byClass ? { [byClass]: y[i]! } : {}) }))
   const caption = `Each feature in the training split (${path}, ${X.length} rows)${byClass ? `, stacked by ${byClass}` : ''}.`
-  return section(await charts.figure(spec.featureHistogramsSpec(rows, features, byClass), caption))
+  return section(await charts.figure(spec.featureHistogramsSpec(X, features, byClass ? { name: byClass, values: y } : undefined), caption))
 }
 
 async function targetSection(record: MetadataRecord, evidence: Evidence, charts: ChartCounter): Promise<ReportSection> {
