@@ -1,4 +1,5 @@
 // The raw-data rule on temp projects: a manifest written, then raw files edited, added, deleted and accepted.
+import { execFileSync } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -69,6 +70,26 @@ describe('the raw-data rule', () => {
     // the manifest is outside data/raw, so data/raw's hash (which drives the pipeline) did not change
     expect(await (await Hasher.open()).dir(join(root, 'data/raw'))).toBe(folderHash)
     expect((await check(root)).findings).toEqual([])
+  })
+
+  it('refuses to write a new manifest in place of one git has seen: a deleted manifest would accept changed data', async () => {
+    const root = await project()
+    await writeRawManifest(join(root, 'data/raw'))
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root })
+    git('init', '-q')
+    git('add', '-A')
+    git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'raw data')
+    await rm(join(root, 'data/raw.manifest.json'))
+    await put(root, 'data/raw/iris.csv', `${IRIS}6.2,virginica\n`)
+
+    const outcome = await check(root)
+
+    expect(outcome.findings).toEqual([expect.objectContaining({ level: 'error', code: 'MLSKEL_CHECK_RAW_MANIFEST', message: expect.stringContaining("is missing, but git's history has it"), fix: expect.stringContaining('--accept-raw') })])
+    await expect(readRawManifest(join(root, 'data/raw'))).resolves.toEqual({ status: 'missing' })
+    // --accept-raw stays the one way to take the data as it is
+    const accepted = await check(root, { acceptRaw: true })
+    expect(accepted.findings).toEqual([expect.objectContaining({ level: 'info' })])
+    expect((await readRawManifest(join(root, 'data/raw'))).status).toBe('ok')
   })
 
   it('reports a file whose size changed, naming both sizes and the command that restores it', async () => {

@@ -3,6 +3,7 @@
 // The manifest sits beside the folder, not in it, because data/raw's content hash drives the pipeline: writing
 // the manifest must not make every stage stale. Hashes go through the project's stat cache, so an unchanged
 // folder of thousands of files is checked from stats alone; any change of size, mtime, ctime or inode re-reads.
+import { execFile } from 'node:child_process'
 import { statSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
@@ -119,7 +120,12 @@ export const rawDataRule: Rule = {
     // the runner saves the shared hasher's cache once every rule is done
     const [stored, current] = await Promise.all([readRawManifest(rawDir), buildRawManifest(rawDir, await ctx.hasher())])
     const view: RawView = { ...names, rawDir, current }
-    if (stored.status === 'missing') return created(view)
+    if (stored.status === 'missing') {
+      // a manifest git has seen was deleted: writing a new one would accept whatever data/raw holds now
+      const seen = ctx.acceptRaw ? undefined : await lastCommitOf(ctx.root, names.manifest)
+      if (seen) return deleted(view, seen)
+      return created(view)
+    }
     if (stored.status === 'invalid') return ctx.acceptRaw ? replaced(view, stored.problem) : unreadable(view, stored.problem)
     const changes = diffRawManifests(stored.manifest, current)
     return ctx.acceptRaw ? accepted(view, changes) : compared(view, changes)
@@ -144,6 +150,24 @@ async function created(view: RawView): Promise<RuleOutcome> {
     fix: `Commit it: \`git add ${shellQuote(view.manifest)} && git commit -m "Raw data manifest"\`.`,
   }
   return { findings: [finding], summary: `${describe(view.current)}, ${view.manifest} created` }
+}
+
+function deleted(view: RawView, commit: string): RuleOutcome {
+  const finding: Finding = {
+    level: 'error',
+    code: 'MLSKEL_CHECK_RAW_MANIFEST',
+    file: view.manifest,
+    message: `${view.manifest} is missing, but git's history has it (last in commit ${commit.slice(0, 12)}): a new one would accept ${view.raw}/ as it is now, changed or not`,
+    fix: `Restore it (\`git checkout ${commit.slice(0, 12)} -- ${shellQuote(view.manifest)}\`, or from the commit before the one that deleted it) and check again; to accept the raw data as it is now, \`mlskel check --accept-raw\`.`,
+  }
+  return { findings: [finding], summary: `${describe(view.current)}; ${view.manifest} deleted, nothing compared` }
+}
+
+/** The newest commit that touched `path`, or undefined (never committed, not a repository, no git). */
+function lastCommitOf(root: string, path: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', ['log', '-1', '--format=%H', '--', path], { cwd: root, windowsHide: true }, (error, stdout) => resolve(error ? undefined : stdout.trim() || undefined))
+  })
 }
 
 function unreadable(view: RawView, problem: string): RuleOutcome {
