@@ -94,6 +94,28 @@ describe('recordTraining', () => {
     expect((await recordTraining(options(await trainAndSave(2)))).git.dirty).toBe(true)
   })
 
+  it('keeps data inputs out of the saved diff: they are recorded by hash; the diff holds code and configuration', async () => {
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: root, encoding: 'utf8' }).trim()
+    git('init', '-q', '-b', 'main')
+    await writeFile(join(root, 'train.ts'), '// code\n')
+    git('add', '.')
+    git('commit', '-q', '-m', 'init')
+    // an uncommitted raw data file, the record's input: not a change of code
+    await mkdir(join(root, 'data', 'raw'), { recursive: true })
+    await writeFile(join(root, 'data', 'raw', 'x.csv'), `a,b\n${'1,2\n'.repeat(50_000)}`)
+    const clean = await recordTraining(options(await trainAndSave()))
+    expect(clean.git).toMatchObject({ dirty: false, diff: null })
+    // a code change is dirty, and its diff has the code alone
+    await writeFile(join(root, 'train.ts'), '// changed\n')
+    const dirty = await recordTraining(options(await trainAndSave(2)))
+    expect(dirty.git.dirty).toBe(true)
+    const patch = await readFile(join(metadata, `${dirty.run_id}.diff`), 'utf8')
+    expect(patch).toContain('train.ts')
+    expect(patch).not.toContain('x.csv')
+    // the 200 kB CSV is not in it
+    expect(dirty.git.diff!.bytes).toBeLessThan(50_000)
+  })
+
   it('records the overrides that `mlskel run --set` hands over in MLSKEL_SET when none are given', async () => {
     const model = await trainAndSave()
     process.env.MLSKEL_SET = JSON.stringify({ 'model.n_estimators': 3 })

@@ -240,7 +240,10 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
   const modelLocation = toPosix(relative(o.root, o.model.dir))
   const seed = o.seed ?? getAt(o.params, 'split.seed')
   const signature = o.model.manifest.signature
-  const exclude = [modelLocation, toPosix(relative(o.root, o.metadataDir)), ...MLSKEL_WRITES, ...(await pipelineOutputs(o.root)), ...(o.gitExclude ?? []).map(toPosix)]
+  // the data inputs are recorded by their hashes: an uncommitted raw file is not code, and a copy of it in the diff
+  // would put megabytes of data in models/metadata for every training (runs verify copies inputs from the project)
+  const inputs = (o.data.inputs ?? []).map((input) => toPosix(input.path)).filter((path) => !isAbsolute(path) && !path.startsWith('../'))
+  const exclude = [modelLocation, toPosix(relative(o.root, o.metadataDir)), ...MLSKEL_WRITES, ...(await pipelineOutputs(o.root)), ...inputs, ...(o.gitExclude ?? []).map(toPosix)]
   const [git, environment] = await Promise.all([gitState(o.root, { exclude, diffCapBytes: o.diffCapBytes ?? DEFAULT_DIFF_CAP_BYTES }), environmentOf(o.root)])
   const diffFile = `${runId}.diff`
   const draft = {
