@@ -75,6 +75,8 @@ export const errorCatalog = {
   MLSKEL_SERVE_UNAUTHORIZED: 'Send the server\'s API_TOKEN as `Authorization: Bearer <token>`.',
   MLSKEL_SERVE_ROUTE_NOT_FOUND: 'Use one of the server\'s routes: POST /predict, POST /invocations, GET /health, /ready, /version, /metadata (see /openapi.json).',
   MLSKEL_SERVE_METHOD_NOT_ALLOWED: 'Use the method the Allow header names for this route: POST for /predict and /invocations, GET for the others (see /openapi.json).',
+  MLSKEL_SERVE_TIMEOUT: 'Send the whole request within the server\'s request timeout (30 s), with a Content-Length that matches the body.',
+  MLSKEL_SERVE_HEADERS_TOO_LARGE: 'Send smaller request headers (the server takes up to 16 KiB of them, Node\'s default): large tokens or cookies are the usual cause.',
   MLSKEL_SERVE_NOT_READY: 'Wait until a model is loaded (GET /ready answers 200), or train one (`mlskel run train`).',
   MLSKEL_SERVE_INTERNAL: 'Read the server\'s log line for this request, and report it with that line if the cause is not in the project.',
 

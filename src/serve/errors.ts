@@ -17,9 +17,11 @@ export const statusOfCode: Record<ServeErrorCode, number> = {
   MLSKEL_SERVE_UNAUTHORIZED: 401,
   MLSKEL_SERVE_ROUTE_NOT_FOUND: 404,
   MLSKEL_SERVE_METHOD_NOT_ALLOWED: 405,
+  MLSKEL_SERVE_TIMEOUT: 408,
   MLSKEL_SERVE_TOO_MANY_ROWS: 413,
   MLSKEL_SERVE_BODY_TOO_LARGE: 413,
   MLSKEL_SERVE_UNSUPPORTED_MEDIA_TYPE: 415,
+  MLSKEL_SERVE_HEADERS_TOO_LARGE: 431,
   MLSKEL_SERVE_INTERNAL: 500,
   MLSKEL_SERVE_NOT_READY: 503,
 }
@@ -75,4 +77,22 @@ export function toServeError(error: unknown): ServeError {
     return new ServeError('MLSKEL_SERVE_MALFORMED_REQUEST', `bad request: ${typeof e.message === 'string' ? e.message : 'the request could not be read'}`)
   }
   return new ServeError('MLSKEL_SERVE_INTERNAL', 'the server failed to answer this request; the error is in its log')
+}
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
+
+/**
+ * The raw HTTP answer for an error Node's parser raises before Fastify sees a request (bad framing, headers too
+ * large, a request that did not arrive in time), in mlskel's error shape like every other answer; the connection
+ * is closed after it, as the request cannot be trusted to end where the parser thinks.
+ */
+export function clientErrorResponse(error: { code?: string; message?: string }, withDetails: boolean): string {
+  const serveError =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new ServeError('MLSKEL_SERVE_HEADERS_TOO_LARGE', 'the request headers are larger than the server accepts')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new ServeError('MLSKEL_SERVE_TIMEOUT', 'the request did not arrive whole within the server\'s request timeout')
+        : new ServeError('MLSKEL_SERVE_MALFORMED_REQUEST', `the request is not valid HTTP${error.code ? ` (${error.code})` : ''}`)
+  const body = JSON.stringify(errorBody(serveError, withDetails))
+  return `HTTP/1.1 ${serveError.statusCode} ${REASONS[serveError.statusCode] ?? 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
 }

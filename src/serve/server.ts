@@ -8,7 +8,7 @@ import { pino } from 'pino'
 import type { UnseenCategory } from '../data/encode.js'
 import type { Logger } from '../logging/index.js'
 import { portableCommand } from '../metadata/index.js'
-import { errorBody, ServeError, toServeError } from './errors.js'
+import { clientErrorResponse, errorBody, ServeError, toServeError } from './errors.js'
 import { createMetrics, type ServeMetrics } from './metrics.js'
 import { createModelHolder, type ModelHolder, type ServedModel } from './model-holder.js'
 import { observabilityRoutes } from './observability.js'
@@ -111,6 +111,11 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
       return503OnClosing: false,
       forceCloseConnections: 'idle',
       logger: false,
+      // errors of Node's HTTP parser, before a request exists: mlskel's error shape too, then the connection closed
+      clientErrorHandler: (error, socket) => {
+        if (socket.writable) socket.end(clientErrorResponse(error as { code?: string }, errorDetails))
+        else socket.destroy()
+      },
       frameworkErrors: (error, _request, reply) => {
         void (reply as FastifyReply).code(400).send(errorBody(new ServeError('MLSKEL_SERVE_MALFORMED_REQUEST', `bad request: ${error.message}`), errorDetails))
       },

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -185,6 +186,36 @@ describe('a bad newest model at start', () => {
       }
     } finally {
       await own.remove()
+    }
+  })
+})
+
+describe('errors before a request exists', () => {
+  /** Raw bytes to the server; the whole answer it writes before closing. */
+  function rawExchange(url: string, bytes: string): Promise<string> {
+    const { port } = new URL(url)
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end(bytes))
+      let answer = ''
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()))
+      socket.on('close', () => resolve(answer))
+      socket.on('error', reject)
+    })
+  }
+
+  it('answers bad framing and oversized headers in mlskel\'s error shape, not Node\'s or Fastify\'s', async () => {
+    const running = await startServer({ root: project.root, host: '127.0.0.1', port: 0, signals: false, env: {}, logger: pino({ level: 'silent' }) })
+    try {
+      const garbage = await rawExchange(running.url, 'THIS IS NOT HTTP\r\n\r\n')
+      expect(garbage).toMatch(/^HTTP\/1\.1 400 /)
+      expect(JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'MLSKEL_SERVE_MALFORMED_REQUEST', message: expect.any(String), fix: expect.any(String) } })
+      const huge = await rawExchange(running.url, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+      expect(huge).toMatch(/^HTTP\/1\.1 431 /)
+      expect(JSON.parse(huge.slice(huge.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'MLSKEL_SERVE_HEADERS_TOO_LARGE' } })
+      // and the server goes on answering
+      expect((await fetch(`${running.url}/health`)).status).toBe(200)
+    } finally {
+      await running.close()
     }
   })
 })
