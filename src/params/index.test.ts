@@ -174,3 +174,15 @@ describe('hostile configuration', () => {
     expect(parseOverrides(['model.type="`x"'])).toEqual({ 'model.type': '`x' })
   })
 })
+
+describe('dataset.raw', () => {
+  it.each(['/home/ana/data.csv', '../elsewhere/data.csv', 'sub/../../data.csv', 'C:\\data\\x.csv'])('refuses %s: the raw data must be inside data/raw, where the hashes see it', async (raw) => {
+    const dir = await project(iris.replace('raw: iris.csv', `raw: ${JSON.stringify(raw)}`))
+    await expect(loadParams(dir, { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_PARAMS_INVALID', where: expect.objectContaining({ field: 'dataset.raw' }), message: expect.stringContaining('inside the raw data folder') })
+  })
+
+  it('takes a file in a folder of data/raw', async () => {
+    const dir = await project(iris.replace('raw: iris.csv', 'raw: 2024/iris.csv'))
+    expect((await loadParams(dir, { overrides: {} })).params.dataset.raw).toBe('2024/iris.csv')
+  })
+})

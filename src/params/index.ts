@@ -1,6 +1,6 @@
 // params.yaml: the one file a user edits to point a project at their data. Schema, loading and overrides; the
 // checks that need the data's columns are src/data/plan.ts.
-import { join } from 'node:path'
+import { isAbsolute, join } from 'node:path'
 import { z } from 'zod'
 import { parse as parseYamlValue } from 'yaml'
 import { readYaml, validateYaml, type YamlSource } from '../config/index.js'
@@ -21,7 +21,13 @@ export const OVERRIDES_ENV = 'MLSKEL_SET'
 export function paramsSchema() {
   return z.strictObject({
     dataset: z.strictObject({
-      raw: z.string().min(1).describe('a CSV file in the raw data folder'),
+      raw: z
+        .string()
+        .min(1)
+        .refine((path) => !isAbsolute(path) && !/^[A-Za-z]:/.test(path) && !path.split(/[\\/]/).includes('..'), {
+          message: 'must name a file inside the raw data folder (data/raw): no absolute path and no "..", so the pipeline\'s hashes and the raw manifest see the data; copy the file into data/raw',
+        })
+        .describe('a CSV or Parquet file in the raw data folder (a path inside it)'),
       target: z.string().min(1).describe('the column to predict'),
       features: z.array(z.string().min(1)).default([]).describe('feature columns; empty means every column but the target'),
       invalid_rows: z.enum(['drop', 'error']).default('drop').describe('what to do with rows holding a value that cannot be read as its column\'s type: drop and count them, or stop'),
