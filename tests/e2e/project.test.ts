@@ -1,6 +1,6 @@
 // End to end, as a user gets it: npm pack, install mlskel from the tarball, `mlskel new`, install the project,
 // run its pipeline and its own tests; then the skip rules, and other data sets switched to through params.yaml.
-import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process'
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
@@ -72,6 +72,25 @@ function setParams(edit: (text: string) => string): void {
 /** params.yaml's `model:` section replaced by these lines (indented under it), the rest as it is. */
 function setModel(...lines: string[]): void {
   setParams((text) => text.replace(/^model:\n(?: {2}.*\n?)*/m, `model:\n${lines.map((line) => `  ${line}\n`).join('')}`))
+}
+
+/** `mlskel serve` in the project on a free port of 127.0.0.1: the process, its exit code, and its URL once it listens. */
+function startServe(): { server: ChildProcess; exited: Promise<number | null>; listening: Promise<string> } {
+  const server = spawn(mlskel, ['serve', '--host', '127.0.0.1', '--port', '0'], { cwd: project, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<number | null>((resolveExit) => server.on('exit', (code) => resolveExit(code)))
+  let stderr = ''
+  const listening = new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 60_000)
+    server.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+      const url = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]
+      if (url) {
+        clearTimeout(timer)
+        resolveUrl(url)
+      }
+    })
+  })
+  return { server, exited, listening }
 }
 
 beforeAll(() => {
@@ -280,21 +299,9 @@ describe('a 200,000-row data set, switched to through params.yaml alone', () => 
 
 describe('mlskel serve on the trained project', () => {
   it('answers every endpoint for the newest model, rejects bad input with a JSON error, and drains on SIGTERM', { timeout: 120_000 }, async () => {
-    const server = spawn(mlskel, ['serve', '--host', '127.0.0.1', '--port', '0'], { cwd: project, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-    const exited = new Promise<number | null>((resolveExit) => server.on('exit', (code) => resolveExit(code)))
+    const { server, exited, listening } = startServe()
     try {
-      let stderr = ''
-      const base = await new Promise<string>((resolveUrl, reject) => {
-        const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 60_000)
-        server.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString()
-          const url = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]
-          if (url) {
-            clearTimeout(timer)
-            resolveUrl(url)
-          }
-        })
-      })
+      const base = await listening
       const json = async (path: string, body?: unknown) => {
         const response = await fetch(`${base}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
         return { status: response.status, body: (await response.json()) as Record<string, unknown> }
@@ -378,21 +385,9 @@ describe('a table of every type, switched to through params.yaml alone', () => {
   })
 
   it('serves it: raw values in, an unseen category and nulls predicted, a wrong type refused', { timeout: 120_000 }, async () => {
-    const server = spawn(mlskel, ['serve', '--host', '127.0.0.1', '--port', '0'], { cwd: project, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-    const exited = new Promise<number | null>((resolveExit) => server.on('exit', (code) => resolveExit(code)))
+    const { server, exited, listening } = startServe()
     try {
-      let stderr = ''
-      const base = await new Promise<string>((resolveUrl, reject) => {
-        const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 60_000)
-        server.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString()
-          const url = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]
-          if (url) {
-            clearTimeout(timer)
-            resolveUrl(url)
-          }
-        })
-      })
+      const base = await listening
       const post = async (body: unknown) => {
         const response = await fetch(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
         return { status: response.status, body: (await response.json()) as { result?: string[]; error?: { details: { row: number; field: string; problem: string }[] } } }
