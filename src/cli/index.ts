@@ -130,7 +130,7 @@ export function buildProgram(): Command {
     .option('--model <id>', 'serve this model (an id or unique prefix), pinned; default: the newest trained model, and newer ones as they appear')
     .option('--host <address>', 'address to listen on (default: API_HOST from .env, 0.0.0.0)')
     .option('--port <port>', 'port to listen on (default: API_PORT from .env, 5000; 0: any free port)')
-    .addHelpText('after', '\nSettings (.env or the environment): API_HOST, API_PORT, API_TOKEN, API_MAX_ROWS, API_ERROR_DETAILS, LOG_LEVEL.\nLogs are JSON lines on stdout; SIGTERM or Ctrl-C lets requests in flight finish (up to 10 s), then exits 0.')
+    .addHelpText('after', '\nSettings (.env or the environment): API_HOST, API_PORT, API_TOKEN, API_MAX_ROWS, API_MAX_CONNECTIONS, API_REQUEST_TIMEOUT_MS,\nAPI_ERROR_DETAILS, LOG_LEVEL, LOG_FORMAT.\nLogs go to stdout; SIGTERM or Ctrl-C stops accepting, answers what has arrived (up to 10 s), then exits 0.\nWhat the server guarantees under load and on shutdown: docs/serving.md.')
     .action(lazy(() => import('./commands/serve.js')))
 
   const report = program

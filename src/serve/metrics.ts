@@ -26,6 +26,15 @@ export interface ServeMetrics {
   setModel(id: string): void
   /** Newer runs passed over because their model did not load or check: mlskel_model_skipped_runs. */
   setSkipped(count: number): void
+  /** Where the server's connection and body gauges are read when /metrics is (the last call wins). */
+  watchServer(read: () => ServerGauges): void
+}
+
+/** What the HTTP server holds: open connections, those closed to make room, and bytes of bodies being read. */
+export interface ServerGauges {
+  openConnections: number
+  evictedConnections: number
+  bodyBytesInFlight: number
 }
 
 export interface MetricsOptions {
@@ -83,11 +92,15 @@ const ROWS = 'mlskel_prediction_rows'
 const MODEL_INFO = 'mlskel_model_info'
 const UNSEEN = 'mlskel_unseen_category_total'
 const SKIPPED = 'mlskel_model_skipped_runs'
+const OPEN_CONNECTIONS = 'mlskel_http_open_connections'
+const EVICTED = 'mlskel_http_connections_evicted_total'
+const BODY_BYTES = 'mlskel_http_body_bytes_in_flight'
 
 /**
  * The metrics: mlskel_http_requests_total{route,method,status}, mlskel_http_request_duration_seconds{route,method,status},
  * mlskel_predictions_total{class}, mlskel_prediction_rows, mlskel_model_info{model_id}, mlskel_model_skipped_runs,
- * mlskel_unseen_category_total{feature}, and Node's process metrics.
+ * mlskel_unseen_category_total{feature}, the server's mlskel_http_open_connections, mlskel_http_connections_evicted_total and
+ * mlskel_http_body_bytes_in_flight, and Node's process metrics.
  */
 export function createMetrics(o: MetricsOptions = {}): ServeMetrics {
   const registry = new Registry()
@@ -101,6 +114,7 @@ export function createMetrics(o: MetricsOptions = {}): ServeMetrics {
   const unseen = new Map<string, number>()
   let model: string | undefined
   let skipped = 0
+  let server: (() => ServerGauges) | undefined
 
   const countClass = (label: string | number, n: number) => predictions.set(label, (predictions.get(label) ?? 0) + n)
 
@@ -137,6 +151,7 @@ export function createMetrics(o: MetricsOptions = {}): ServeMetrics {
         `${SKIPPED} ${skipped}`,
         ...header(UNSEEN, 'counter', 'Values of categorical inputs that training never saw, by input; the model predicts them as missing values'),
         ...[...unseen].map(([feature, n]) => `${UNSEEN}{feature="${label(feature)}"} ${n}`),
+        ...serverLines(server?.()),
       ].join('\n')
       const process = await registry.metrics()
       return process.trim() ? `${own}\n\n${process}` : `${own}\n`
@@ -168,7 +183,22 @@ export function createMetrics(o: MetricsOptions = {}): ServeMetrics {
     setSkipped(count) {
       skipped = count
     },
+    watchServer(read) {
+      server = read
+    },
   }
+}
+
+function serverLines(gauges: ServerGauges | undefined): string[] {
+  if (!gauges) return []
+  return [
+    ...header(OPEN_CONNECTIONS, 'gauge', 'Open HTTP connections (at most the server\'s API_MAX_CONNECTIONS)'),
+    `${OPEN_CONNECTIONS} ${gauges.openConnections}`,
+    ...header(EVICTED, 'counter', 'Connections closed to make room for new ones once API_MAX_CONNECTIONS were open'),
+    `${EVICTED} ${gauges.evictedConnections}`,
+    ...header(BODY_BYTES, 'gauge', 'Bytes of request bodies being read now, all requests together (bounded by the server\'s body budget)'),
+    `${BODY_BYTES} ${gauges.bodyBytesInFlight}`,
+  ]
 }
 
 function header(name: string, type: string, help: string): string[] {

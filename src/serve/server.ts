@@ -3,11 +3,15 @@
 // health, readiness, version and metadata, and observability.ts's /metrics, /openapi.json and /docs; every error is `{error: {code, message, fix, details?}}`.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import type { Readable } from 'node:stream'
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { pino } from 'pino'
 import type { UnseenCategory } from '../data/encode.js'
 import type { Logger } from '../logging/index.js'
 import { portableCommand } from '../metadata/index.js'
+import { BodyBudget, bodyLimitsOf, busy, csvText, declaredLength, DEFAULT_BODY_BUDGET, DEFAULT_BODY_LIMIT, parseJsonBody, readBody, tooLarge, type BodyLimits } from './body.js'
+import { guardConnections, type Connections } from './connections.js'
+import { createHttpServer } from './http-server.js'
 import { clientErrorResponse, errorBody, ServeError, toServeError } from './errors.js'
 import { createMetrics, type ServeMetrics } from './metrics.js'
 import { createModelHolder, type ModelHolder, type ServedModel } from './model-holder.js'
@@ -21,8 +25,17 @@ export interface ServeOptions {
   modelId?: string
   /** Most rows per prediction request; default 10,000 (more: 413). */
   maxRows?: number
-  /** Largest request body in bytes; default 10 MiB (more: 413). */
+  /**
+   * Largest request body in bytes, whatever the model; default 10 MiB. Each model gets less: maxRows rows of its
+   * inputs (body.ts), and more is refused (413) before it is read.
+   */
   bodyLimit?: number
+  /** Bytes of request bodies read at once, all requests together; a body that does not fit gets 503. Default 32 MiB. */
+  bodyBudget?: number
+  /** Most open connections; a new one past it closes the oldest one not being answered. Default 1,024. */
+  maxConnections?: number
+  /** A request (headers and body) must arrive whole within this; default 30 s (more: 408). */
+  requestTimeoutMs?: number
   /** When set, /predict and /invocations need `Authorization: Bearer <token>`; health and the rest stay open. */
   apiToken?: string
   /** false hides `details` in error answers (production); default true. */
@@ -44,9 +57,11 @@ export interface ServeOptions {
 }
 
 export const DEFAULT_MAX_ROWS = 10_000
-export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
+export { DEFAULT_BODY_BUDGET, DEFAULT_BODY_LIMIT }
 /** Whole request (headers and body) must arrive within this; Node's default would wait 5 minutes. */
 export const REQUEST_TIMEOUT_MS = 30_000
+/** Open connections the server holds by default: well under the usual limit of 1,024 open files per process less what it opens itself. */
+export const DEFAULT_MAX_CONNECTIONS = 1_000
 /** Idle keep-alive connections are closed after this: longer than common load balancers' 60 s idle timeout. */
 export const KEEP_ALIVE_TIMEOUT_MS = 72_000
 /** A socket with no activity at all is closed after this. */
@@ -59,8 +74,13 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
   // 1. options: bad configuration fails here, not at the first request
   const maxRows = o.maxRows ?? DEFAULT_MAX_ROWS
   const bodyLimit = o.bodyLimit ?? DEFAULT_BODY_LIMIT
+  const bodyBudget = o.bodyBudget ?? DEFAULT_BODY_BUDGET
+  const maxConnections = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+  const requestTimeout = o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
   if (!Number.isInteger(maxRows) || maxRows < 1) throw new TypeError(`maxRows must be a whole number of at least 1, got ${String(o.maxRows)}`)
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1) throw new TypeError(`bodyLimit must be a whole number of bytes, at least 1, got ${String(o.bodyLimit)}`)
+  if (!Number.isInteger(bodyBudget) || bodyBudget < bodyLimit) throw new TypeError(`bodyBudget must be a whole number of bytes, at least bodyLimit (${bodyLimit}), got ${String(o.bodyBudget)}`)
+  if (!Number.isInteger(requestTimeout) || requestTimeout < 1) throw new TypeError(`requestTimeoutMs must be a whole number of milliseconds, at least 1, got ${String(o.requestTimeoutMs)}`)
   const errorDetails = o.errorDetails ?? true
   const tokenDigest = o.apiToken ? digest(o.apiToken) : undefined
   const version = o.version ?? packageVersion()
@@ -91,6 +111,14 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
     }
     return model
   }
+  // the body limits of each model served (body.ts)
+  const limits = new WeakMap<ServedModel, BodyLimits>()
+  const limitsOf = (model: ServedModel): BodyLimits => {
+    let found = limits.get(model)
+    if (!found) limits.set(model, (found = bodyLimitsOf(model.schema, maxRows, bodyLimit)))
+    return found
+  }
+
   current()
   try {
     return await buildApp()
@@ -103,9 +131,20 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
     // 3. the app: bounded timeouts and body; no logger of Fastify's (the log lines are ours, one per prediction)
     const app = fastify({
       bodyLimit,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      // the Node server: its timeouts, and its own answers (no Host, an unknown Expect, 100 Continue) in our shape
+      serverFactory: (handler) =>
+        createHttpServer(handler, {
+          requestTimeoutMs: requestTimeout,
+          keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+          connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
+          errorDetails,
+          refuseBeforeContinue: (request) => {
+            const model = current()
+            const declared = declaredLength(request.headers)
+            return model && declared !== undefined && declared > limitsOf(model).bytes ? tooLarge(declared, limitsOf(model).bytes) : undefined
+          },
+          onAnswer: (method, status) => metrics.observeRequest('unmatched', method, status, 0),
+        }),
       // While closing, a request that still arrives on an open keep-alive connection is answered (with Connection:
       // close) rather than refused with Fastify's own 503: clients of a draining server see no failures.
       return503OnClosing: false,
@@ -122,9 +161,45 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
     })
     if (ownHolder) app.addHook('onClose', async () => holder.close())
 
-    // text/plain is not a prediction input; CSV is read as text for /invocations
-    app.removeContentTypeParser('text/plain')
-    app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+    // Bodies are read by body.ts, within limits that follow the served model and one budget for the whole server
+    // (Fastify's parsers would read any body up to one fixed limit and parse it whole). text/plain is not a
+    // prediction input; CSV is read as text for /invocations.
+    const connections = guardConnections(app.server, { maxConnections })
+    connectionsOf.set(app, connections)
+    const budget = new BodyBudget(bodyBudget)
+    metrics.watchServer(() => ({ openConnections: connections.size, evictedConnections: connections.evicted, bodyBytesInFlight: budget.inUse }))
+    const bodyParser =
+      (decode: (body: Buffer, limits: BodyLimits, maxRows: number) => unknown) =>
+      (request: FastifyRequest, payload: NodeJS.ReadableStream, done: (error: Error | null, body?: unknown) => void): void => {
+        // a body sent to a route that takes none is left unread (Node discards it after the answer)
+        if (!PREDICTION_ROUTES.has(routeOf(request))) return done(null, undefined)
+        const model = current()
+        if (!model) return done(new ServeError('MLSKEL_SERVE_NOT_READY', 'no model is loaded yet'))
+        const limits = limitsOf(model)
+        const declared = declaredLength(request.headers)
+        if (declared !== undefined && declared > limits.bytes) return done(tooLarge(declared, limits.bytes))
+        const share = declared ?? limits.bytes
+        if (!budget.take(share)) return done(busy())
+        readBody(payload as Readable, declared, limits.bytes).then(
+          (body) => {
+            budget.give(share)
+            let decoded: unknown
+            try {
+              decoded = decode(body, limits, maxRows)
+            } catch (error) {
+              return done(error as Error)
+            }
+            done(null, decoded)
+          },
+          (error: unknown) => {
+            budget.give(share)
+            done(error as Error)
+          },
+        )
+      }
+    app.removeAllContentTypeParsers()
+    app.addContentTypeParser('application/json', bodyParser(parseJsonBody))
+    app.addContentTypeParser('text/csv', bodyParser(csvText))
 
     app.setErrorHandler((error, request, reply) => {
       const serveError = toServeError(error)
@@ -132,6 +207,7 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
       if (serveError.statusCode >= 500) log.error({ err: error, route, req_id: request.id }, 'request failed')
       else if (PREDICTION_ROUTES.has(route)) log.info({ route, status: serveError.statusCode, code: serveError.code, req_id: request.id }, 'prediction request refused')
       if (serveError.code === 'MLSKEL_SERVE_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer')
+      else if (serveError.code === 'MLSKEL_SERVE_BUSY') void reply.header('retry-after', '1')
       return reply.code(serveError.statusCode).send(errorBody(serveError, errorDetails))
     })
     app.setNotFoundHandler((request, reply) => {
@@ -254,6 +330,14 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
 }
 
 const servedModels = new WeakMap<FastifyInstance, () => ServedModel | undefined>()
+const connectionsOf = new WeakMap<FastifyInstance, Connections>()
+
+/** The connections of a server built by buildServer: their count, and the drain start.ts runs at shutdown. */
+export function serverConnections(app: FastifyInstance): Connections {
+  const connections = connectionsOf.get(app)
+  if (!connections) throw new TypeError('not a server built by buildServer')
+  return connections
+}
 
 /** The model a server built by buildServer serves now (undefined before one is loaded). */
 export function servedModelOf(app: FastifyInstance): ServedModel | undefined {

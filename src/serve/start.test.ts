@@ -192,12 +192,19 @@ describe('a bad newest model at start', () => {
 
 describe('errors before a request exists', () => {
   /** Raw bytes to the server; the whole answer it writes before closing. */
-  function rawExchange(url: string, bytes: string): Promise<string> {
+  function rawExchange(url: string, bytes: string, o: { keepOpen?: boolean } = {}): Promise<string> {
     const { port } = new URL(url)
     return new Promise((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1', () => socket.end(bytes))
+      // keepOpen: send without ending our side, as a client waiting for its answer does
+      const socket = connect(Number(port), '127.0.0.1', () => (o.keepOpen ? socket.write(bytes) : socket.end(bytes)))
       let answer = ''
-      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()))
+      socket.on('data', (chunk: Buffer) => {
+        answer += chunk.toString()
+        // a whole answer on a connection the server keeps open
+        const end = answer.indexOf('\r\n\r\n')
+        const length = /\r\ncontent-length: (\d+)/i.exec(answer.slice(0, end))?.[1]
+        if (end >= 0 && length !== undefined && Buffer.byteLength(answer.slice(end + 4)) >= Number(length)) socket.destroy()
+      })
       socket.on('close', () => resolve(answer))
       socket.on('error', reject)
     })
@@ -214,6 +221,34 @@ describe('errors before a request exists', () => {
       expect(JSON.parse(huge.slice(huge.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'MLSKEL_SERVE_HEADERS_TOO_LARGE' } })
       // and the server goes on answering
       expect((await fetch(`${running.url}/health`)).status).toBe(200)
+    } finally {
+      await running.close()
+    }
+  })
+
+  it('answers every 4xx that Node or Fastify raise before a route in mlskel\'s error shape (issue 14, item 7)', async () => {
+    const running = await startServer({ root: project.root, host: '127.0.0.1', port: 0, signals: false, env: { API_REQUEST_TIMEOUT_MS: '300' }, logger: pino({ level: 'silent' }) })
+    try {
+      const cases: [string, string, number, string][] = [
+        ['a bad URL', 'GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'MLSKEL_SERVE_MALFORMED_REQUEST'],
+        ['no Host', 'GET /health HTTP/1.1\r\n\r\n', 400, 'MLSKEL_SERVE_MALFORMED_REQUEST'],
+        ['two Content-Lengths', 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}', 400, 'MLSKEL_SERVE_MALFORMED_REQUEST'],
+        ['an unknown method', 'FOO /health HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'MLSKEL_SERVE_MALFORMED_REQUEST'],
+        ['CONNECT', 'CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n', 405, 'MLSKEL_SERVE_METHOD_NOT_ALLOWED'],
+        ['a request that stops half-way', 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{', 408, 'MLSKEL_SERVE_TIMEOUT'],
+        ['headers that never end', 'GET /health HTTP/1.1\r\nHost: x\r\n', 408, 'MLSKEL_SERVE_TIMEOUT'],
+        ['a body too large, before 100 Continue', 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 99999999\r\n\r\n', 413, 'MLSKEL_SERVE_BODY_TOO_LARGE'],
+        ['a body too large, without Expect', 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999\r\n\r\n{', 413, 'MLSKEL_SERVE_BODY_TOO_LARGE'],
+        ['an Expect other than 100-continue', 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: later\r\nContent-Length: 2\r\n\r\n{}', 417, 'MLSKEL_SERVE_EXPECTATION_FAILED'],
+        ['no Content-Type', 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}', 415, 'MLSKEL_SERVE_UNSUPPORTED_MEDIA_TYPE'],
+        ['headers too large', `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'MLSKEL_SERVE_HEADERS_TOO_LARGE'],
+      ]
+      for (const [what, bytes, status, code] of cases) {
+        const answer = await rawExchange(running.url, bytes, { keepOpen: true })
+        expect(answer, what).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `))
+        expect(answer.slice(0, answer.indexOf('\r\n\r\n')).toLowerCase(), what).toContain('content-type: application/json')
+        expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), what).toMatchObject({ error: { code, message: expect.any(String), fix: expect.any(String) } })
+      }
     } finally {
       await running.close()
     }

@@ -8,7 +8,8 @@ import { pino } from 'pino'
 import { logFormatFor, textStream, type Logger } from '../logging/index.js'
 import { findProjectRoot, loadSettings, projectPaths, settingsSchema } from '../settings/index.js'
 import type { ServedModel } from './model-holder.js'
-import { buildServer, servedModelOf } from './server.js'
+import { buildServer, servedModelOf, serverConnections } from './server.js'
+import { watchWrapper } from './wrapper.js'
 
 export interface StartServerOptions {
   /** The project root; found from the current folder when absent. */
@@ -23,6 +24,8 @@ export interface StartServerOptions {
   signals?: boolean
   /** How long requests in flight get to finish once shutdown starts; then the remaining connections are closed. Default 10 s. */
   drainMs?: number
+  /** During the drain, a connection with nothing being answered is closed once quiet this long. Default 500 ms. */
+  quietMs?: number
   /** Settings from here instead of process.env (tests). */
   env?: NodeJS.ProcessEnv
   /** Default: pino JSON lines on stdout at LOG_LEVEL. */
@@ -42,6 +45,8 @@ export interface RunningServer {
 }
 
 export const DEFAULT_DRAIN_MS = 10_000
+/** A connection with nothing being answered is closed during the drain once no byte has come on it for this long. */
+export const DEFAULT_QUIET_MS = 500
 
 export async function startServer(o: StartServerOptions = {}): Promise<RunningServer> {
   // 1. settings and folders of the project
@@ -59,6 +64,8 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
     metadataDir: paths.metadata,
     ...(o.modelId === undefined ? {} : { modelId: o.modelId }),
     maxRows: settings.API_MAX_ROWS,
+    maxConnections: settings.API_MAX_CONNECTIONS,
+    requestTimeoutMs: settings.API_REQUEST_TIMEOUT_MS,
     ...projectTitle(root),
     root,
     ...(settings.API_TOKEN ? { apiToken: settings.API_TOKEN } : {}),
@@ -75,27 +82,23 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
     await app.close()
     throw error
   }
-  // 4. graceful shutdown: app.close() stops accepting and closes idle keep-alive connections; requests in flight
-  // finish (new ones on open connections get 503); after drainMs the connections still open are closed.
+  // 4. graceful shutdown (connections.ts): the listener closes, every answer says Connection: close, a connection is
+  // closed once it is quiet with nothing being answered, and after drainMs whatever is left; then the app closes.
   let closing: Promise<void> | undefined
   let resolveClosed!: () => void
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve))
+  const connections = serverConnections(app)
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const force = setTimeout(() => {
-        logger.warn({ drain_ms: drainMs }, 'requests still in flight after the drain bound: closing their connections')
-        app.server.closeAllConnections()
-      }, drainMs)
-      force.unref()
-      // app.close() closes the connections idle when it starts; a keep-alive connection whose last request ends
-      // later would otherwise stay open until the client drops it, so idle ones are swept until all are gone.
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 50)
-      sweep.unref()
       try {
+        await connections.drain({
+          quietMs: o.quietMs ?? DEFAULT_QUIET_MS,
+          boundMs: drainMs,
+          onForce: (open) => logger.warn({ drain_ms: drainMs, connections: open }, 'requests still in flight after the drain bound: closing their connections'),
+        })
         await app.close()
       } finally {
-        clearTimeout(force)
-        clearInterval(sweep)
+        stopWatch()
         process.off('SIGTERM', onSignal)
         process.off('SIGINT', onSignal)
         logger.info('closed')
@@ -108,11 +111,22 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
     if (closing) {
       // a second signal: stop waiting for requests in flight
       app.server.closeAllConnections()
+      for (const socket of connections.sockets()) socket.destroy()
       return
     }
     logger.info({ signal }, 'shutting down: draining requests in flight')
     void close()
   }
+  // Started through a wrapper that does not pass signals on (`sh -c` under npx, npm run, make: the shell dies of the
+  // SIGTERM it is sent, and we would be left serving), the server shuts down as if signalled when that wrapper is gone.
+  const stopWatch =
+    (o.signals ?? true)
+      ? watchWrapper((pid) => {
+          if (closing) return
+          logger.info({ wrapper_pid: pid }, 'shutting down: the shell that started the server is gone (it was signalled)')
+          void close()
+        })
+      : () => undefined
   if (o.signals ?? true) {
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)

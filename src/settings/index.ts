@@ -23,6 +23,8 @@ export const settingsSchema = z.object({
   API_PORT: z.coerce.number().int().min(1).max(65535).default(5000).describe('port the prediction API listens on'),
   API_TOKEN: z.string().optional().describe('when set (and not empty), the prediction API\'s /predict and /invocations need `Authorization: Bearer <API_TOKEN>`; health, readiness and metrics stay open'),
   API_MAX_ROWS: z.coerce.number().int().min(1).default(10_000).describe('most rows the prediction API takes in one request (more: 413)'),
+  API_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1000).describe('most connections the prediction API holds open; a new one past it closes the oldest one not being answered, so the server keeps answering (health probes too) under a flood of connections'),
+  API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000).describe('milliseconds a request (headers and body) has to arrive whole at the prediction API (later: 408, connection closed)'),
   API_ERROR_DETAILS: z.stringbool().optional().describe('whether the prediction API\'s error answers list each problem ({row, field, problem}); default true, false when NODE_ENV=production'),
   LOG_LEVEL: z.enum(logLevels).default('warn').describe('pino log level'),
   LOG_FORMAT: z.enum(LOG_FORMATS).optional().describe('log lines as readable text or JSON; unset: text on a terminal, JSON otherwise (CI, containers, log collectors)'),

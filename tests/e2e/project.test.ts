@@ -2,6 +2,7 @@
 // run its pipeline and its own tests; then the skip rules, and other data sets switched to through params.yaml.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process'
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -333,6 +334,81 @@ describe('mlskel serve on the trained project', () => {
     }
     expect(await exited).toBe(0)
   })
+})
+
+/** Whether any process of group `pgid` is left. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A POST /predict whose body arrives in two parts, 600 ms apart: in flight when a signal comes between them. */
+function predictInFlight(base: string, record: Record<string, number>): Promise<number> {
+  const { port } = new URL(base)
+  const body = JSON.stringify({ records: Array.from({ length: 500 }, () => record) })
+  return new Promise((resolveStatus, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/predict', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume()
+      res.on('end', () => resolveStatus(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.write(body.slice(0, 100))
+    setTimeout(() => req.end(body.slice(100)), 600)
+  })
+}
+
+describe('mlskel serve stopped through its wrappers (issue 14, item 18)', () => {
+  // Each starts the server as a user or a container does, in a process group of its own; SIGTERM goes to the
+  // wrapper's pid alone (as a supervisor or `kill` sends it). The request in flight is answered, the server drains and
+  // exits, and nothing of the group is left. `docker stop` is SIGTERM to the CMD's process as PID 1: unshare gives
+  // it a PID namespace of its own here (CI runs as root).
+  const wrappers: [string, string, string[]][] = [
+    ['npx mlskel serve', 'npx', ['mlskel', 'serve', '--host', '127.0.0.1', '--port', '0']],
+    ['npm run serve', 'npm', ['run', 'serve', '--', '--host', '127.0.0.1', '--port', '0']],
+    ['make deploy-endpoint', 'make', ['deploy-endpoint', 'ARGS=--host 127.0.0.1 --port 0']],
+    ["Dockerfile.api's CMD, as PID 1", 'unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', 'mlskel', 'serve', '--host', '127.0.0.1', '--port', '0']],
+  ]
+  for (const [name, command, args] of wrappers) {
+    it(`${name}: SIGTERM answers the request in flight, drains and leaves no process`, { timeout: 120_000 }, async () => {
+      if (command === 'unshare' && process.getuid?.() !== 0) {
+        if (process.env.CI) throw new Error('the PID 1 case needs root for unshare --pid (CI runs as root)')
+        console.warn(`skipped: ${name} needs root (unshare --pid); CI runs it`)
+        return
+      }
+      const env = { ...userEnv(), LOG_LEVEL: 'info', LOG_FORMAT: 'json', PATH: `${join(project, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` }
+      const wrapper = spawn(command, args, { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+      let out = ''
+      let err = ''
+      wrapper.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()))
+      wrapper.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()))
+      try {
+        const deadline = Date.now() + 60_000
+        let base: string | undefined
+        while (!(base = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(err)?.[1])) {
+          if (Date.now() > deadline || wrapper.exitCode !== null) throw new Error(`${name} did not start:\n${err}`)
+          await new Promise((resolveWait) => setTimeout(resolveWait, 50))
+        }
+        const record = (newestRecord() as ReturnType<typeof newestRecord> & { input_example: Record<string, number>[] }).input_example[0]!
+        const inFlight = predictInFlight(base, record)
+        await new Promise((resolveWait) => setTimeout(resolveWait, 200))
+        // unshare --fork: the CMD's process is its child, PID 1 inside; docker stop signals that one
+        const target = command === 'unshare' ? Number(readFileSync(`/proc/${wrapper.pid}/task/${wrapper.pid}/children`, 'utf8').trim().split(/\s+/)[0]) : wrapper.pid!
+        process.kill(target, 'SIGTERM')
+        expect(await inFlight).toBe(200)
+        const gone = Date.now() + 20_000
+        while (groupAlive(wrapper.pid!) && Date.now() < gone) await new Promise((resolveWait) => setTimeout(resolveWait, 100))
+        expect(groupAlive(wrapper.pid!), `${name} left processes running:\n${spawnSync('ps', ['-o', 'pid,args', '-g', String(wrapper.pid)], { encoding: 'utf8' }).stdout}`).toBe(false)
+        expect(out).toContain('"msg":"closed"')
+        await expect(fetch(`${base}/health`)).rejects.toThrow()
+      } finally {
+        if (groupAlive(wrapper.pid!)) process.kill(-wrapper.pid!, 'SIGKILL')
+      }
+    })
+  }
 })
 
 /** A table of every type, `;`-delimited: numbers with gaps, integers, yes/no, a category with a rare value, dates, ids. */
