@@ -82,15 +82,23 @@ describe('parseJsonBody and csvText', () => {
   })
 })
 
+/** readBody as a promise, for the tests. */
+const read = (payload: PassThrough, declared: number | undefined, limit: number) =>
+  new Promise<Buffer>((resolve, reject) => readBody(payload, declared, limit, (error, body) => (error ? reject(error) : resolve(body!))))
+
 describe('readBody', () => {
   it('reads a body of its Content-Length into one buffer, and a chunked one whole', async () => {
     const sized = new PassThrough()
-    const read = readBody(sized, 10, 100)
+    const readSized = read(sized, 10, 100)
     sized.write('hello')
     sized.end('world')
-    expect((await read).toString()).toBe('helloworld')
+    expect((await readSized).toString()).toBe('helloworld')
+    const one = new PassThrough()
+    const readOne = read(one, 5, 100)
+    one.end('hello')
+    expect((await readOne).toString()).toBe('hello')
     const chunked = new PassThrough()
-    const readChunked = readBody(chunked, undefined, 100)
+    const readChunked = read(chunked, undefined, 100)
     chunked.write('a')
     chunked.end('b')
     expect((await readChunked).toString()).toBe('ab')
@@ -98,12 +106,12 @@ describe('readBody', () => {
 
   it('stops at the limit, and refuses a body shorter than it said', async () => {
     const chunked = new PassThrough()
-    const read = readBody(chunked, undefined, 4)
+    const readChunked = read(chunked, undefined, 4)
     chunked.write('abc')
     chunked.write('de')
-    await expect(read).rejects.toMatchObject({ code: 'MLSKEL_SERVE_BODY_TOO_LARGE' })
+    await expect(readChunked).rejects.toMatchObject({ code: 'MLSKEL_SERVE_BODY_TOO_LARGE' })
     const short = new PassThrough()
-    const readShort = readBody(short, 10, 100)
+    const readShort = read(short, 10, 100)
     short.end('abc')
     await expect(readShort).rejects.toMatchObject({ code: 'MLSKEL_SERVE_MALFORMED_REQUEST' })
   })

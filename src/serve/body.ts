@@ -7,10 +7,10 @@
 //   - every body being read holds a share of one budget for the whole server (what it declared, or the limit when it
 //     is chunked); a body that does not fit is refused with 503 and Retry-After, so N concurrent bodies cost at most
 //     the budget, whatever N;
-// and once read, into one buffer sized by Content-Length (no chunk list, no concatenation copy), a JSON body whose
+// and once read (one chunk as it came, or several joined once into a buffer of the Content-Length), a JSON body whose
 // brackets and commas say it holds more values than API_MAX_ROWS rows could is refused before JSON.parse, so the
 // parse makes at most a bounded number of values, whatever the body's shape.
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import secureJson from 'secure-json-parse'
 import type { InputSchema } from '../data/encode.js'
@@ -87,46 +87,46 @@ export function busy(): ServeError {
 }
 
 /**
- * Read a body of at most `limit` bytes: into one buffer of its Content-Length when it has one, else into chunks
- * joined once. Rejects with MLSKEL_SERVE_BODY_TOO_LARGE as soon as more arrives than the limit, and with
- * MLSKEL_SERVE_MALFORMED_REQUEST when the client stops half-way (the connection is closed then anyway).
+ * Read a body of at most `limit` bytes, then call `done` once: with the body, or with MLSKEL_SERVE_BODY_TOO_LARGE as
+ * soon as more arrives than the limit, or MLSKEL_SERVE_MALFORMED_REQUEST when the client stops half-way. A body that
+ * comes in one chunk is that chunk (a copy of its own, made by Node's parser); one of several is joined once, into a
+ * buffer of its Content-Length when it has one. A callback rather than a promise: this runs for every request.
  */
-export function readBody(payload: Readable, declared: number | undefined, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const whole = declared === undefined ? undefined : Buffer.allocUnsafe(declared)
-    const chunks: Buffer[] = []
-    let received = 0
-    const finish = (error: ServeError | undefined, body?: Buffer) => {
-      payload.off('data', onData)
-      payload.off('end', onEnd)
-      payload.off('error', onError)
-      payload.off('close', onClose)
-      if (error) reject(error)
-      else resolve(body!)
-    }
-    const onData = (chunk: Buffer) => {
-      if (received + chunk.length > (whole ? whole.length : limit)) {
-        // more than the Content-Length (Node's parser stops that) or than the limit: stop reading now
-        return finish(tooLarge(undefined, limit))
+export function readBody(payload: Readable, declared: number | undefined, limit: number, done: (error: ServeError | undefined, body?: Buffer) => void): void {
+  let first: Buffer | undefined
+  let whole: Buffer | undefined
+  let chunks: Buffer[] | undefined
+  let received = 0
+  const max = declared ?? limit
+  const finish = (error: ServeError | undefined, body?: Buffer) => {
+    payload.off('data', onData)
+    payload.off('end', onEnd)
+    payload.off('error', onError)
+    done(error, body)
+  }
+  const onData = (chunk: Buffer) => {
+    // more than the Content-Length (Node's parser stops that) or than the limit: stop reading now
+    if (received + chunk.length > max) return finish(tooLarge(undefined, limit))
+    if (received === 0) first = chunk
+    else if (declared !== undefined) {
+      if (!whole) {
+        whole = Buffer.allocUnsafe(declared)
+        first!.copy(whole, 0)
       }
-      if (whole) chunk.copy(whole, received)
-      else chunks.push(chunk)
-      received += chunk.length
-    }
-    const onEnd = () => {
-      if (whole && received !== whole.length) return finish(new ServeError('MLSKEL_SERVE_MALFORMED_REQUEST', `the body has ${received} bytes, but Content-Length says ${whole.length}`))
-      finish(undefined, whole ?? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)))
-    }
-    const onError = () => finish(new ServeError('MLSKEL_SERVE_MALFORMED_REQUEST', 'the request body did not arrive whole: the client stopped sending'))
-    const onClose = () => {
-      if (!(payload as IncomingMessage).complete) onError()
-    }
-    payload.on('data', onData)
-    payload.on('end', onEnd)
-    payload.on('error', onError)
-    payload.on('close', onClose)
-    payload.resume()
-  })
+      chunk.copy(whole, received)
+    } else (chunks ??= [first!]).push(chunk)
+    received += chunk.length
+  }
+  const onEnd = () => {
+    if (declared !== undefined && received !== declared) return finish(new ServeError('MLSKEL_SERVE_MALFORMED_REQUEST', `the body has ${received} bytes, but Content-Length says ${declared}`))
+    finish(undefined, whole ?? (chunks ? Buffer.concat(chunks, received) : (first ?? Buffer.alloc(0))))
+  }
+  // a connection closed half-way destroys the request with an error ('aborted')
+  const onError = () => finish(new ServeError('MLSKEL_SERVE_MALFORMED_REQUEST', 'the request body did not arrive whole: the client stopped sending'))
+  payload.on('data', onData)
+  payload.on('end', onEnd)
+  payload.on('error', onError)
+  payload.resume()
 }
 
 const QUOTE = 0x22

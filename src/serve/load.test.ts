@@ -152,8 +152,15 @@ describe('memory under large bodies (issue 14, item 1)', () => {
       })
       expect(answers.filter((a) => a.status === 200).length).toBeGreaterThan(0)
       expect(peak).toBeLessThan(RSS_BOUND_MIB)
-      // and it goes on answering
+      // and it goes on answering, its body budget whole again, also after clients that left half-way
       expect((await post(server.url, '/predict', JSON.stringify({ features: setosa }))).status).toBe(200)
+      for (const framing of ['Content-Length: 100000\r\n\r\n{"features', 'Transfer-Encoding: chunked\r\n\r\n5\r\n{"fea\r\n']) {
+        const socket = connect(Number(server.url.port), '127.0.0.1', () => socket.write(`POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${framing}`))
+        await sleep(100)
+        socket.destroy()
+      }
+      await sleep(100)
+      expect(await (await fetch(`${server.url.origin}/metrics`)).text()).toMatch(/^mlskel_http_body_bytes_in_flight 0$/m)
     } finally {
       server.child.kill('SIGKILL')
     }

@@ -171,8 +171,9 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
     const bodyParser =
       (decode: (body: Buffer, limits: BodyLimits, maxRows: number) => unknown) =>
       (request: FastifyRequest, payload: NodeJS.ReadableStream, done: (error: Error | null, body?: unknown) => void): void => {
-        // a body sent to a route that takes none is left unread (Node discards it after the answer)
-        if (!PREDICTION_ROUTES.has(routeOf(request))) return done(null, undefined)
+        // A body sent to no route (a 404 or 405) is left unread: Node discards it after the answer. Every route that
+        // takes a body is a prediction route. (is404, unlike routeOptions, allocates nothing: this runs per request.)
+        if (request.is404) return done(null, undefined)
         const model = current()
         if (!model) return done(new ServeError('MLSKEL_SERVE_NOT_READY', 'no model is loaded yet'))
         const limits = limitsOf(model)
@@ -180,22 +181,17 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
         if (declared !== undefined && declared > limits.bytes) return done(tooLarge(declared, limits.bytes))
         const share = declared ?? limits.bytes
         if (!budget.take(share)) return done(busy())
-        readBody(payload as Readable, declared, limits.bytes).then(
-          (body) => {
-            budget.give(share)
-            let decoded: unknown
-            try {
-              decoded = decode(body, limits, maxRows)
-            } catch (error) {
-              return done(error as Error)
-            }
-            done(null, decoded)
-          },
-          (error: unknown) => {
-            budget.give(share)
-            done(error as Error)
-          },
-        )
+        readBody(payload as Readable, declared, limits.bytes, (error, body) => {
+          budget.give(share)
+          if (error) return done(error)
+          let decoded: unknown
+          try {
+            decoded = decode(body!, limits, maxRows)
+          } catch (failure) {
+            return done(failure as Error)
+          }
+          done(null, decoded)
+        })
       }
     app.removeAllContentTypeParsers()
     app.addContentTypeParser('application/json', bodyParser(parseJsonBody))
