@@ -8,20 +8,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTemplateProject } from '../src/scaffold/test-project.js'
+import { requireTool } from './require-tool.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const cli = join(repo, 'dist', 'cli', 'index.js')
-const INSTALL = 'apt-get install jupyter-notebook python3-nbconvert python3-ipykernel (or pip install notebook nbconvert ipykernel)'
-
-/** A Python that has nbconvert, looked for where the template's scripts/notebooks.ts looks; null when none has. */
-function jupyterPython(): string | null {
-  for (const python of [process.env.PYTHON, 'python3', '/usr/bin/python3', 'python']) {
-    if (python && spawnSync(python, ['-c', 'import nbconvert'], { stdio: 'ignore' }).status === 0) return python
-  }
-  return null
-}
-
-const python = jupyterPython()
+const jupyter = requireTool('jupyter')
 
 interface Exit {
   code: number | null
@@ -44,11 +35,11 @@ function ok(result: Exit): Exit {
 const count = (text: string, needle: string) => text.split(needle).length - 1
 
 // skipped only outside CI: in CI (CI set) a missing Jupyter fails the beforeAll below instead
-describe.skipIf(python === null && !process.env.CI)('the template notebooks', () => {
+describe.skipIf(jupyter.skip)('the template notebooks', () => {
   let work: string
 
   beforeAll(() => {
-    if (python === null) throw new Error(`Jupyter is not installed (no python3, /usr/bin/python3 or python can import nbconvert): ${INSTALL}`)
+    jupyter.assert()
     if (!existsSync(cli)) throw new Error(`${cli} is missing: build mlskel first (npm run build)`)
     work = mkdtempSync(join(tmpdir(), 'mlskel-notebooks-'))
   })

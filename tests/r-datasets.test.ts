@@ -11,19 +11,11 @@ import { fileURLToPath } from 'node:url'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTemplateProject } from '../src/scaffold/test-project.js'
+import { PYTHON, requireTool } from './require-tool.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const cli = join(repo, 'dist', 'cli', 'index.js')
-const PYTHON = '/usr/bin/python3'
-const INSTALL = 'apt-get install r-base-core python3-sklearn python3-pandas'
-
-function missingTools(): string | undefined {
-  if (spawnSync('Rscript', ['--version'], { stdio: 'ignore' }).status !== 0) return 'Rscript is not installed'
-  if (spawnSync(PYTHON, ['-c', 'import sklearn, pandas'], { stdio: 'ignore' }).status !== 0) return `${PYTHON} cannot import scikit-learn and pandas`
-  return undefined
-}
-const why = missingTools()
-if (why && !process.env.CI) console.warn(`skipping R's datasets beside HistGradientBoosting: ${why} (${INSTALL})`)
+const tools = requireTool('rscript', 'sklearn', 'pandas')
 
 interface Table {
   name: string
@@ -72,12 +64,12 @@ async function toCsv(parquet: string, csv: string): Promise<void> {
   }
 }
 
-describe.skipIf(why !== undefined && !process.env.CI)("R's datasets, trained as they come", () => {
+describe.skipIf(tools.skip)("R's datasets, trained as they come", () => {
   let work: string
   const results: string[] = []
 
   beforeAll(() => {
-    if (why) throw new Error(`${why}: ${INSTALL}`)
+    tools.assert()
     work = mkdtempSync(join(tmpdir(), 'mlskel-r-datasets-'))
   })
   afterAll(() => {

@@ -4,10 +4,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM, requireTool } from '../../tests/require-tool.js'
 import { htmlPage } from './html.js'
 import { findChromium, printPdf } from './pdf.js'
 
-const CHROMIUM = process.env.MLSKEL_CHROMIUM ?? '/usr/bin/chromium'
+const chrome = requireTool('chromium')
 let work: string
 
 beforeAll(() => {
@@ -19,7 +20,8 @@ afterAll(() => {
 })
 
 describe('printPdf', () => {
-  it('prints a report page to a PDF, refusing the requests it makes', async () => {
+  it.skipIf(chrome.skip)('prints a report page to a PDF, refusing the requests it makes', async () => {
+    chrome.assert()
     const html = join(work, 'page.html')
     // an external image: the print must neither fetch it nor wait for it
     const body = '<p>Hello, PDF.</p><img src="http://127.0.0.1:9/never.png" alt="">'

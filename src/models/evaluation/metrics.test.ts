@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process'
 import { MersenneTwister19937, integer, real } from 'random-js'
 import { describe, expect, it } from 'vitest'
+import { PYTHON, requireTool } from '../../../tests/require-tool.js'
 import { MlskelError } from '../../errors/index.js'
 import {
   accuracy,
@@ -209,14 +210,11 @@ describe('scores on a 200,000-row hold-out set', () => {
 })
 
 // scikit-learn 1.2 at /usr/bin/python3 (Debian's python3-sklearn); the `python3` on PATH may be another interpreter.
-const PYTHON = '/usr/bin/python3'
-const sklearnMissing = probeSklearn()
-const onCi = Boolean(process.env.CI)
-if (sklearnMissing && !onCi) console.warn(`skipping the comparison with scikit-learn: ${sklearnMissing}`)
+const sklearn = requireTool('sklearn')
 
 describe('agreement with scikit-learn', () => {
-  it.skipIf(sklearnMissing !== undefined && !onCi)('gives scikit-learn\'s values to 1e-12 on seeded data: binary with ties, 3 classes, 4 with a rare one', () => {
-    if (sklearnMissing) throw new Error(`the comparison with scikit-learn must run on CI: ${sklearnMissing}`)
+  it.skipIf(sklearn.skip)('gives scikit-learn\'s values to 1e-12 on seeded data: binary with ties, 3 classes, 4 with a rare one', () => {
+    sklearn.assert()
     const cases = [binaryWithTies(11), threeClasses(12), fourImbalanced(13)]
     const result = spawnSync(PYTHON, ['-c', SKLEARN_SCRIPT], { input: JSON.stringify(cases), encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 })
     expect(result.status, result.stderr).toBe(0)
@@ -358,14 +356,6 @@ function fourImbalanced(seed: number): SklearnCase {
     proba.push(normalize(classes.map((_, k) => real(0, 1)(engine) + (k === truth ? real(0, 1.5)(engine) : 0))))
   }
   return { name: '4 classes, one rare', y_true, y_pred: proba.map((row) => classes[argmax(row)]!), proba, classes }
-}
-
-/** Why scikit-learn cannot be run, or undefined when it can. */
-function probeSklearn(): string | undefined {
-  const probe = spawnSync(PYTHON, ['-c', 'import sklearn'], { encoding: 'utf8', timeout: 60_000 })
-  if (probe.status === 0) return undefined
-  const why = probe.error ? `${PYTHON} could not be run (${probe.error.message})` : `${PYTHON} cannot import sklearn`
-  return `${why}; install it with \`apt-get install python3-sklearn\``
 }
 
 // Reads the cases as JSON on stdin, writes scikit-learn's scores as JSON on stdout. The extra labels of the

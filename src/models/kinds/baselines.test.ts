@@ -6,13 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fitBaseline, generateDataset, probeBaselines, readDataset, trainMlskel, type BaselineFit, type BaselineModel, type LoadedDataset, type ModelName } from '../../../bench/training.js'
+import { fitBaseline, generateDataset, readDataset, trainMlskel, type BaselineFit, type BaselineModel, type LoadedDataset, type ModelName } from '../../../bench/training.js'
+import { requireTool } from '../../../tests/require-tool.js'
 import { accuracy, logLoss, r2 } from '../index.js'
 
-const missing = probeBaselines()
-const why = missing.sklearn ?? missing.xgboost
-const onCi = Boolean(process.env.CI)
-if (why && !onCi) console.warn(`skipping the comparison with scikit-learn and XGBoost: ${why}`)
+const baselines = requireTool('sklearn', 'xgboost')
 
 const SETS = ['breast_cancer', 'wine', 'digits', 'diabetes'] as const
 /** Accuracy or r2 that mlskel may lose to a baseline: a few rows of these small hold-outs (36 to 360 rows). */
@@ -40,13 +38,13 @@ const SAME_HGB = { max_iter: 20, max_leaf_nodes: 7, min_samples_leaf: 20, learni
  */
 const PROBA_BOUND = 1e-8
 
-describe.skipIf(why !== undefined && !onCi)('agreement with scikit-learn and XGBoost', () => {
+describe.skipIf(baselines.skip)('agreement with scikit-learn and XGBoost', () => {
   let dir = ''
   const sets = new Map<string, LoadedDataset>()
   const fits = new Map<string, Promise<BaselineFit>>()
 
   beforeAll(async () => {
-    if (why) throw new Error(`the comparison with scikit-learn and XGBoost must run on CI: ${why}`)
+    baselines.assert()
     dir = mkdtempSync(join(tmpdir(), 'mlskel-baselines-'))
     for (const name of SETS) {
       await generateDataset(join(dir, name), { dataset: name })
