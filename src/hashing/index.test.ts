@@ -232,10 +232,9 @@ describe('the stat cache', () => {
     await writeFile(`${cache}.lock`, '999999999 dead\n')
     const hasher = await Hasher.open(cache, { now: later() })
     await hasher.file(join(dir, 'f'))
-    const t0 = Date.now()
     await hasher.save()
-    expect(Date.now() - t0).toBeLessThan(1000)
     expect((await readCache(cache))?.get(join(dir, 'f'))?.hash).toBe(sha256('f'))
+    // broken, not waited out: after its wait a saver goes ahead unlocked and leaves another's lock file in place
     await expect(stat(`${cache}.lock`)).rejects.toMatchObject({ code: 'ENOENT' })
   })
 

@@ -199,15 +199,4 @@ describe('the pipeline rule', () => {
     expect(outcome.summary).toBe('0 of 2 stages out of date, stage prepare cannot run')
   })
 
-  it('is fast on an up-to-date project', async () => {
-    const root = await ranProject()
-    await pipelineRule.run(makeContext(root))
-
-    const t0 = performance.now()
-    await pipelineRule.run(makeContext(root))
-    const ms = performance.now() - t0
-
-    // the budget is ~100 ms; a loaded CI machine gets room
-    expect(ms).toBeLessThan(1000)
-  })
 })

@@ -291,13 +291,11 @@ describe('the secrets rule', () => {
     // git add of 10,000 files takes longer than the scan; the list is what `git ls-files` would give
     const ctx = makeContext(root, { trackedFiles: () => Promise.resolve(files.sort()) })
 
-    const started = performance.now()
+    // how fast: bench/check.ts times this rule on a project of 10,000 files
     const outcome = await secretsRule.run(ctx)
-    const elapsed = performance.now() - started
 
     expect(outcome.findings.map((f) => [f.file, f.line])).toEqual([['src/m7/f7.ts', 1]])
     expect(outcome.summary).toBe('10000 tracked files scanned, .env ignored')
-    expect(elapsed).toBeLessThan(1000)
   })
 })
 
