@@ -3,17 +3,17 @@
 // sent, no request already sent dropped on SIGTERM (however the server was started), timeouts enforced as set, and
 // /health answering through a flood of connections.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI } from '../cli/test-cli.js'
 import { inputSchemaOf } from '../data/encode.js'
 import { bodyLimitsOf } from './body.js'
 import { irisProject, readIris, type IrisProject } from './test-models.js'
 
-const CLI = new URL('../../dist/cli/index.js', import.meta.url).pathname
 const setosa = [5.1, 3.5, 1.4, 0.2]
 /** The bound stated in the README for the iris server under any number of concurrent maximal bodies. */
 const RSS_BOUND_MIB = 256
@@ -21,7 +21,6 @@ const RSS_BOUND_MIB = 256
 let project: IrisProject
 
 beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: these tests run the built CLI, as users do; run \`npm run build\` first (npm test does)`)
   project = await irisProject()
   await writeFile(join(project.root, 'mlskel.yaml'), 'stages: {}\n')
   await project.train(7)

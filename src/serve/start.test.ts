@@ -5,11 +5,10 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
+import { CLI } from '../cli/test-cli.js'
 import { startServer } from './start.js'
 import { irisProject, type IrisProject } from './test-models.js'
 
-const CLI = new URL('../cli/index.ts', import.meta.url).pathname
-const TSX = new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url).href
 const setosa = [5.1, 3.5, 1.4, 0.2]
 
 let project: IrisProject
@@ -86,9 +85,9 @@ describe('startServer', () => {
   })
 })
 
-/** `mlskel serve` from the sources (through tsx), in the project folder. */
+/** `mlskel serve`, built, in the project folder. */
 function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()))
