@@ -190,7 +190,7 @@ describe('a project created from the packed tarball', () => {
     setModel('type: gradient_boosting')
   })
 
-  it('passes its own npm test: typecheck, tests with coverage, then mlskel check (lint included)', () => {
+  it('passes its own npm test: typecheck, tests with coverage, then mlskel check (lint included)', { timeout: 240_000 }, () => {
     const result = ok(run('npm', ['test'], { cwd: project }))
     expect(result.stdout).toMatch(/Tests\s+\d+ passed/)
     // the check reuses the coverage summary the tests have just written, rather than running them again
