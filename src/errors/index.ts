@@ -29,7 +29,7 @@ export const errorCatalog = {
   MLSKEL_STAGE_KILLED: 'The stage was stopped by a signal (out of memory, Ctrl-C or a kill); run it again when the cause is gone.',
   MLSKEL_STAGE_OUTPUT_MISSING: 'Make the stage\'s command write every path listed under its `outs`, or remove the path from `outs`.',
   MLSKEL_LOCK_INVALID: 'Restore mlskel.lock from git, or delete it (every stage then runs once more); it is written by mlskel and should not be edited by hand.',
-  MLSKEL_RUN_LOCKED: 'Wait for the other run to finish; if no mlskel run is alive, delete the lock file named above.',
+  MLSKEL_RUN_LOCKED: 'Wait for the other run, or the stage it left running, to finish (the message names its pid or process group); if neither is alive, delete the lock file named above.',
   MLSKEL_SET_INVALID: 'Write overrides as --set key.path=value, for a key that exists in params.yaml.',
 
   MLSKEL_PARAMS_INVALID: 'Fix params.yaml at the line shown; see the schema in schema/params.schema.json.',

@@ -1,6 +1,6 @@
 // runPipeline on real fixture projects: real stage processes, real hashes, real mlskel.lock.
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -87,6 +87,16 @@ async function run(root: string, options: Partial<RunPipelineOptions> = {}): Pro
   const output = new Capture()
   const summary = await runPipeline({ root, progress, output: { stdout: output, stderr: output }, forwardSignals: false, ...options })
   return { ...summary, progress: progress.text, output: output.text }
+}
+
+/** Whether process `pid` is the parent-death watch (execute.ts) of process group `pgid`. */
+function isWatchOf(pid: string, pgid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    return argv.includes('mlskel-stage-watch') && argv.includes(String(pgid))
+  } catch {
+    return false // it ended while we looked
+  }
 }
 
 const statuses = (summary: RunSummary) => Object.fromEntries(summary.stages.map((s) => [s.name, s.status]))
@@ -324,6 +334,41 @@ describe.concurrent('runPipeline', () => {
     const result = await run(root)
     expect(result.ok).toBe(true)
     expect(existsSync(join(root, RUN_LOCK_FILE))).toBe(false)
+  })
+
+  it('refuses to take over a dead run\'s lock while the stage it ran still runs, naming its process group', async () => {
+    const root = project()
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' })
+    // the dead run's stage: a process group of its own that lives on
+    const stage = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' })
+    await new Promise((resolve) => stage.once('spawn', resolve))
+    const pgid = stage.pid!
+    try {
+      write(root, RUN_LOCK_FILE, JSON.stringify({ pid: Number(dead.stdout.trim()), started_at: '2020-01-01T00:00:00.000Z', argv: ['run'], stage: { name: 'train', pgid } }))
+      const failure = await run(root).catch((error: unknown) => error)
+      expect(failure).toMatchObject({ code: 'MLSKEL_RUN_LOCKED', where: { file: RUN_LOCK_FILE } })
+      expect((failure as Error).message).toContain(`is gone (pid ${dead.stdout.trim()}, started 2020-01-01T00:00:00.000Z: mlskel run), but its stage "train" still runs (process group ${pgid})`)
+      expect((failure as { fix: string }).fix).toContain(`kill -TERM -${pgid}`)
+      expect(existsSync(join(root, 'runs.log'))).toBe(false)
+    } finally {
+      process.kill(-pgid, 'SIGKILL')
+      await new Promise((resolve) => stage.once('exit', resolve))
+    }
+    expect((await run(root)).ok).toBe(true)
+    expect(existsSync(join(root, RUN_LOCK_FILE))).toBe(false)
+  })
+
+  it('names the running stage and its process group in the run lock, and leaves no watch behind', async () => {
+    const root = project({ 'mlskel.yaml': 'stages:\n  peek:\n    cmd: node -e "require(\'fs\').copyFileSync(\'.mlskel/run.lock\', \'seen.json\')" && true\n    outs: [seen.json]\n' })
+    const result = await run(root, { forwardSignals: true })
+    expect(result.ok).toBe(true)
+    const seen = JSON.parse(readFileSync(join(root, 'seen.json'), 'utf8')) as { pid: number; stage?: { name: string; pgid: number } }
+    expect(seen).toMatchObject({ pid: process.pid, stage: { name: 'peek', pgid: expect.any(Number) } })
+    expect(existsSync(join(root, RUN_LOCK_FILE))).toBe(false)
+    // the stage's parent-death watch was dismissed when the stage ended: no process still watches its group
+    const watching = () => readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && isWatchOf(pid, seen.stage!.pgid))
+    for (let i = 0; i < 100 && watching().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(watching()).toEqual([])
   })
 
   it('writes a well-formed mlskel.lock', async () => {

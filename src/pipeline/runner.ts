@@ -13,7 +13,7 @@ import { selectStages, type Pipeline, type Stage } from './graph.js'
 import { loadPipeline } from './load.js'
 import { readLockFile, writeLockFile, type StageRecord } from './lock.js'
 import { Reporter, type StageSummary } from './reporter.js'
-import { acquireRunLock } from './run-lock.js'
+import { acquireRunLock, type RunLock } from './run-lock.js'
 
 /** The hash cache, beside the run lock in mlskel's own (uncommitted) state folder. */
 export const HASH_CACHE_FILE = '.mlskel/cache/hashes.json'
@@ -80,7 +80,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
 
   const summaries: StageSummary[] = selection.stages.map((s) => ({ name: s.name, status: 'not-run', reasons: [], duration_ms: 0 }))
   const reporter = options.progress === null ? undefined : new Reporter(options.progress ?? process.stdout, selection.stages.length)
-  const run = new StageRunner(pipeline, options, overrides)
+  const run = new StageRunner(pipeline, options, overrides, runLock)
   let error: MlskelError | undefined
   let hasher: Hasher | undefined
   try {
@@ -266,6 +266,7 @@ class StageRunner {
     private readonly pipeline: Pipeline,
     private readonly options: RunPipelineOptions,
     private readonly overrides: Overrides,
+    private readonly runLock: RunLock | undefined,
   ) {}
 
   forwardSignals(): void {
@@ -295,7 +296,11 @@ class StageRunner {
       // with signals forwarded, the stage gets a process group of its own so that they reach all of it
       const started = startCommand(cmd, { cwd: root, env, output: this.options.output ?? 'inherit', ownGroup: this.forwarding })
       this.command = started
+      // the lock names the stage's group, so that a run finding this one dead waits for its stage too; a failure to
+      // say so leaves the watch (execute.ts) as the guard, and must not stop a stage already running
+      if (started.pgid !== undefined) await this.runLock?.setStage({ name: stage.name, pgid: started.pgid }).catch(() => undefined)
       result = await started.done
+      if (started.pgid !== undefined) await this.runLock?.setStage(undefined).catch(() => undefined)
     } catch (cause) {
       const why = cause instanceof Error ? cause.message : String(cause)
       return { ms: performance.now() - t0, why, error: new MlskelError('MLSKEL_STAGE_FAILED', `stage ${quote(stage.name)} could not start: ${why}`, { where, cause }) }
