@@ -371,6 +371,25 @@ describe.concurrent('runPipeline', () => {
     expect(watching()).toEqual([])
   })
 
+  it('first removes the temp files that dead writers left in the outputs, mlskel\'s state and beside mlskel.lock', async () => {
+    const dead = (name: string) => `.mlskel-tmp-${name}-999999999-0a1b2c3d`
+    const live = (name: string) => `.mlskel-tmp-${name}-${process.ppid}-0a1b2c3d`
+    const root = project({
+      [`models/${dead('0123456789abcdef')}/model.json`]: '{"half',
+      [`models/metadata/${dead('run.json')}`]: '{"half',
+      [`models/metadata/${live('run.json')}`]: '{"being written',
+      [`.mlskel/cache/${dead('hashes.json')}`]: '{',
+      [dead('mlskel.lock')]: '# half',
+      [`src/${dead('w.mjs')}`]: 'src is no output: not swept',
+    })
+    expect((await run(root, { stages: ['prepare'] })).ok).toBe(true)
+    expect(readdirSync(join(root, 'models'))).toEqual(['metadata'])
+    expect(readdirSync(join(root, 'models', 'metadata'))).toEqual([live('run.json')])
+    expect(readdirSync(join(root, '.mlskel', 'cache')).filter((name) => name.startsWith('.mlskel-tmp-'))).toEqual([])
+    expect(readdirSync(root).filter((name) => name.startsWith('.mlskel-tmp-'))).toEqual([])
+    expect(readdirSync(join(root, 'src')).filter((name) => name.startsWith('.mlskel-tmp-'))).toEqual([dead('w.mjs')])
+  })
+
   it('writes a well-formed mlskel.lock', async () => {
     const root = project()
     await run(root)

@@ -1,8 +1,9 @@
 // `mlskel run` as a library call: select the stages, decide for each whether it must run (and say why), run it
 // through the shell, and record each success in mlskel.lock at once, so a later failure loses nothing.
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Writable } from 'node:stream'
 import { MlskelError, quote } from '../errors/index.js'
+import { sweepStaleTemps, type SweepTarget } from '../fs/index.js'
 import { Hasher } from '../hashing/index.js'
 import { canonicalJson } from '../json/index.js'
 import type { Overrides } from '../params/index.js'
@@ -77,6 +78,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   const pipeline = await loadPipeline(root, { overrides, cache })
   const selection = await selectStages(pipeline, named, { downstream: options.downstream })
   const runLock = dryRun ? undefined : await acquireRunLock(root, options.argv)
+  // with the lock held, no other run writes here: what a killed writer left half-way goes before anything is hashed
+  if (runLock) await sweepStaleTemps(sweepTargets(pipeline)).catch(() => undefined)
 
   const summaries: StageSummary[] = selection.stages.map((s) => ({ name: s.name, status: 'not-run', reasons: [], duration_ms: 0 }))
   const reporter = options.progress === null ? undefined : new Reporter(options.progress ?? process.stdout, selection.stages.length)
@@ -217,6 +220,21 @@ export function reasonsToRun(record: StageRecord | undefined, now: StageState, c
   }
   for (const name of context.upstream ?? []) reasons.push(`upstream stage ${name} ${context.dryRun ? 'would run' : 'ran'}`)
   return reasons
+}
+
+/**
+ * Where a run and its stages write: the root (mlskel.lock), mlskel's state folder, and every stage output (a folder
+ * and all below it; beside a file). A temp there whose writer is dead was left by a crash.
+ */
+function sweepTargets(pipeline: Pipeline): SweepTarget[] {
+  const root = pipeline.root
+  const targets = new Map<string, boolean>([[root, false], [join(root, '.mlskel'), true]])
+  for (const out of pipeline.stages.flatMap((s) => s.outs)) {
+    targets.set(join(root, out), true)
+    const parent = dirname(join(root, out))
+    if (!targets.has(parent)) targets.set(parent, false)
+  }
+  return [...targets].map(([dir, recursive]) => ({ dir, recursive }))
 }
 
 function upstreamOf(pipeline: Pipeline, stage: Stage): string[] {
