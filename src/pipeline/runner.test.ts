@@ -1,6 +1,6 @@
 // runPipeline on real fixture projects: real stage processes, real hashes, real mlskel.lock.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -168,6 +168,20 @@ describe.concurrent('runPipeline', () => {
     expect(statuses(result)).toEqual({ prepare: 'skipped', train: 'ran', predict: 'ran', report: 'skipped' })
     expect(reasons(result, 'train')).toEqual(['dep src/train.txt changed'])
     expect(reasons(result, 'predict')).toEqual(['upstream stage train ran'])
+  })
+
+  it('sees the data behind a symbolic link in a dep folder: a raw file linked from outside the project', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'mlskel-shared-'))
+    dirs.push(outside)
+    writeFileSync(join(outside, 'iris.csv'), 'a,species\n1,x\n')
+    const root = project()
+    rmSync(join(root, 'data/raw/iris.csv'))
+    symlinkSync(join(outside, 'iris.csv'), join(root, 'data/raw/iris.csv'))
+    expect(statuses(await run(root))).toEqual({ prepare: 'ran', train: 'ran', predict: 'ran', report: 'ran' })
+    writeFileSync(join(outside, 'iris.csv'), 'a,species\n2,y\n')
+    const result = await run(root)
+    expect(statuses(result)).toMatchObject({ prepare: 'ran', report: 'ran' })
+    expect(reasons(result, 'prepare')).toEqual(['dep data/raw changed'])
   })
 
   it('re-runs only the stages declaring a params key whose value changed (and what depends on them)', async () => {

@@ -1,6 +1,6 @@
 // The raw-data rule on temp projects: a manifest written, then raw files edited, added, deleted and accepted.
 import { execFileSync } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -139,6 +139,45 @@ describe('the raw-data rule', () => {
     const outcome = await check(root, AHEAD)
 
     expect(outcome.findings).toEqual([expect.objectContaining({ level: 'error', code: 'MLSKEL_CHECK_RAW_CHANGED', file: 'data/raw/iris.csv', message: expect.stringContaining('content changed (same size') })])
+  })
+
+  it('records a raw file that is a symbolic link by what it points to, says so, and catches a change behind it', async () => {
+    const shared = await mkdtemp(join(tmpdir(), 'mlskel-shared-'))
+    roots.push(shared)
+    await writeFile(join(shared, 'iris.csv'), IRIS)
+    const root = await project({})
+    await symlink(join(shared, 'iris.csv'), join(root, 'data/raw/iris.csv'))
+    await writeRawManifest(join(root, 'data/raw'))
+    const manifest = JSON.parse(await readFile(join(root, 'data/raw.manifest.json'), 'utf8')) as { files: Record<string, unknown> }
+    expect(manifest.files).toEqual({ 'iris.csv': { size: IRIS.length, sha256: await (await Hasher.open()).file(join(shared, 'iris.csv')), link: join(shared, 'iris.csv') } })
+    expect((await check(root, AHEAD)).findings).toEqual([])
+
+    // the data changes where the link leads: git sees nothing in the project, the manifest must
+    await writeFile(join(shared, 'iris.csv'), IRIS.replace('5.1', '5.2'))
+    const outcome = await check(root, AHEAD)
+
+    expect(outcome.findings).toEqual([expect.objectContaining({ level: 'error', code: 'MLSKEL_CHECK_RAW_CHANGED', file: 'data/raw/iris.csv', message: expect.stringContaining(`was modified: content changed (same size, ${IRIS.length} bytes, another SHA-256)`) })])
+  })
+
+  it('reports a raw link that now leads elsewhere, even to the same content, and a file that became a link', async () => {
+    const shared = await mkdtemp(join(tmpdir(), 'mlskel-shared-'))
+    roots.push(shared)
+    await writeFile(join(shared, 'a.csv'), IRIS)
+    await writeFile(join(shared, 'b.csv'), IRIS)
+    const root = await project({ 'own.csv': IRIS })
+    await symlink(join(shared, 'a.csv'), join(root, 'data/raw/iris.csv'))
+    await writeRawManifest(join(root, 'data/raw'))
+    await rm(join(root, 'data/raw/iris.csv'))
+    await symlink(join(shared, 'b.csv'), join(root, 'data/raw/iris.csv'))
+    await rm(join(root, 'data/raw/own.csv'))
+    await symlink(join(shared, 'a.csv'), join(root, 'data/raw/own.csv'))
+
+    const { findings } = await check(root)
+
+    expect(findings.map((f) => [f.level, f.file, f.message])).toEqual([
+      ['error', 'data/raw/iris.csv', `data/raw/iris.csv was modified: the link now leads to ${join(shared, 'b.csv')} (was ${join(shared, 'a.csv')}), same content (raw data is immutable; data/raw.manifest.json records it as committed)`],
+      ['error', 'data/raw/own.csv', `data/raw/own.csv was modified: now a link to ${join(shared, 'a.csv')}, same content (raw data is immutable; data/raw.manifest.json records it as committed)`],
+    ])
   })
 
   it('reports a deleted file as an error and a new one as an info', async () => {

@@ -1,5 +1,7 @@
 // Rule 6, raw data: data/raw is immutable. A manifest beside it (data/raw.manifest.json: each file's size and
 // SHA-256) is committed with the data; a listed file that changed or went missing is an error, a new file a note.
+// A file reached through a symbolic link is hashed by what it points to, and its entry says where it leads (`link`):
+// the data behind a link changes without git seeing it, so the manifest must.
 // The manifest sits beside the folder, not in it, because data/raw's content hash drives the pipeline: writing
 // the manifest must not make every stage stale. Hashes go through the project's stat cache, so an unchanged
 // folder of thousands of files is checked from stats alone; any change of size, mtime, ctime or inode re-reads.
@@ -9,7 +11,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { z } from 'zod'
 import { writeFileAtomic } from '../../fs/index.js'
-import { Hasher, listFiles, mapLimit } from '../../hashing/index.js'
+import { Hasher, listFileEntries, mapLimit } from '../../hashing/index.js'
 import { sortKeys } from '../../json/index.js'
 import type { Finding, Rule, RuleOutcome } from '../types.js'
 
@@ -33,7 +35,14 @@ const rawFilePath = z.string().refine((path) => path.split('/').every((part) => 
 export const rawManifestSchema = z.strictObject({
   schema_version: z.literal(RAW_MANIFEST_VERSION),
   algorithm: z.literal('sha256'),
-  files: z.record(rawFilePath, z.strictObject({ size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits') })),
+  files: z.record(
+    rawFilePath,
+    z.strictObject({
+      size: z.number().int().nonnegative(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
+      link: z.string().min(1).optional().describe('the path leads through a symbolic link: where it leads, as the link says; size and sha256 are of what it points to'),
+    }),
+  ),
 })
 
 export type RawManifest = z.output<typeof rawManifestSchema>
@@ -45,14 +54,14 @@ export type RawFileEntry = RawManifest['files'][string]
  */
 export async function buildRawManifest(rawDir: string, hasher?: Hasher): Promise<RawManifest> {
   const using = hasher ?? (await Hasher.open())
-  const paths = (await listFiles(rawDir)).filter((path) => !RAW_IGNORED_NAMES.has(path.slice(path.lastIndexOf('/') + 1)))
-  const entries = await mapLimit(paths, CONCURRENCY, async (path): Promise<RawFileEntry> => {
+  const listed = (await listFileEntries(rawDir)).filter(({ path }) => !RAW_IGNORED_NAMES.has(path.slice(path.lastIndexOf('/') + 1)))
+  const entries = await mapLimit(listed, CONCURRENCY, async ({ path, link }): Promise<RawFileEntry> => {
     const file = join(rawDir, path)
     // the size by a synchronous stat: ~4 µs, against ~20 µs through the libuv pool, which the hasher's stats fill
     const size = statSync(file).size
-    return { size, sha256: await using.file(file) }
+    return { size, sha256: await using.file(file), ...(link === undefined ? {} : { link }) }
   })
-  return { schema_version: RAW_MANIFEST_VERSION, algorithm: 'sha256', files: Object.fromEntries(paths.map((path, i) => [path, entries[i]!])) }
+  return { schema_version: RAW_MANIFEST_VERSION, algorithm: 'sha256', files: Object.fromEntries(listed.map(({ path }, i) => [path, entries[i]!])) }
 }
 
 /** The manifest's text: header first, files sorted, two-space indent, trailing newline (stable diffs in git). */
@@ -105,7 +114,7 @@ export function diffRawManifests(was: RawManifest, now: RawManifest): RawChange[
     const after = now.files[path]
     if (!before) changes.push({ path, kind: 'new', now: after! })
     else if (!after) changes.push({ path, kind: 'deleted', was: before })
-    else if (before.size !== after.size || before.sha256 !== after.sha256) changes.push({ path, kind: 'changed', was: before, now: after })
+    else if (before.size !== after.size || before.sha256 !== after.sha256 || before.link !== after.link) changes.push({ path, kind: 'changed', was: before, now: after })
   }
   return changes
 }
@@ -220,10 +229,11 @@ async function accepted(view: RawView, changes: RawChange[]): Promise<RuleOutcom
   return { findings, summary: `${describe(view.current)}, ${outcome}` }
 }
 
-/** What differs between two entries of one file: its size, or (same size) its content. */
+/** What differs between two entries of one file: its size, or (same size) its content; and where a link leads. */
 function modification(was: RawFileEntry, now: RawFileEntry): string {
-  if (was.size !== now.size) return `size ${was.size} → ${now.size} bytes`
-  return `content changed (same size, ${was.size} bytes, another SHA-256)`
+  const content = was.size !== now.size ? `size ${was.size} → ${now.size} bytes` : was.sha256 !== now.sha256 ? `content changed (same size, ${was.size} bytes, another SHA-256)` : undefined
+  const link = was.link === now.link ? undefined : now.link === undefined ? `no longer a link (was one to ${was.link})` : was.link === undefined ? `now a link to ${now.link}` : `the link now leads to ${now.link} (was ${was.link})`
+  return [content, link && (content ? link : `${link}, same content`)].filter(Boolean).join('; ')
 }
 
 /** "3 files, 12.4 MB" */
