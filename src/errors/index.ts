@@ -25,6 +25,8 @@ export const errorCatalog = {
   MLSKEL_PIPELINE_DUPLICATE_OUTPUT: 'Give each output to exactly one stage.',
   MLSKEL_PIPELINE_UNKNOWN_PARAM: 'List only keys that exist in params.yaml under the stage\'s `params`.',
   MLSKEL_PIPELINE_DEP_MISSING: 'Create the missing dependency, or produce it with an upstream stage that lists it under `outs`.',
+  MLSKEL_PIPELINE_EXTERNAL_UNDECLARED: 'Declare the path in mlskel.yaml under `external:` (raw data read in place; `mlskel check` then manifests it with data/raw), or copy the data into the project and depend on it there.',
+  MLSKEL_PIPELINE_EXTERNAL_UNUSED: 'List the external input in the `deps` of the stage that reads it (so its hash decides when that stage runs), or remove it from `external:`.',
   MLSKEL_STAGE_FAILED: 'Read the stage output above, fix the cause, then run `mlskel run` again; completed stages are not re-run.',
   MLSKEL_STAGE_KILLED: 'The stage was stopped by a signal (out of memory, Ctrl-C or a kill); run it again when the cause is gone.',
   MLSKEL_STAGE_OUTPUT_MISSING: 'Make the stage\'s command write every path listed under its `outs`, or remove the path from `outs`.',
@@ -33,6 +35,7 @@ export const errorCatalog = {
   MLSKEL_SET_INVALID: 'Write overrides as --set key.path=value, for a key that exists in params.yaml.',
 
   MLSKEL_PARAMS_INVALID: 'Fix params.yaml at the line shown; see the schema in schema/params.schema.json.',
+  MLSKEL_PARAMS_RAW_OUTSIDE: 'Copy the file into data/raw and name it from there (dataset.raw: iris.csv), or keep it where it is: write its absolute path, declare it in mlskel.yaml under `external:` and list it in the deps of the stage that reads it.',
   MLSKEL_PARAMS_TARGET_NOT_COLUMN: 'Set dataset.target in params.yaml to one of the data set\'s columns.',
   MLSKEL_PARAMS_FEATURE_NOT_COLUMN: 'List under dataset.features only columns of the data set (or leave it empty for all but the target).',
   MLSKEL_PARAMS_FEATURE_NOT_NUMERIC: 'The pipeline takes numeric features: list only numeric columns under dataset.features in params.yaml.',

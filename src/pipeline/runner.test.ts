@@ -184,6 +184,20 @@ describe.concurrent('runPipeline', () => {
     expect(reasons(result, 'prepare')).toEqual(['dep data/raw changed'])
   })
 
+  it('hashes a declared external input like any dep, and runs its stage again when it changes', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'mlskel-shared-'))
+    dirs.push(outside)
+    const churn = join(outside, 'churn.csv')
+    writeFileSync(churn, 'a,churn\n1,no\n')
+    const root = project({ 'mlskel.yaml': `stages:\n  prepare:\n    cmd: node src/w.mjs data/prepared\n    deps: [src/w.mjs, ${churn}]\n    outs: [data/prepared]\nexternal:\n  - ${churn}\n` })
+    expect(statuses(await run(root))).toEqual({ prepare: 'ran' })
+    expect(Object.keys(lockOf(root).stages.prepare!.deps)).toEqual(['src/w.mjs', churn])
+    expect(statuses(await run(root))).toEqual({ prepare: 'skipped' })
+    writeFileSync(churn, 'a,churn\n1,yes\n')
+    const result = await run(root)
+    expect(reasons(result, 'prepare')).toEqual([`dep ${churn} changed`])
+  })
+
   it('re-runs only the stages declaring a params key whose value changed (and what depends on them)', async () => {
     const root = project()
     await run(root)

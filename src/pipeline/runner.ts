@@ -1,6 +1,6 @@
 // `mlskel run` as a library call: select the stages, decide for each whether it must run (and say why), run it
 // through the shell, and record each success in mlskel.lock at once, so a later failure loses nothing.
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
 import { MlskelError, quote } from '../errors/index.js'
 import { sweepStaleTemps, type SweepTarget } from '../fs/index.js'
@@ -104,7 +104,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       const deps: Record<string, string> = {}
       const ranUpstream = upstreamOf(pipeline, stage).filter((name) => statusOf(summaries, name) === 'ran' || statusOf(summaries, name) === 'would-run')
       for (const [d, dep] of stage.deps.entries()) {
-        const hash = await hasher.path(join(root, dep))
+        // an external input's absolute path stays as it is; a project path is under the root
+        const hash = await hasher.path(resolve(root, dep))
         if (hash !== undefined) deps[dep] = hash
         else if (!(dryRun && producers(pipeline, dep).some((p) => statusOf(summaries, p) === 'would-run'))) {
           error = await depMissing(pipeline, stage, dep, d)

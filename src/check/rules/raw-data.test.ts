@@ -180,6 +180,41 @@ describe('the raw-data rule', () => {
     ])
   })
 
+  it('manifests the external inputs mlskel.yaml declares beside data/raw, and catches a change in them', async () => {
+    const shared = await mkdtemp(join(tmpdir(), 'mlskel-shared-'))
+    roots.push(shared)
+    await writeFile(join(shared, 'churn.csv'), IRIS)
+    await mkdir(join(shared, 'lake'))
+    await writeFile(join(shared, 'lake', 'part-1.csv'), 'p\n1\n')
+    const root = await project()
+    const churn = join(shared, 'churn.csv')
+    const lake = join(shared, 'lake')
+    await put(root, 'mlskel.yaml', `stages:\n  prepare:\n    cmd: x\n    deps: [data/raw, ${churn}, ${lake}]\nexternal:\n  - ${churn}\n  - ${lake}/\n`)
+
+    const created = await check(root)
+    expect(created.summary).toBe(`1 file, ${IRIS.length} B, and 2 external files, ${IRIS.length + 4} B, data/raw.manifest.json created`)
+    const manifest = JSON.parse(await readFile(join(root, 'data/raw.manifest.json'), 'utf8')) as { files: object; external: Record<string, { size: number }> }
+    expect(Object.keys(manifest.files)).toEqual(['iris.csv'])
+    expect(Object.keys(manifest.external)).toEqual([churn, `${lake}/part-1.csv`])
+    expect((await check(root)).findings).toEqual([])
+
+    await writeFile(churn, `${IRIS}6.0,virginica\n`)
+    await writeFile(join(lake, 'part-2.csv'), 'p\n2\n')
+    const { findings } = await check(root)
+    expect(findings).toEqual([
+      {
+        level: 'error',
+        code: 'MLSKEL_CHECK_RAW_CHANGED',
+        file: churn,
+        message: `external input ${churn} was modified: size ${IRIS.length} → ${IRIS.length + 14} bytes (raw data is immutable; data/raw.manifest.json records it as committed)`,
+        fix: `Restore ${churn} where it was (it is outside the project, so git cannot). If the change is intended, accept it with \`mlskel check --accept-raw\` and commit data/raw.manifest.json.`,
+      },
+      expect.objectContaining({ level: 'info', code: 'MLSKEL_CHECK_RAW_NEW', file: `${lake}/part-2.csv` }),
+    ])
+    expect((await check(root, { acceptRaw: true })).findings.map((f) => f.message)).toEqual([`accepted: ${churn} changed (size ${IRIS.length} → ${IRIS.length + 14} bytes); data/raw.manifest.json updated`, `accepted: ${lake}/part-2.csv added; data/raw.manifest.json updated`])
+    expect((await check(root)).findings).toEqual([])
+  })
+
   it('reports a deleted file as an error and a new one as an info', async () => {
     const root = await project({ 'iris.csv': IRIS, 'old.csv': 'x\n' })
     await writeRawManifest(join(root, 'data/raw'))
