@@ -96,6 +96,7 @@ export const errorCatalog = {
   MLSKEL_CHECK_RAW_CHANGED: 'Restore the raw file (e.g. `git checkout -- <file>`); raw data is immutable. If the new content is intended, accept it with `mlskel check --accept-raw` and commit the manifest.',
   MLSKEL_CHECK_RAW_NEW: 'Commit the new raw file and accept it with `mlskel check --accept-raw`, which adds it to data/raw.manifest.json.',
   MLSKEL_CHECK_RAW_MANIFEST: 'Commit data/raw.manifest.json. If it is damaged, restore it from git, or delete it to have it written again from data/raw as it is now.',
+  MLSKEL_CHECK_LINK_OUTSIDE: 'Put the file itself in the project rather than a link to it; raw data that must stay where it is: declare it in mlskel.yaml under `external:` and read it by its absolute path (docs/data.md).',
   MLSKEL_CHECK_MODEL_ORPHAN: 'Delete the model folder, or train it again with `mlskel run train` so that a record describes it.',
   MLSKEL_CHECK_RECORD_ORPHAN: 'Restore the model folder (from a backup or by `mlskel runs verify <run id> --keep`), or delete the record.',
   MLSKEL_CHECK_MODEL_MISMATCH: 'Restore the model or the record from git or a backup, or train again; never edit either by hand.',
