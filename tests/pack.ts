@@ -1,6 +1,6 @@
-// Test helper: mlskel as published, `npm pack`ed into a folder. Two test files pack at once when the suite runs in
-// parallel, so neither lets npm rebuild dist/ on the way (prepack): two builds writing dist/ together could pack a
-// half-written file. dist/ is built once instead: `npm test` builds before Vitest starts, and a stale or missing
+// Test helper: mlskel as published, `npm pack`ed into a folder, or its built CLI. Two test files pack at once when
+// the suite runs in parallel, so neither lets npm rebuild dist/ on the way (prepack): two builds writing dist/
+// together could pack a half-written file. dist/ is built once instead: `npm test` builds before Vitest starts, and a stale or missing
 // build (a test file run alone after an edit) is rebuilt here first.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
@@ -13,6 +13,12 @@ export function packMlskel(destination: string, env: NodeJS.ProcessEnv = process
   if (buildIsStale()) run('npm', ['run', 'build'], env)
   const packed = run('npm', ['pack', '--ignore-scripts', '--pack-destination', destination, '--silent'], env)
   return packed.trim().split('\n').pop()!
+}
+
+/** The built CLI, dist/cli/index.js (built first when stale), for tests that need mlskel as a process of its own. */
+export function builtCli(env: NodeJS.ProcessEnv = process.env): string {
+  if (buildIsStale()) run('npm', ['run', 'build'], env)
+  return join(repo, 'dist', 'cli', 'index.js')
 }
 
 /** Whether some source or template file is newer than the built CLI. */

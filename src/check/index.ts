@@ -15,6 +15,7 @@ import { loadSettings, projectPaths, settingsSchema } from '../settings/index.js
 import { PROJECT_FILE } from '../settings/root.js'
 import { CHECK_REPORT_VERSION, type CheckReport, type FindingReport, type RuleReport } from './report.js'
 import { coverageRule } from './rules/coverage.js'
+import { linksRule } from './rules/links.js'
 import { lintRule } from './rules/lint.js'
 import { modelSizeRule, modelsRule } from './rules/models.js'
 import { pipelineRule } from './rules/pipeline.js'
@@ -33,8 +34,8 @@ export type { CheckContext, Finding, Rule, RuleOutcome, Level } from './types.js
 export { formatCheckReport } from './format.js'
 export { writeRawManifest, rawManifestPath } from './rules/raw-data.js'
 
-/** Every rule, in the order the report lists them (the order of the issue that asked for them). */
-export const RULES: readonly Rule[] = [structureRule, reportsRule, testsRule, coverageRule, lintRule, rawDataRule, modelsRule, modelSizeRule, secretsRule, pipelineRule, readmeRule]
+/** Every rule, in the order the report lists them (the order of the issue that asked for them; links beside raw data). */
+export const RULES: readonly Rule[] = [structureRule, reportsRule, testsRule, coverageRule, lintRule, rawDataRule, linksRule, modelsRule, modelSizeRule, secretsRule, pipelineRule, readmeRule]
 
 export interface CheckOptions {
   /** The project root (holding mlskel.yaml). */

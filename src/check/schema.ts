@@ -3,7 +3,7 @@
 import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 
-export const RULE_IDS = ['structure', 'reports', 'tests', 'coverage', 'lint', 'raw-data', 'models', 'model-size', 'secrets', 'pipeline', 'readme'] as const
+export const RULE_IDS = ['structure', 'reports', 'tests', 'coverage', 'lint', 'raw-data', 'links', 'models', 'model-size', 'secrets', 'pipeline', 'readme'] as const
 export type RuleId = (typeof RULE_IDS)[number]
 
 export const DEFAULT_COVERAGE_LINES = 80

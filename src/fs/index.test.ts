@@ -2,7 +2,7 @@ import { chmod, mkdtemp, readFile, readdir, writeFile, mkdir } from 'node:fs/pro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { writeDirAtomic, writeFileAtomic } from './index.js'
+import { sweepStaleTemps, tempOwner, tempPathFor, writeDirAtomic, writeFileAtomic } from './index.js'
 
 const temp = () => mkdtemp(join(tmpdir(), 'mlskel-fs-'))
 
@@ -69,3 +69,44 @@ describe('writeDirAtomic', () => {
     expect(await readdir(dir)).toEqual([])
   })
 })
+
+describe('sweepStaleTemps', () => {
+  it('reads the writer\'s pid from a temp name, and nothing from other names', () => {
+    expect(tempOwner(tempPathFor('/x/model.json').slice('/x/'.length))).toBe(process.pid)
+    expect(tempOwner('.mlskel-tmp-run-2024-01-01.json-4242-0a1b2c3d')).toBe(4242)
+    expect(tempOwner('.mlskel-tmp-iris.csv-crashed')).toBeUndefined()
+    expect(tempOwner('model.json-4242-0a1b2c3d')).toBeUndefined()
+  })
+
+  it('removes the temp files and folders of dead writers, below and beside, and keeps those of live ones', async () => {
+    const dir = await temp()
+    const dead = (name: string) => `.mlskel-tmp-${name}-7001-0a1b2c3d`
+    const live = (name: string) => `.mlskel-tmp-${name}-7002-0a1b2c3d`
+    await mkdir(join(dir, 'models', dead('1234abcd1234abcd')), { recursive: true })
+    await writeFile(join(dir, 'models', dead('1234abcd1234abcd'), 'model.json'), '{}')
+    await mkdir(join(dir, 'models', 'metadata'), { recursive: true })
+    await writeFile(join(dir, 'models', 'metadata', dead('run.json')), '{"half')
+    await writeFile(join(dir, 'models', 'metadata', live('run2.json')), '{"being written')
+    await writeFile(join(dir, 'models', 'metadata', 'run.json'), '{}')
+    await writeFile(join(dir, 'models', 'metadata', '.mlskel-tmp-odd-name'), 'not ours to judge')
+    await writeFile(join(dir, dead('mlskel.lock')), 'half')
+    await mkdir(join(dir, 'src'))
+    await writeFile(join(dir, 'src', dead('x.ts')), 'not swept: src is not a target')
+
+    const removed = await sweepStaleTemps([{ dir, recursive: false }, { dir: join(dir, 'models') }, { dir: join(dir, 'missing') }], (pid) => pid === 7002)
+
+    expect(removed.sort()).toEqual([join(dir, dead('mlskel.lock')), join(dir, 'models', dead('1234abcd1234abcd')), join(dir, 'models', 'metadata', dead('run.json'))].sort())
+    expect(await readdir(join(dir, 'models'))).toEqual(['metadata'])
+    expect((await readdir(join(dir, 'models', 'metadata'))).sort()).toEqual(['.mlskel-tmp-odd-name', live('run2.json'), 'run.json'].sort())
+    expect(await readdir(join(dir, 'src'))).toEqual([dead('x.ts')])
+  })
+
+  it('never removes a temp of this process', async () => {
+    const dir = await temp()
+    const mine = tempPathFor(join(dir, 'record.json'))
+    await writeFile(mine, 'mine')
+    expect(await sweepStaleTemps([{ dir }], () => false)).toEqual([])
+    expect(await readFile(mine, 'utf8')).toBe('mine')
+  })
+})
+

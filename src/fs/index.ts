@@ -1,14 +1,62 @@
-// Atomic writes: a reader sees the old file or the new one, never half of either.
+// Atomic writes: a reader sees the old file or the new one, never half of either. And the sweep of the temp files and
+// folders that writers killed half-way (a crash, SIGKILL, a power cut) leave behind.
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { MlskelError } from '../errors/index.js'
+import { isProcessAlive } from '../process/index.js'
 
 /** Temp files and folders made by atomic writes start with this; hashing and listings skip them. */
 export const TEMP_PREFIX = '.mlskel-tmp-'
 
+/** `<dir>/.mlskel-tmp-<name>-<pid>-<8 hex digits>`: the writer's pid in the name tells a dead writer's temp from a live one's. */
 export function tempPathFor(target: string): string {
   return join(dirname(target), `${TEMP_PREFIX}${basename(target)}-${process.pid}-${randomBytes(4).toString('hex')}`)
+}
+
+/** The pid of the process that made temp file or folder `name` (tempPathFor's form); undefined for any other name. */
+export function tempOwner(name: string): number | undefined {
+  if (!name.startsWith(TEMP_PREFIX)) return undefined
+  const pid = /-(\d{1,10})-[0-9a-f]{8}$/.exec(name)?.[1]
+  return pid === undefined ? undefined : Number(pid)
+}
+
+export interface SweepTarget {
+  dir: string
+  /** Also sweep the folders below (default: true). */
+  recursive?: boolean
+}
+
+/**
+ * Remove the temp files and folders under `targets` whose writer is no longer running: what a writer killed between
+ * its temp write and its rename left. A temp of a live process is its write in progress, and is kept; so is any
+ * name not in tempPathFor's form. A folder that does not exist is skipped. Returns the paths removed.
+ */
+export async function sweepStaleTemps(targets: readonly SweepTarget[], isAlive: (pid: number) => boolean = isProcessAlive): Promise<string[]> {
+  const removed: string[] = []
+  const visit = async (dir: string, recursive: boolean): Promise<void> => {
+    let entries
+    try {
+      entries = await readdir(dir, { withFileTypes: true })
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR') return
+      throw error
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name)
+      const owner = tempOwner(entry.name)
+      if (owner !== undefined) {
+        if (owner === process.pid || isAlive(owner)) continue
+        await rm(path, { recursive: true, force: true })
+        removed.push(path)
+      } else if (recursive && entry.isDirectory() && !entry.name.startsWith(TEMP_PREFIX)) {
+        await visit(path, true)
+      }
+    }
+  }
+  for (const target of targets) await visit(target.dir, target.recursive !== false)
+  return removed
 }
 
 /** Write `data` to `path` atomically: to a temp file beside it, flushed to disk, then renamed over it. */

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CHUNK_SIZE, Hasher, hashFile, listFiles } from './index.js'
+import { CHUNK_SIZE, Hasher, hashFile, listFileEntries, listFiles } from './index.js'
 import { CACHE_FORMAT, CACHE_VERSION, readCache } from './stat-cache.js'
 
 const temp = () => mkdtemp(join(tmpdir(), 'mlskel-hash-'))
@@ -101,6 +101,35 @@ describe('Hasher', () => {
 
   it('answers undefined for a path that does not exist', async () => {
     expect(await (await Hasher.open()).path(join(await temp(), 'nope'))).toBeUndefined()
+  })
+
+  it('follows symbolic links: a linked file and a linked folder\'s files count by their content, and say where they lead', async () => {
+    const outside = await temp()
+    await mkdir(join(outside, 'more'))
+    await writeFile(join(outside, 'iris.csv'), 'a,b\n1,2\n')
+    await writeFile(join(outside, 'more', 'wine.csv'), 'w\n')
+    const dir = await temp()
+    await writeFile(join(dir, 'own.csv'), 'own')
+    await symlink(join(outside, 'iris.csv'), join(dir, 'iris.csv'))
+    await symlink(join(outside, 'more'), join(dir, 'more'))
+    await symlink(join(outside, 'gone.csv'), join(dir, 'dangling.csv'))
+    await symlink('..', join(dir, 'up')) // a way back into the folder itself: listed once, not for ever
+
+    expect(await listFileEntries(dir)).toEqual([
+      { path: 'iris.csv', link: join(outside, 'iris.csv') },
+      { path: 'more/wine.csv', link: `${join(outside, 'more')}/wine.csv` },
+      { path: 'own.csv' },
+    ])
+    const hasher = await Hasher.open()
+    expect(await hasher.dir(dir)).toBe(sha256(`iris.csv\0${sha256('a,b\n1,2\n')}\nmore/wine.csv\0${sha256('w\n')}\nown.csv\0${sha256('own')}\n`))
+
+    // the data behind a link changes: so does the folder's hash, through the same (stat-cached) hasher
+    const before = await hasher.dir(dir)
+    await writeFile(join(outside, 'iris.csv'), 'a,b\n1,3\n')
+    expect(await hasher.dir(dir)).not.toBe(before)
+    const changedFile = await hasher.dir(dir)
+    await writeFile(join(outside, 'more', 'wine.csv'), 'x\n')
+    expect(await hasher.dir(dir)).not.toBe(changedFile)
   })
 })
 

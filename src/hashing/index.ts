@@ -2,8 +2,8 @@
 // files are never read twice.
 import { createHash } from 'node:crypto'
 import type { BigIntStats } from 'node:fs'
-import { readdir, stat } from 'node:fs/promises'
-import { join, relative, resolve, sep } from 'node:path'
+import { readdir, readlink, realpath, stat } from 'node:fs/promises'
+import { join, posix, relative, resolve, sep } from 'node:path'
 import { TEMP_PREFIX } from '../fs/index.js'
 import { entryOf, isRacy, matches, mergeIntoCache, RACY_WINDOW_NS, readCache, type CacheEntry } from './stat-cache.js'
 import { digestFile } from './stream.js'
@@ -17,17 +17,57 @@ export function hashBytes(data: string | Uint8Array): Digest {
   return createHash('sha256').update(data).digest('hex')
 }
 
-/** Every regular file below `dir`, as sorted paths relative to it with '/' separators; temp files skipped. */
+/** Every file below `dir`, as sorted paths relative to it with '/' separators; temp files skipped; links followed. */
 export async function listFiles(dir: string): Promise<string[]> {
+  return (await listFileEntries(dir)).map((entry) => entry.path)
+}
+
+export interface ListedFile {
+  /** Relative to the folder listed, with / separators. */
+  path: string
+  /**
+   * When the path leads through a symbolic link: where it leads, as the link says it (the link's own text, or, for a
+   * file inside a linked folder, that folder link's text joined with the rest of the path).
+   */
+  link?: string
+}
+
+/**
+ * Every file below `dir`, sorted by path, temp files skipped. Symbolic links are followed, as a reader of the path
+ * would: a link to a file is listed (its content is the file it points to), a link to a folder is listed into, and
+ * each says where it leads. A link that leads nowhere is left out (there is nothing to read), as is a link back into
+ * a folder being listed (it would list it again, without end).
+ */
+export async function listFileEntries(dir: string): Promise<ListedFile[]> {
+  const files: ListedFile[] = []
+  await listInto(dir, '', undefined, [await realpath(dir).catch(() => resolve(dir))], files)
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+}
+
+/** `within`: the real paths of the folders being listed, the outermost first (this one's and those it is inside). */
+async function listInto(dir: string, prefix: string, via: string | undefined, within: readonly string[], files: ListedFile[]): Promise<void> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  const files: string[] = []
   for (const entry of entries) {
-    if (!entry.isFile() || entry.name.startsWith(TEMP_PREFIX)) continue
-    const path = relative(dir, join(entry.parentPath, entry.name))
-    if (path.split(sep).some((part) => part.startsWith(TEMP_PREFIX))) continue
-    files.push(path.split(sep).join('/'))
+    if (entry.name.startsWith(TEMP_PREFIX)) continue
+    const full = join(entry.parentPath, entry.name)
+    const rel = relative(dir, full).split(sep)
+    if (rel.some((part) => part.startsWith(TEMP_PREFIX))) continue
+    const path = prefix + rel.join('/')
+    if (entry.isFile()) {
+      files.push(via === undefined ? { path } : { path, link: posix.join(via, ...rel) })
+      continue
+    }
+    if (!entry.isSymbolicLink()) continue
+    const target = await stat(full).catch(() => undefined)
+    if (!target) continue
+    const link = await readlink(full)
+    if (target.isFile()) files.push({ path, link })
+    else if (target.isDirectory()) {
+      const real = await realpath(full)
+      if (within.some((folder) => real === folder || folder.startsWith(`${real}${sep}`))) continue
+      await listInto(full, `${path}/`, link, [...within, real], files)
+    }
   }
-  return files.sort()
 }
 
 /** Files a folder hash reads at once. Hashing runs on the main thread, so more only overlaps opens and reads. */

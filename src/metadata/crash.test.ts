@@ -1,5 +1,5 @@
-// A crash while a record is written: the records already there stay intact and valid, and no half record or
-// orphaned diff is left where readers look.
+// A crash while a record is written: the records already there stay intact and valid, and no half record, orphaned
+// diff or model without its record is left where readers look. (Crashes that kill the process: tests/e2e/crash-recovery.)
 import { execFileSync } from 'node:child_process'
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -26,8 +26,8 @@ afterEach(async () => {
 
 const { data, signature } = clusters(5)
 
-async function record() {
-  const predictor = await trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 2 }, seed: 1, signature, data })
+async function record(seed = 1) {
+  const predictor = await trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 2 }, seed, signature, data })
   const model = await saveModel(join(root, 'models'), predictor, { description: 'clusters', inputExample: [] })
   return recordTraining({
     root,
@@ -69,5 +69,20 @@ describe('a crash during a record write', () => {
     const files = await readdir(join(root, 'models', 'metadata'))
     expect(files.filter((f) => f.endsWith('.diff'))).toEqual([])
     expect(files.filter((f) => !f.startsWith(fs.TEMP_PREFIX)).sort()).toEqual([`${first.run_id}.json`, `${second.run_id}.json`].sort())
+  })
+
+  it('removes the model its save created: the record commits the model, and a model without one is not left', async () => {
+    const first = await record(1)
+    await crashNextRecordWrite()
+    await expect(record(2)).rejects.toThrow(/simulated/)
+    expect((await readdir(join(root, 'models'))).filter((f) => !f.startsWith(fs.TEMP_PREFIX)).sort()).toEqual([first.model_id, 'metadata'].sort())
+  })
+
+  it('keeps a model saved before, still committed by its own record, and leaves it as it was', async () => {
+    const first = await record(1)
+    await crashNextRecordWrite()
+    await expect(record(1)).rejects.toThrow(/simulated/)
+    expect((await readdir(join(root, 'models', first.model_id))).sort()).toEqual(['manifest.json', 'model.json'])
+    expect((await readRecords(join(root, 'models', 'metadata'))).map((r) => r.run_id)).toEqual([first.run_id])
   })
 })

@@ -10,7 +10,7 @@ import { COLUMN_TYPES, type ColumnType } from '../data/columns.js'
 import { MlskelError } from '../errors/index.js'
 import { TEMP_PREFIX, writeFileAtomic } from '../fs/index.js'
 import { sortKeys } from '../json/index.js'
-import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, rawValue, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type FeatureImportance, type SavedModel, type Scores } from '../models/index.js'
+import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, abandonPendingModel, claimPendingModel, rawValue, settlePendingModel, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type FeatureImportance, type SavedModel, type Scores } from '../models/index.js'
 import { getAt, overridesFromEnv, type Task } from '../params/index.js'
 import { LOCK_FILE } from '../pipeline/lock.js'
 import { PROJECT_FILE } from '../settings/root.js'
@@ -232,7 +232,8 @@ export interface RecordTrainingOptions {
 /**
  * Write the metadata record of a training run to <metadataDir>/<run_id>.json (atomically) and return it. When the
  * project's files differ from the git commit, the difference is saved beside it as <run_id>.diff (unless over
- * the cap); the record is written after it, so a record never names a diff that is not there.
+ * the cap); the record is written after it, so a record never names a diff that is not there. The record commits the
+ * model saveModel saved: if it cannot be written, the model folder that save created is removed again.
  */
 export async function recordTraining(o: RecordTrainingOptions): Promise<MetadataRecord> {
   validateScores(o.scores)
@@ -296,13 +297,20 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
   if (!parsed.success) throw invalid(parsed.error, `the record of run ${runId}`, undefined)
   const path = join(o.metadataDir, `${runId}.json`)
   const diffPath = join(o.metadataDir, diffFile)
-  if (git.diff?.patch) await writeFileAtomic(diffPath, git.diff.patch)
+  // The record commits the model. Until it is written, the model's folder names the record and diff to come, so
+  // that whoever finds it after a crash can tell a committed model from an abandoned one (models/contract/pending.ts).
+  await claimPendingModel(o.model.dir, { run_id: runId, record: path, ...(git.diff?.patch ? { diff: diffPath } : {}) })
   try {
+    if (git.diff?.patch) await writeFileAtomic(diffPath, git.diff.patch)
     await writeFileAtomic(path, `${JSON.stringify(parsed.data, null, 2)}\n`)
   } catch (error) {
+    // a full disk or a failed write: nothing half-done, no diff without its record, no model a save made for it
     if (git.diff?.patch) await rm(diffPath, { force: true }).catch(() => undefined)
+    await abandonPendingModel(o.model.dir).catch(() => undefined)
     throw error
   }
+  // committed; a pending file that cannot be removed now is adopted by the next save
+  await settlePendingModel(o.model.dir).catch(() => undefined)
   return parsed.data
 }
 

@@ -178,7 +178,16 @@ describe('hostile configuration', () => {
 describe('dataset.raw', () => {
   it.each(['/home/ana/data.csv', '../elsewhere/data.csv', 'sub/../../data.csv', 'C:\\data\\x.csv'])('refuses %s: the raw data must be inside data/raw, where the hashes see it', async (raw) => {
     const dir = await project(iris.replace('raw: iris.csv', `raw: ${JSON.stringify(raw)}`))
-    await expect(loadParams(dir, { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_PARAMS_INVALID', where: expect.objectContaining({ field: 'dataset.raw' }), message: expect.stringContaining('inside the raw data folder') })
+    await expect(loadParams(dir, { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_PARAMS_RAW_OUTSIDE', where: { file: 'params.yaml', line: 3, field: 'dataset.raw' }, message: expect.stringContaining('must name a file inside the raw data folder (data/raw), or an external input declared in mlskel.yaml') })
+  })
+
+  it('takes the absolute path of an external input that mlskel.yaml declares, and only that', async () => {
+    const dir = await project(iris.replace('raw: iris.csv', 'raw: /mnt/shared//churn.csv'))
+    await writeFile(join(dir, 'mlskel.yaml'), 'stages:\n  prepare:\n    cmd: "true"\n    deps: [/mnt/shared/churn.csv]\nexternal:\n  - /mnt/shared/churn.csv\n')
+    expect((await loadParams(dir, { overrides: {} })).params.dataset.raw).toBe('/mnt/shared//churn.csv')
+    await expect(loadParams(dir, { overrides: { 'dataset.raw': '/mnt/shared/other.csv' } })).rejects.toMatchObject({ code: 'MLSKEL_PARAMS_RAW_OUTSIDE', message: expect.stringContaining('an absolute path that mlskel.yaml does not declare under `external:`') })
+    // a declaration does not open the way out of data/raw by ..
+    await expect(loadParams(dir, { overrides: { 'dataset.raw': '../../../mnt/shared/churn.csv' } })).rejects.toMatchObject({ code: 'MLSKEL_PARAMS_RAW_OUTSIDE' })
   })
 
   it('takes a file in a folder of data/raw', async () => {

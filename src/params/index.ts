@@ -21,13 +21,8 @@ export const OVERRIDES_ENV = 'MLSKEL_SET'
 export function paramsSchema() {
   return z.strictObject({
     dataset: z.strictObject({
-      raw: z
-        .string()
-        .min(1)
-        .refine((path) => !isAbsolute(path) && !/^[A-Za-z]:/.test(path) && !path.split(/[\\/]/).includes('..'), {
-          message: 'must name a file inside the raw data folder (data/raw): no absolute path and no "..", so the pipeline\'s hashes and the raw manifest see the data; copy the file into data/raw',
-        })
-        .describe('a CSV or Parquet file in the raw data folder (a path inside it)'),
+      // inside the raw folder unless mlskel.yaml declares it external: checked by loadParams, which reads both files
+      raw: z.string().min(1).describe('a CSV or Parquet file in the raw data folder (a path inside it), or the absolute path of an external input declared in mlskel.yaml'),
       target: z.string().min(1).describe('the column to predict'),
       features: z.array(z.string().min(1)).default([]).describe('feature columns; empty means every column but the target'),
       invalid_rows: z.enum(['drop', 'error']).default('drop').describe('what to do with rows holding a value that cannot be read as its column\'s type: drop and count them, or stop'),
@@ -104,7 +99,27 @@ export async function loadParams(root: string, options: { overrides?: Overrides;
   } catch (error) {
     throw withKindHint(error, source.data)
   }
+  await checkRawInside(root, params.dataset.raw, source)
   return { params, overrides, source }
+}
+
+/**
+ * dataset.raw must name a file the pipeline's hashes and the raw data manifest see: one inside the raw data folder
+ * (a relative path without ..), or an external input mlskel.yaml declares (its absolute path), which the stage reading
+ * it lists in its deps and `mlskel check` manifests.
+ */
+async function checkRawInside(root: string, raw: string, source: YamlSource): Promise<void> {
+  const escapes = raw.split(/[\\/]/).includes('..')
+  const drive = /^[A-Za-z]:/.test(raw) && process.platform !== 'win32'
+  if (!isAbsolute(raw) && !escapes && !drive) return
+  if (isAbsolute(raw) && !escapes) {
+    const { normalizeExternal, readExternalInputs } = await import('../pipeline/external.js')
+    if ((await readExternalInputs(root)).includes(normalizeExternal(raw))) return
+  }
+  const why = isAbsolute(raw) || drive ? 'an absolute path that mlskel.yaml does not declare under `external:`' : 'a path that leaves the raw data folder (..)'
+  throw new MlskelError('MLSKEL_PARAMS_RAW_OUTSIDE', `dataset.raw ${quote(raw)} must name a file inside the raw data folder (data/raw), or an external input declared in mlskel.yaml; it is ${why}, which neither the pipeline's hashes nor the raw data manifest would see`, {
+    where: { file: PARAMS_FILE, line: source.lineOf(['dataset', 'raw']), field: 'dataset.raw' },
+  })
 }
 
 /**

@@ -20,6 +20,8 @@ export interface StartedCommand {
   done: Promise<CommandResult>
   /** Send a signal to the command: to its whole process group when it has its own, else to the shell. */
   signal(signal: NodeJS.Signals): void
+  /** The command's own process group (the shell's pid), when it was started in one. */
+  pgid: number | undefined
 }
 
 /** Quote an argument for /bin/sh; plain words stay as they are, for readable commands in logs and mlskel.lock. */
@@ -40,9 +42,50 @@ export interface StartOptions {
   /**
    * Start the command in a process group of its own, for `signalCommand` to reach all of it: /bin/sh does not
    * replace itself with the command, so a signal sent to its pid alone would leave the command running. The
-   * group is not the terminal's foreground group, so the command gets no stdin (a read would stop it).
+   * group is not the terminal's foreground group, so the command gets no stdin (a read would stop it). A watch
+   * (below) stops the group if this process dies first.
    */
   ownGroup?: boolean
+}
+
+/**
+ * The parent-death watch of a command in its own process group. Killed with SIGKILL, this process can pass nothing
+ * on, and the group, not being the terminal's, would run on: a stage writing the very outputs the next run writes.
+ * Node cannot ask Linux for a parent-death signal (prctl), so a small shell reads a pipe whose other end only this
+ * process holds. A line means the command ended: the watch exits. End of file means this process is gone: the watch
+ * sends SIGTERM to the group, and SIGKILL if anything of it still runs after the grace ($2 seconds). The watch has a
+ * group of its own, so neither its own signals nor the terminal's Ctrl-C (which reaches us, and we forward) reach
+ * it, and it ignores a hang-up: it must outlive us.
+ */
+const WATCH_SCRIPT = [
+  "trap '' HUP INT QUIT",
+  'if read -r _; then exit 0; fi',
+  // dash's kill takes a negative pid (a group) only after the signal given as -NAME, without --
+  'kill -TERM -"$1" 2>/dev/null || exit 0',
+  'i=0',
+  'while kill -0 -"$1" 2>/dev/null; do',
+  '  if [ "$i" -ge "$2" ]; then kill -KILL -"$1" 2>/dev/null; exit 0; fi',
+  '  sleep 1',
+  '  i=$((i + 1))',
+  'done',
+].join('\n')
+
+/** Seconds the watch leaves the group between SIGTERM and SIGKILL: time for a stage to finish a write and exit. */
+export const DEFAULT_KILL_GRACE_S = 10
+
+/** Start the watch over process group `pgid`; the returned function dismisses it (the command ended). */
+function watchGroup(pgid: number, graceS: number): () => void {
+  const watch = spawn('/bin/sh', ['-c', WATCH_SCRIPT, 'mlskel-stage-watch', String(pgid), String(graceS)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true })
+  watch.unref()
+  // a watch that could not start or died leaves the run lock's check (run-lock.ts) as the one guard
+  watch.on('error', () => undefined)
+  watch.stdin!.on('error', () => undefined)
+  let dismissed = false
+  return () => {
+    if (dismissed) return
+    dismissed = true
+    watch.stdin!.end('done\n')
+  }
 }
 
 export function startCommand(cmd: string, options: StartOptions): StartedCommand {
@@ -50,6 +93,11 @@ export function startCommand(cmd: string, options: StartOptions): StartedCommand
   const stdin = ownGroup ? 'ignore' : 'inherit'
   const stdio = output === 'inherit' ? ([stdin, 'inherit', 'inherit'] as const) : output === 'stderr' ? ([stdin, 2, 'inherit'] as const) : (['ignore', 'pipe', 'pipe'] as const)
   const child = spawn('/bin/sh', ['-c', cmd], { cwd: options.cwd, env: options.env, stdio: [...stdio], detached: ownGroup })
+  const pgid = ownGroup ? child.pid : undefined
+  const dismiss = pgid !== undefined ? watchGroup(pgid, DEFAULT_KILL_GRACE_S) : () => undefined
+  // the shell's exit ends the watch; what the command left behind in its group is not the watch's business
+  child.once('exit', dismiss)
+  child.once('error', dismiss)
   if (typeof output === 'object') {
     child.stdout?.pipe(output.stdout, { end: false })
     child.stderr?.pipe(output.stderr, { end: false })
@@ -73,7 +121,7 @@ export function startCommand(cmd: string, options: StartOptions): StartedCommand
     }
     child.kill(name)
   }
-  return { child, done, signal }
+  return { child, done, signal, pgid }
 }
 
 function signalName(n: number): NodeJS.Signals | undefined {

@@ -109,9 +109,27 @@ checks: { model_size_mb: 5 }
     expect(name).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { line: 3 } })
     expect(name.message).toContain('kebab-case or snake_case')
     const absolute = await failure(load('stages:\n  a:\n    cmd: x\n    deps: [/etc/passwd]\n'))
-    expect(absolute).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { line: 4, field: 'stages.a.deps[0]' } })
-    expect(absolute.message).toContain('must be a path inside the project')
+    expect(absolute).toMatchObject({ code: 'MLSKEL_PIPELINE_EXTERNAL_UNDECLARED', where: { line: 4, field: 'stages.a.deps[0]' } })
+    expect(absolute.message).toBe('stage "a" reads "/etc/passwd", outside the project, which mlskel.yaml does not declare under `external:`')
+    const up = await failure(load('stages:\n  a:\n    cmd: x\n    deps: [src, ../shared/x.csv]\n'))
+    expect(up).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { line: 4, field: 'stages.a.deps[1]' } })
+    expect(up.message).toContain('must be a path inside the project')
     expect(await failure(load('stages:\n  a:\n    cmd: x\n    outs: [data/../../up]\n'))).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { field: 'stages.a.outs[0]' } })
+  })
+
+  it('takes a declared external input as a dep, by its absolute path, normalized', async () => {
+    const pipeline = await load('stages:\n  prepare:\n    cmd: x\n    deps: [data/raw, /mnt/shared//churn.csv/]\n    outs: [data/staging]\nexternal:\n  - /mnt/shared/churn.csv\n')
+    expect(pipeline.byName.get('prepare')!.deps).toEqual(['data/raw', '/mnt/shared/churn.csv'])
+  })
+
+  it('refuses an external input no stage reads, one that is not absolute, and one that holds the project', async () => {
+    const unused = await failure(load('stages:\n  a:\n    cmd: x\nexternal:\n  - /mnt/a.csv\n'))
+    expect(unused).toMatchObject({ code: 'MLSKEL_PIPELINE_EXTERNAL_UNUSED', where: { line: 5, field: 'external[0]' } })
+    expect(unused.message).toContain('"/mnt/a.csv" is read by no stage')
+    expect(await failure(load('stages:\n  a:\n    cmd: x\n    deps: [../a.csv]\nexternal:\n  - ../a.csv\n'))).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { line: 6, field: 'external[0]' }, message: expect.stringContaining('must be an absolute path') })
+    const root = project({})
+    writeFileSync(join(root, 'mlskel.yaml'), `stages:\n  a:\n    cmd: x\n    deps: [${dirname(root)}]\nexternal:\n  - ${dirname(root)}\n`)
+    expect(await failure(loadPipeline(root))).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { line: 6, field: 'external[0]' }, message: expect.stringContaining('holds the project itself') })
   })
 
   it('reports malformed YAML with its line', async () => {

@@ -1,6 +1,6 @@
 // runPipeline on real fixture projects: real stage processes, real hashes, real mlskel.lock.
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -89,6 +89,16 @@ async function run(root: string, options: Partial<RunPipelineOptions> = {}): Pro
   return { ...summary, progress: progress.text, output: output.text }
 }
 
+/** Whether process `pid` is the parent-death watch (execute.ts) of process group `pgid`. */
+function isWatchOf(pid: string, pgid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    return argv.includes('mlskel-stage-watch') && argv.includes(String(pgid))
+  } catch {
+    return false // it ended while we looked
+  }
+}
+
 const statuses = (summary: RunSummary) => Object.fromEntries(summary.stages.map((s) => [s.name, s.status]))
 const reasons = (summary: RunSummary, name: string) => summary.stages.find((s) => s.name === name)?.reasons
 const lockOf = (root: string) => lockFileSchema.parse(parse(readFileSync(join(root, LOCK_FILE), 'utf8')))
@@ -158,6 +168,34 @@ describe.concurrent('runPipeline', () => {
     expect(statuses(result)).toEqual({ prepare: 'skipped', train: 'ran', predict: 'ran', report: 'skipped' })
     expect(reasons(result, 'train')).toEqual(['dep src/train.txt changed'])
     expect(reasons(result, 'predict')).toEqual(['upstream stage train ran'])
+  })
+
+  it('sees the data behind a symbolic link in a dep folder: a raw file linked from outside the project', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'mlskel-shared-'))
+    dirs.push(outside)
+    writeFileSync(join(outside, 'iris.csv'), 'a,species\n1,x\n')
+    const root = project()
+    rmSync(join(root, 'data/raw/iris.csv'))
+    symlinkSync(join(outside, 'iris.csv'), join(root, 'data/raw/iris.csv'))
+    expect(statuses(await run(root))).toEqual({ prepare: 'ran', train: 'ran', predict: 'ran', report: 'ran' })
+    writeFileSync(join(outside, 'iris.csv'), 'a,species\n2,y\n')
+    const result = await run(root)
+    expect(statuses(result)).toMatchObject({ prepare: 'ran', report: 'ran' })
+    expect(reasons(result, 'prepare')).toEqual(['dep data/raw changed'])
+  })
+
+  it('hashes a declared external input like any dep, and runs its stage again when it changes', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'mlskel-shared-'))
+    dirs.push(outside)
+    const churn = join(outside, 'churn.csv')
+    writeFileSync(churn, 'a,churn\n1,no\n')
+    const root = project({ 'mlskel.yaml': `stages:\n  prepare:\n    cmd: node src/w.mjs data/prepared\n    deps: [src/w.mjs, ${churn}]\n    outs: [data/prepared]\nexternal:\n  - ${churn}\n` })
+    expect(statuses(await run(root))).toEqual({ prepare: 'ran' })
+    expect(Object.keys(lockOf(root).stages.prepare!.deps)).toEqual(['src/w.mjs', churn])
+    expect(statuses(await run(root))).toEqual({ prepare: 'skipped' })
+    writeFileSync(churn, 'a,churn\n1,yes\n')
+    const result = await run(root)
+    expect(reasons(result, 'prepare')).toEqual([`dep ${churn} changed`])
   })
 
   it('re-runs only the stages declaring a params key whose value changed (and what depends on them)', async () => {
@@ -324,6 +362,60 @@ describe.concurrent('runPipeline', () => {
     const result = await run(root)
     expect(result.ok).toBe(true)
     expect(existsSync(join(root, RUN_LOCK_FILE))).toBe(false)
+  })
+
+  it('refuses to take over a dead run\'s lock while the stage it ran still runs, naming its process group', async () => {
+    const root = project()
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' })
+    // the dead run's stage: a process group of its own that lives on
+    const stage = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' })
+    await new Promise((resolve) => stage.once('spawn', resolve))
+    const pgid = stage.pid!
+    try {
+      write(root, RUN_LOCK_FILE, JSON.stringify({ pid: Number(dead.stdout.trim()), started_at: '2020-01-01T00:00:00.000Z', argv: ['run'], stage: { name: 'train', pgid } }))
+      const failure = await run(root).catch((error: unknown) => error)
+      expect(failure).toMatchObject({ code: 'MLSKEL_RUN_LOCKED', where: { file: RUN_LOCK_FILE } })
+      expect((failure as Error).message).toContain(`is gone (pid ${dead.stdout.trim()}, started 2020-01-01T00:00:00.000Z: mlskel run), but its stage "train" still runs (process group ${pgid})`)
+      expect((failure as { fix: string }).fix).toContain(`kill -TERM -${pgid}`)
+      expect(existsSync(join(root, 'runs.log'))).toBe(false)
+    } finally {
+      process.kill(-pgid, 'SIGKILL')
+      await new Promise((resolve) => stage.once('exit', resolve))
+    }
+    expect((await run(root)).ok).toBe(true)
+    expect(existsSync(join(root, RUN_LOCK_FILE))).toBe(false)
+  })
+
+  it('names the running stage and its process group in the run lock, and leaves no watch behind', async () => {
+    const root = project({ 'mlskel.yaml': 'stages:\n  peek:\n    cmd: node -e "require(\'fs\').copyFileSync(\'.mlskel/run.lock\', \'seen.json\')" && true\n    outs: [seen.json]\n' })
+    const result = await run(root, { forwardSignals: true })
+    expect(result.ok).toBe(true)
+    const seen = JSON.parse(readFileSync(join(root, 'seen.json'), 'utf8')) as { pid: number; stage?: { name: string; pgid: number } }
+    expect(seen).toMatchObject({ pid: process.pid, stage: { name: 'peek', pgid: expect.any(Number) } })
+    expect(existsSync(join(root, RUN_LOCK_FILE))).toBe(false)
+    // the stage's parent-death watch was dismissed when the stage ended: no process still watches its group
+    const watching = () => readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && isWatchOf(pid, seen.stage!.pgid))
+    for (let i = 0; i < 100 && watching().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(watching()).toEqual([])
+  })
+
+  it('first removes the temp files that dead writers left in the outputs, mlskel\'s state and beside mlskel.lock', async () => {
+    const dead = (name: string) => `.mlskel-tmp-${name}-999999999-0a1b2c3d`
+    const live = (name: string) => `.mlskel-tmp-${name}-${process.ppid}-0a1b2c3d`
+    const root = project({
+      [`models/${dead('0123456789abcdef')}/model.json`]: '{"half',
+      [`models/metadata/${dead('run.json')}`]: '{"half',
+      [`models/metadata/${live('run.json')}`]: '{"being written',
+      [`.mlskel/cache/${dead('hashes.json')}`]: '{',
+      [dead('mlskel.lock')]: '# half',
+      [`src/${dead('w.mjs')}`]: 'src is no output: not swept',
+    })
+    expect((await run(root, { stages: ['prepare'] })).ok).toBe(true)
+    expect(readdirSync(join(root, 'models'))).toEqual(['metadata'])
+    expect(readdirSync(join(root, 'models', 'metadata'))).toEqual([live('run.json')])
+    expect(readdirSync(join(root, '.mlskel', 'cache')).filter((name) => name.startsWith('.mlskel-tmp-'))).toEqual([])
+    expect(readdirSync(root).filter((name) => name.startsWith('.mlskel-tmp-'))).toEqual([])
+    expect(readdirSync(join(root, 'src')).filter((name) => name.startsWith('.mlskel-tmp-'))).toEqual([dead('w.mjs')])
   })
 
   it('writes a well-formed mlskel.lock', async () => {

@@ -1,8 +1,9 @@
 // `mlskel run` as a library call: select the stages, decide for each whether it must run (and say why), run it
 // through the shell, and record each success in mlskel.lock at once, so a later failure loses nothing.
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
 import { MlskelError, quote } from '../errors/index.js'
+import { sweepStaleTemps, type SweepTarget } from '../fs/index.js'
 import { Hasher } from '../hashing/index.js'
 import { canonicalJson } from '../json/index.js'
 import type { Overrides } from '../params/index.js'
@@ -13,7 +14,7 @@ import { selectStages, type Pipeline, type Stage } from './graph.js'
 import { loadPipeline } from './load.js'
 import { readLockFile, writeLockFile, type StageRecord } from './lock.js'
 import { Reporter, type StageSummary } from './reporter.js'
-import { acquireRunLock } from './run-lock.js'
+import { acquireRunLock, type RunLock } from './run-lock.js'
 
 /** The hash cache, beside the run lock in mlskel's own (uncommitted) state folder. */
 export const HASH_CACHE_FILE = '.mlskel/cache/hashes.json'
@@ -77,10 +78,12 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   const pipeline = await loadPipeline(root, { overrides, cache })
   const selection = await selectStages(pipeline, named, { downstream: options.downstream })
   const runLock = dryRun ? undefined : await acquireRunLock(root, options.argv)
+  // with the lock held, no other run writes here: what a killed writer left half-way goes before anything is hashed
+  if (runLock) await sweepStaleTemps(sweepTargets(pipeline)).catch(() => undefined)
 
   const summaries: StageSummary[] = selection.stages.map((s) => ({ name: s.name, status: 'not-run', reasons: [], duration_ms: 0 }))
   const reporter = options.progress === null ? undefined : new Reporter(options.progress ?? process.stdout, selection.stages.length)
-  const run = new StageRunner(pipeline, options, overrides)
+  const run = new StageRunner(pipeline, options, overrides, runLock)
   let error: MlskelError | undefined
   let hasher: Hasher | undefined
   try {
@@ -101,7 +104,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       const deps: Record<string, string> = {}
       const ranUpstream = upstreamOf(pipeline, stage).filter((name) => statusOf(summaries, name) === 'ran' || statusOf(summaries, name) === 'would-run')
       for (const [d, dep] of stage.deps.entries()) {
-        const hash = await hasher.path(join(root, dep))
+        // an external input's absolute path stays as it is; a project path is under the root
+        const hash = await hasher.path(resolve(root, dep))
         if (hash !== undefined) deps[dep] = hash
         else if (!(dryRun && producers(pipeline, dep).some((p) => statusOf(summaries, p) === 'would-run'))) {
           error = await depMissing(pipeline, stage, dep, d)
@@ -219,6 +223,21 @@ export function reasonsToRun(record: StageRecord | undefined, now: StageState, c
   return reasons
 }
 
+/**
+ * Where a run and its stages write: the root (mlskel.lock), mlskel's state folder, and every stage output (a folder
+ * and all below it; beside a file). A temp there whose writer is dead was left by a crash.
+ */
+function sweepTargets(pipeline: Pipeline): SweepTarget[] {
+  const root = pipeline.root
+  const targets = new Map<string, boolean>([[root, false], [join(root, '.mlskel'), true]])
+  for (const out of pipeline.stages.flatMap((s) => s.outs)) {
+    targets.set(join(root, out), true)
+    const parent = dirname(join(root, out))
+    if (!targets.has(parent)) targets.set(parent, false)
+  }
+  return [...targets].map(([dir, recursive]) => ({ dir, recursive }))
+}
+
 function upstreamOf(pipeline: Pipeline, stage: Stage): string[] {
   return [...new Set(pipeline.upstream.get(stage.name)!.map((e) => e.on))]
 }
@@ -266,6 +285,7 @@ class StageRunner {
     private readonly pipeline: Pipeline,
     private readonly options: RunPipelineOptions,
     private readonly overrides: Overrides,
+    private readonly runLock: RunLock | undefined,
   ) {}
 
   forwardSignals(): void {
@@ -295,7 +315,11 @@ class StageRunner {
       // with signals forwarded, the stage gets a process group of its own so that they reach all of it
       const started = startCommand(cmd, { cwd: root, env, output: this.options.output ?? 'inherit', ownGroup: this.forwarding })
       this.command = started
+      // the lock names the stage's group, so that a run finding this one dead waits for its stage too; a failure to
+      // say so leaves the watch (execute.ts) as the guard, and must not stop a stage already running
+      if (started.pgid !== undefined) await this.runLock?.setStage({ name: stage.name, pgid: started.pgid }).catch(() => undefined)
       result = await started.done
+      if (started.pgid !== undefined) await this.runLock?.setStage(undefined).catch(() => undefined)
     } catch (cause) {
       const why = cause instanceof Error ? cause.message : String(cause)
       return { ms: performance.now() - t0, why, error: new MlskelError('MLSKEL_STAGE_FAILED', `stage ${quote(stage.name)} could not start: ${why}`, { where, cause }) }

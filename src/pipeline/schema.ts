@@ -1,7 +1,7 @@
 // The schemas of the pipeline's files: mlskel.yaml (its stages, and the checks of `mlskel check`) and
 // mlskel.lock. The source of their types, their validation and the published JSON Schema. Loading zod costs
 // time, so only validation imports this module; a no-op run whose files have not changed never does.
-import { posix } from 'node:path'
+import { isAbsolute, posix } from 'node:path'
 import { z } from 'zod'
 import { checksSchema } from '../check/schema.js'
 
@@ -29,10 +29,28 @@ const projectPath = (what: string) =>
     .refine(isProjectPath, { message: 'must be a path inside the project, relative to its root, with / separators (no leading /, no ..)' })
     .describe(what)
 
+/**
+ * External inputs: raw data read in place, outside the project (a mounted share, an export of a warehouse). Only a
+ * declared one may be a stage's dep or params.yaml's dataset.raw; `mlskel check` manifests it with data/raw. An
+ * absolute path, so that the pipeline, a training and `mlskel runs verify`'s clean checkout all read the same file.
+ */
+export const externalSchema = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .refine((path) => isAbsolute(path) && !path.includes('\0'), { message: 'must be an absolute path: an external input is read where it is (/mnt/shared/churn.csv)' })
+      .describe('an absolute path to a file or folder'),
+  )
+  .describe('external inputs: raw data files or folders read in place from outside the project; list each in the deps of the stage that reads it')
+
 export const stageSchema = z
   .strictObject({
     cmd: z.string().regex(/\S/, { message: 'cmd must be a non-empty shell command' }).describe('shell command run from the project root (through /bin/sh -c); node_modules/.bin is on its PATH'),
-    deps: z.array(projectPath('a file or folder the stage reads; its content hash decides whether the stage runs again')).optional().describe('files and folders the stage reads, relative to the project root'),
+    deps: z
+      .array(z.string().min(1).describe('a file or folder the stage reads, inside the project or declared under `external`; its content hash decides whether the stage runs again'))
+      .optional()
+      .describe('files and folders the stage reads, relative to the project root (or external inputs, by their absolute path)'),
     params: z
       .array(z.string().regex(PARAM_KEY, { message: 'must be a key of params.yaml, dotted for nested values (model.n_estimators)' }).describe('a key of params.yaml'))
       .optional()
@@ -48,9 +66,10 @@ export const pipelineSchema = z
         error: (issue) => (issue.code === 'invalid_key' ? 'a stage name must be an identifier in kebab-case or snake_case, like generate-dataset or train_model' : undefined),
       })
       .describe('the stages, by name; the order between them comes from their deps and outs'),
+    external: externalSchema.optional(),
     checks: checksSchema.optional(),
   })
-  .describe('mlskel.yaml: the pipeline stages run in dependency order by `mlskel run`, and the project checks')
+  .describe('mlskel.yaml: the pipeline stages run in dependency order by `mlskel run`, the external inputs they read, and the project checks')
 
 export type PipelineConfig = z.output<typeof pipelineSchema>
 export type StageConfig = z.output<typeof stageSchema>

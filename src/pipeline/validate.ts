@@ -4,8 +4,10 @@ import { parseYaml, validateYaml, type YamlSource } from '../config/index.js'
 import { MlskelError, didYouMean, quote } from '../errors/index.js'
 import { getAt, loadParams, PARAMS_FILE, type LoadedParams, type Overrides } from '../params/index.js'
 import { PROJECT_FILE } from '../settings/root.js'
+import { isAbsolute, resolve, sep } from 'node:path'
+import { normalizeExternal } from './external.js'
 import { buildGraph, type Stage } from './graph.js'
-import { normalizeProjectPath, pipelineSchema } from './schema.js'
+import { isProjectPath, normalizeProjectPath, pipelineSchema } from './schema.js'
 
 export interface ValidatedPipeline {
   source: YamlSource
@@ -26,6 +28,7 @@ export async function validatePipeline(root: string, text: string, overrides: Ov
     params: stage.params ?? [],
     outs: (stage.outs ?? []).map(normalizeProjectPath),
   }))
+  checkExternal(root, source, stages, (config.external ?? []).map(normalizeExternal))
   buildGraph(stages, (path) => source.lineOf(path))
 
   // params.yaml is read only when something needs it
@@ -46,6 +49,38 @@ export async function validatePipeline(root: string, text: string, overrides: Ov
     }
   }
   return { source, stages, paramValues, checks: config.checks }
+}
+
+/**
+ * Deps outside the project must be declared external inputs, and every external input must be some stage's dep: its
+ * hash is what makes the stage that reads it run again when it changes. An external input holding the project would
+ * hash the project itself.
+ */
+function checkExternal(root: string, source: YamlSource, stages: readonly Stage[], external: readonly string[]): void {
+  external.forEach((path, i) => {
+    const abs = resolve(path)
+    if (abs === resolve(root) || resolve(root).startsWith(`${abs === sep ? '' : abs}${sep}`)) {
+      throw new MlskelError('MLSKEL_PIPELINE_INVALID', `external input ${quote(path)} holds the project itself: an external input is data outside the project`, {
+        where: { file: PROJECT_FILE, line: source.lineOf(['external', i]), field: `external[${i}]` },
+      })
+    }
+  })
+  for (const stage of stages) {
+    stage.deps.forEach((dep, i) => {
+      if (isProjectPath(dep) || external.includes(dep)) return
+      const where = { file: PROJECT_FILE, line: source.lineOf(['stages', stage.name, 'deps', i]), field: `stages.${stage.name}.deps[${i}]` }
+      if (isAbsolute(dep)) {
+        throw new MlskelError('MLSKEL_PIPELINE_EXTERNAL_UNDECLARED', `stage ${quote(stage.name)} reads ${quote(dep)}, outside the project, which mlskel.yaml does not declare under \`external:\``, { where })
+      }
+      throw new MlskelError('MLSKEL_PIPELINE_INVALID', `stage ${quote(stage.name)} dep ${quote(dep)} must be a path inside the project, relative to its root, with / separators (no ..), or an external input's absolute path, declared under \`external:\``, { where })
+    })
+  }
+  external.forEach((path, i) => {
+    if (stages.some((stage) => stage.deps.includes(path))) return
+    throw new MlskelError('MLSKEL_PIPELINE_EXTERNAL_UNUSED', `external input ${quote(path)} is read by no stage: no stage lists it under \`deps\`, so a change in it would run nothing again`, {
+      where: { file: PROJECT_FILE, line: source.lineOf(['external', i]), field: `external[${i}]` },
+    })
+  })
 }
 
 /** The value a stage sees for a params key: from the validated params (defaults applied), else from the file. */

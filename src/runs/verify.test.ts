@@ -230,6 +230,36 @@ describe('mlskel runs on a project trained twice', { timeout: 60_000 }, () => {
     expect(JSON.parse(readFileSync(recordFile(json.run_id), 'utf8')).task).toBe('regression')
   })
 
+  it('trains from an external input that mlskel.yaml declares, reads it in place, and verifies that run', () => {
+    const copy = join(work, 'external')
+    cpSync(project, copy, { recursive: true, verbatimSymlinks: true })
+    const shared = join(work, 'shared', 'iris.csv')
+    mkdirSync(join(work, 'shared'))
+    cpSync(join(copy, 'data', 'raw', 'iris.csv'), shared)
+    rmSync(join(copy, 'data', 'raw', 'iris.csv'))
+    writeFileSync(join(copy, 'data', 'raw', '.gitkeep'), '') // the folder stays, for the data kept in the project
+    setParams(copy, (text) => text.replace(/^( {2}raw:) \S+/m, `$1 ${shared}`))
+    const yaml = join(copy, 'mlskel.yaml')
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('deps: [src/etl, src/helpers, src/settings.ts, data/raw]', `deps: [src/etl, src/helpers, src/settings.ts, data/raw, ${shared}]`).replace(/^stages:/m, `external:\n  - ${shared}\nstages:`))
+    git(['add', '-A'], copy)
+    git(['commit', '-q', '-m', 'iris kept outside the project'], copy)
+
+    ok(mlskel(['run', 'train'], copy))
+    const newest = readdirSync(join(copy, 'models', 'metadata')).filter((f) => f.endsWith('.json')).sort().pop()!
+    const record = JSON.parse(readFileSync(join(copy, 'models', 'metadata', newest), 'utf8')) as { run_id: string; data: { location: string; inputs: { path: string }[] } }
+    expect(record.data.location).toBe(shared)
+    expect(record.data.inputs[0]!.path).toBe(shared)
+    const check = JSON.parse(mlskel(['check', '--only', 'raw-data', '--accept-raw', '--json'], copy).stdout) as { ok: boolean }
+    expect(check.ok).toBe(true)
+    expect(Object.keys((JSON.parse(readFileSync(join(copy, 'data', 'raw.manifest.json'), 'utf8')) as { external: object }).external)).toEqual([shared])
+
+    const result = mlskel(['runs', 'verify', record.run_id, '--json'], copy)
+    expect(result.code, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ verified: true })
+    // nothing of the checkout was written beside the shared data
+    expect(readdirSync(join(work, 'shared'))).toEqual(['iris.csv'])
+  })
+
   it('leaves no temporary checkout behind', () => {
     expect(readdirSync(join(work, 'tmp')).filter((name) => name.startsWith('mlskel-verify-'))).toEqual([])
   })

@@ -8,7 +8,7 @@
 // project's own stage commands (tsx from node_modules/.bin) and the project's own mlskel library that train.
 import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { PassThrough, type Writable } from 'node:stream'
 import { stringify as stringifyYaml } from 'yaml'
 import { MlskelError, type ErrorCode } from '../errors/index.js'
@@ -110,7 +110,7 @@ export async function verifyRun(options: VerifyOptions): Promise<VerifyResult> {
     const outs = await stageOutputs(root, repo.prefix, commit)
     const raw = record.data.inputs.filter((input) => !outs.some((out) => isUnder(input.path, out)))
     for (const input of raw) {
-      const actual = await hashFile(join(root, input.path)).catch((error: NodeJS.ErrnoException) => {
+      const actual = await hashFile(resolve(root, input.path)).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return undefined
         throw error
       })
@@ -131,6 +131,8 @@ export async function verifyRun(options: VerifyOptions): Promise<VerifyResult> {
     say(`checkout: ${project}`)
     await linkDependencies(root, project)
     for (const input of raw) {
+      // an external input (mlskel.yaml's `external:`) is read in place, by its absolute path, there as here
+      if (isOutside(input.path)) continue
       const target = join(project, input.path)
       const there = await hashFile(target).catch(() => undefined)
       if (there === input.sha256) continue
@@ -249,6 +251,11 @@ async function linkDependencies(root: string, project: string): Promise<void> {
   if (!(await exists(join(project, 'node_modules')))) await symlink(modules, join(project, 'node_modules'), 'dir')
   const env = join(root, '.env')
   if ((await exists(env)) && !(await exists(join(project, '.env')))) await copyFile(env, join(project, '.env'))
+}
+
+/** Whether a recorded input path leaves the project: copying it into the checkout would write outside it. */
+function isOutside(path: string): boolean {
+  return isAbsolute(path) || path === '..' || path.startsWith('../')
 }
 
 /** params.yaml as the record resolved it (overrides included; they are passed again so the new record lists them). */

@@ -123,7 +123,7 @@ describe('a project created from the packed tarball', () => {
     const report = JSON.parse(ok(run(mlskel, ['check', '--json'], { cwd: project })).stdout) as CheckReport
     expect(report.ok).toBe(true)
     const status = Object.fromEntries(report.rules.map((r) => [r.id, r.status]))
-    expect(status).toEqual({ structure: 'pass', reports: 'warn', tests: 'pass', coverage: 'pass', lint: 'pass', 'raw-data': 'pass', models: 'pass', 'model-size': 'pass', secrets: 'pass', pipeline: 'pass', readme: 'warn' })
+    expect(status).toEqual({ structure: 'pass', reports: 'warn', tests: 'pass', coverage: 'pass', lint: 'pass', 'raw-data': 'pass', links: 'pass', models: 'pass', 'model-size': 'pass', secrets: 'pass', pipeline: 'pass', readme: 'warn' })
     const warnings = report.rules.flatMap((r) => r.findings.filter((f) => f.level === 'warning').map((f) => f.code))
     expect([...new Set(warnings)]).toEqual(['MLSKEL_CHECK_REPORT_MISSING', 'MLSKEL_CHECK_README_PLACEHOLDER'])
     // the raw data manifest came with the first commit

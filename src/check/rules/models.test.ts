@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { PENDING_FILE } from '../../models/index.js'
 import { irisProject, type IrisProject } from '../../serve/test-models.js'
 import { makeContext } from '../test-context.js'
 import { modelSizeRule, modelsRule } from './models.js'
@@ -70,6 +71,28 @@ describe('the models rule', () => {
 
     expect(findings).toEqual([expect.objectContaining({ level: 'error', code: 'MLSKEL_CHECK_MODEL_ORPHAN', file: 'models/old-model' })])
     expect(findings[0]!.message).toBe('model folder models/old-model is not named by any training record (by model_location or model_id)')
+  })
+
+  it('tells a model folder left by a training that died before its record from one a training is still saving', async () => {
+    const p = await project()
+    await p.train(1)
+    await mkdir(join(p.modelsDir, '0123456789abcdef'))
+    await writeFile(join(p.modelsDir, '0123456789abcdef', PENDING_FILE), JSON.stringify({ pid: 999_999_999, created: true }))
+    await mkdir(join(p.modelsDir, 'fedcba9876543210'))
+    await writeFile(join(p.modelsDir, 'fedcba9876543210', PENDING_FILE), JSON.stringify({ pid: process.pid, created: true }))
+
+    const { findings } = await modelsRule.run(makeContext(p.root))
+
+    expect(findings).toEqual([
+      {
+        level: 'error',
+        code: 'MLSKEL_CHECK_MODEL_ORPHAN',
+        file: 'models/0123456789abcdef',
+        message: 'model folder models/0123456789abcdef was left by a training that stopped before writing its record (pid 999999999, no longer running): the model was never committed',
+        fix: expect.stringContaining('the next save removes the uncommitted model'),
+      },
+      expect.objectContaining({ level: 'info', code: 'MLSKEL_CHECK_MODEL_ORPHAN', file: 'models/fedcba9876543210', message: `model folder models/fedcba9876543210 is being saved by a training under way (pid ${process.pid}); its record is not written yet` }),
+    ])
   })
 
   it('matches folders by model_id when model_location is written differently', async () => {

@@ -5,7 +5,8 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { TEMP_PREFIX } from '../../fs/index.js'
 import { metadataRecordSchema, trainingRecordFiles, type MetadataRecord } from '../../metadata/index.js'
-import { MANIFEST_FILE, MODEL_FILE, manifestSchema } from '../../models/index.js'
+import { MANIFEST_FILE, MODEL_FILE, manifestSchema, readPending } from '../../models/index.js'
+import { isProcessAlive } from '../../process/index.js'
 import type { CheckContext, Finding, Rule } from '../types.js'
 
 /** A folder of the models folder that should hold one trained model. */
@@ -31,7 +32,7 @@ export const modelsRule: Rule = {
   title: 'models and their records',
   async run(context) {
     const [folders, { records, findings }] = await Promise.all([modelFolders(context), trainingRecords(context)])
-    findings.push(...orphanFolders(folders, records))
+    findings.push(...(await orphanFolders(folders, records)))
     findings.push(...(await checkRecordedModels(context, folders, records)))
     findings.push(...columnTypeChanges(records))
     return { findings, summary: `${count(folders.length, 'model')}, ${count(records.length, 'record')}` }
@@ -147,12 +148,29 @@ function columnTypeChanges(records: readonly TrainingRecord[]): Finding[] {
 
 // 2. folders no record names
 
-function orphanFolders(folders: ModelFolder[], records: TrainingRecord[]): Finding[] {
+async function orphanFolders(folders: ModelFolder[], records: TrainingRecord[]): Promise<Finding[]> {
   const locations = new Set(records.map((r) => r.location))
   const ids = new Set(records.map((r) => r.record.model_id))
-  return folders
-    .filter((folder) => !locations.has(folder.rel) && !ids.has(folder.name))
-    .map((folder) => ({ level: 'error', code: 'MLSKEL_CHECK_MODEL_ORPHAN', file: folder.rel, message: `model folder ${folder.rel} is not named by any training record (by model_location or model_id)` }))
+  const orphans = folders.filter((folder) => !locations.has(folder.rel) && !ids.has(folder.name))
+  return Promise.all(orphans.map((folder) => orphanFinding(folder)))
+}
+
+/** A model folder no record names: saved by a training still under way, left by one that died, or just unrecorded. */
+async function orphanFinding(folder: ModelFolder): Promise<Finding> {
+  const pending = await readPending(folder.dir).catch(() => undefined)
+  if (pending && pending.pid > 0 && isProcessAlive(pending.pid)) {
+    return { level: 'info', code: 'MLSKEL_CHECK_MODEL_ORPHAN', file: folder.rel, message: `model folder ${folder.rel} is being saved by a training under way (pid ${pending.pid}); its record is not written yet`, fix: 'Nothing to fix: check again once the training has ended.' }
+  }
+  if (pending) {
+    return {
+      level: 'error',
+      code: 'MLSKEL_CHECK_MODEL_ORPHAN',
+      file: folder.rel,
+      message: `model folder ${folder.rel} was left by a training that stopped before writing its record (pid ${pending.pid}, no longer running): the model was never committed`,
+      fix: 'Train again (`mlskel run train`): the next save removes the uncommitted model; or delete the folder.',
+    }
+  }
+  return { level: 'error', code: 'MLSKEL_CHECK_MODEL_ORPHAN', file: folder.rel, message: `model folder ${folder.rel} is not named by any training record (by model_location or model_id)` }
 }
 
 // 3. each record's model: present and hashing as recorded, or absent because models are not committed

@@ -1,6 +1,6 @@
 // The raw-data rule on temp projects: a manifest written, then raw files edited, added, deleted and accepted.
 import { execFileSync } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -139,6 +139,80 @@ describe('the raw-data rule', () => {
     const outcome = await check(root, AHEAD)
 
     expect(outcome.findings).toEqual([expect.objectContaining({ level: 'error', code: 'MLSKEL_CHECK_RAW_CHANGED', file: 'data/raw/iris.csv', message: expect.stringContaining('content changed (same size') })])
+  })
+
+  it('records a raw file that is a symbolic link by what it points to, says so, and catches a change behind it', async () => {
+    const shared = await mkdtemp(join(tmpdir(), 'mlskel-shared-'))
+    roots.push(shared)
+    await writeFile(join(shared, 'iris.csv'), IRIS)
+    const root = await project({})
+    await symlink(join(shared, 'iris.csv'), join(root, 'data/raw/iris.csv'))
+    await writeRawManifest(join(root, 'data/raw'))
+    const manifest = JSON.parse(await readFile(join(root, 'data/raw.manifest.json'), 'utf8')) as { files: Record<string, unknown> }
+    expect(manifest.files).toEqual({ 'iris.csv': { size: IRIS.length, sha256: await (await Hasher.open()).file(join(shared, 'iris.csv')), link: join(shared, 'iris.csv') } })
+    expect((await check(root, AHEAD)).findings).toEqual([])
+
+    // the data changes where the link leads: git sees nothing in the project, the manifest must
+    await writeFile(join(shared, 'iris.csv'), IRIS.replace('5.1', '5.2'))
+    const outcome = await check(root, AHEAD)
+
+    expect(outcome.findings).toEqual([expect.objectContaining({ level: 'error', code: 'MLSKEL_CHECK_RAW_CHANGED', file: 'data/raw/iris.csv', message: expect.stringContaining(`was modified: content changed (same size, ${IRIS.length} bytes, another SHA-256)`) })])
+  })
+
+  it('reports a raw link that now leads elsewhere, even to the same content, and a file that became a link', async () => {
+    const shared = await mkdtemp(join(tmpdir(), 'mlskel-shared-'))
+    roots.push(shared)
+    await writeFile(join(shared, 'a.csv'), IRIS)
+    await writeFile(join(shared, 'b.csv'), IRIS)
+    const root = await project({ 'own.csv': IRIS })
+    await symlink(join(shared, 'a.csv'), join(root, 'data/raw/iris.csv'))
+    await writeRawManifest(join(root, 'data/raw'))
+    await rm(join(root, 'data/raw/iris.csv'))
+    await symlink(join(shared, 'b.csv'), join(root, 'data/raw/iris.csv'))
+    await rm(join(root, 'data/raw/own.csv'))
+    await symlink(join(shared, 'a.csv'), join(root, 'data/raw/own.csv'))
+
+    const { findings } = await check(root)
+
+    expect(findings.map((f) => [f.level, f.file, f.message])).toEqual([
+      ['error', 'data/raw/iris.csv', `data/raw/iris.csv was modified: the link now leads to ${join(shared, 'b.csv')} (was ${join(shared, 'a.csv')}), same content (raw data is immutable; data/raw.manifest.json records it as committed)`],
+      ['error', 'data/raw/own.csv', `data/raw/own.csv was modified: now a link to ${join(shared, 'a.csv')}, same content (raw data is immutable; data/raw.manifest.json records it as committed)`],
+    ])
+  })
+
+  it('manifests the external inputs mlskel.yaml declares beside data/raw, and catches a change in them', async () => {
+    const shared = await mkdtemp(join(tmpdir(), 'mlskel-shared-'))
+    roots.push(shared)
+    await writeFile(join(shared, 'churn.csv'), IRIS)
+    await mkdir(join(shared, 'lake'))
+    await writeFile(join(shared, 'lake', 'part-1.csv'), 'p\n1\n')
+    const root = await project()
+    const churn = join(shared, 'churn.csv')
+    const lake = join(shared, 'lake')
+    await put(root, 'mlskel.yaml', `stages:\n  prepare:\n    cmd: x\n    deps: [data/raw, ${churn}, ${lake}]\nexternal:\n  - ${churn}\n  - ${lake}/\n`)
+
+    const created = await check(root)
+    expect(created.summary).toBe(`1 file, ${IRIS.length} B, and 2 external files, ${IRIS.length + 4} B, data/raw.manifest.json created`)
+    const manifest = JSON.parse(await readFile(join(root, 'data/raw.manifest.json'), 'utf8')) as { files: object; external: Record<string, { size: number }> }
+    expect(Object.keys(manifest.files)).toEqual(['iris.csv'])
+    expect(Object.keys(manifest.external)).toEqual([churn, `${lake}/part-1.csv`])
+    expect((await check(root)).findings).toEqual([])
+
+    await writeFile(churn, `${IRIS}6.0,virginica\n`)
+    await writeFile(join(lake, 'part-2.csv'), 'p\n2\n')
+    const { findings } = await check(root)
+    expect(findings).toEqual([
+      {
+        level: 'error',
+        code: 'MLSKEL_CHECK_RAW_CHANGED',
+        file: churn,
+        message: `external input ${churn} was modified: size ${IRIS.length} → ${IRIS.length + 14} bytes (raw data is immutable; data/raw.manifest.json records it as committed)`,
+        fix: `Restore ${churn} where it was (it is outside the project, so git cannot). If the change is intended, accept it with \`mlskel check --accept-raw\` and commit data/raw.manifest.json.`,
+      },
+      expect.objectContaining({ level: 'info', code: 'MLSKEL_CHECK_RAW_NEW', file: `${lake}/part-2.csv` }),
+    ])
+    expect((await check(root, { acceptRaw: true })).findings.map((f) => f.message)).toEqual([`accepted: ${churn} changed (size ${IRIS.length} → ${IRIS.length + 14} bytes); data/raw.manifest.json updated`, `accepted: ${lake}/part-2.csv added; data/raw.manifest.json updated`])
+    expect((await check(root)).findings).toEqual([])
   })
 
   it('reports a deleted file as an error and a new one as an info', async () => {

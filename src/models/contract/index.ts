@@ -18,3 +18,4 @@ export {
   type TrainingProgress,
 } from './kinds.js'
 export { saveModel, loadModel, listModelIds, manifestSchema, rawValue, MODEL_FILE, MANIFEST_FILE, MODEL_FORMAT, type SavedModel, type LoadedModel, type RawValue } from './store.js'
+export { PENDING_FILE, readPending, claimPendingModel, settlePendingModel, abandonPendingModel, recoverPendingModels, type PendingModel, type Recovered } from './pending.js'

@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs'
 import { mkdtemp, mkdir, readFile, readdir, rm, writeFile, appendFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hashBytes } from '../../hashing/index.js'
-import { loadModel, registerModelKind, saveModel, trainRandomForest, type Predictor, type Signature } from '../index.js'
+import { loadModel, PENDING_FILE, recoverPendingModels, registerModelKind, saveModel, trainRandomForest, type Predictor, type Signature } from '../index.js'
 import { clusters, linear } from '../test-data.js'
 
 let root: string
@@ -30,12 +31,14 @@ describe('saveModel', () => {
     const bytes = await readFile(join(saved.dir, 'model.json'))
     expect(saved.id).toBe(hashBytes(bytes).slice(0, 16))
     expect(saved.dir).toBe(join(models, saved.id))
-    expect((await readdir(saved.dir)).sort()).toEqual(['manifest.json', 'model.json'])
+    // pending until a training record commits it (recordTraining removes the pending file)
+    expect((await readdir(saved.dir)).sort()).toEqual(['.mlskel-pending.json', 'manifest.json', 'model.json'])
+    expect(JSON.parse(await readFile(join(saved.dir, PENDING_FILE), 'utf8'))).toEqual({ pid: process.pid, created: true })
     const manifest = JSON.parse(await readFile(join(saved.dir, 'manifest.json'), 'utf8'))
     expect(manifest).toEqual(saved.manifest)
     expect(manifest).toMatchObject({ manifest_version: 1, id: saved.id, kind: 'random_forest', description: 'clusters', input_example: example, files: { model: { path: 'model.json', sha256: hashBytes(bytes), size: bytes.length } } })
     expect(manifest.signature.target.classes).toEqual(['a', 'b', 'c'])
-    expect(saved.size).toBeGreaterThan(bytes.length)
+    expect(saved.size).toBe(bytes.length + (await readFile(join(saved.dir, 'manifest.json'))).length)
     expect(JSON.parse(bytes.toString())).toMatchObject({ format: 1, kind: 'random_forest' })
   })
 
@@ -48,6 +51,61 @@ describe('saveModel', () => {
     expect(again.manifest.description).toBe('one')
     expect((await readdir(models)).filter((name) => name.startsWith('.'))).toEqual([])
     expect((await saveModel(models, await classifier(4), { description: 'x', inputExample: example })).id).not.toBe(first.id)
+  })
+})
+
+describe('a saved model, until its record commits it', () => {
+  /** A save by a process that died before its record was written: its pending file names `pid` (not running). */
+  async function abandoned(seed: number, pending: Record<string, unknown>) {
+    const saved = await saveModel(models, await classifier(seed), { description: 'd', inputExample: example })
+    await writeFile(join(saved.dir, PENDING_FILE), JSON.stringify({ pid: DEAD, created: true, ...pending }))
+    return saved
+  }
+  const DEAD = 999_999_999
+  const alive = (pid: number) => pid !== DEAD
+
+  it('is removed by the next save when its writer died before its record', async () => {
+    const lost = await abandoned(1, {})
+    const next = await saveModel(models, await classifier(2), { description: 'd', inputExample: example })
+    expect(existsSync(lost.dir)).toBe(false)
+    expect(await readdir(models)).toEqual([next.id])
+  })
+
+  it('is removed with its diff when the record it was claimed for never came', async () => {
+    await mkdir(join(models, 'metadata'), { recursive: true })
+    await writeFile(join(models, 'metadata', 'run.diff'), 'patch')
+    const lost = await abandoned(1, { run_id: 'run', record: '../metadata/run.json', diff: '../metadata/run.diff' })
+    expect(await recoverPendingModels(models, alive)).toEqual({ adopted: [], removed: [lost.dir], diffs: [join(models, 'metadata', 'run.diff')] })
+    expect(await readdir(models)).toEqual(['metadata'])
+    expect(await readdir(join(models, 'metadata'))).toEqual([])
+  })
+
+  it('is kept, as committed, when its writer died after writing the record', async () => {
+    await mkdir(join(models, 'metadata'), { recursive: true })
+    await writeFile(join(models, 'metadata', 'run.json'), '{}')
+    await writeFile(join(models, 'metadata', 'run.diff'), 'patch')
+    const kept = await abandoned(1, { run_id: 'run', record: '../metadata/run.json', diff: '../metadata/run.diff' })
+    expect(await recoverPendingModels(models, alive)).toEqual({ adopted: [kept.dir], removed: [], diffs: [] })
+    expect((await readdir(kept.dir)).sort()).toEqual(['manifest.json', 'model.json'])
+    expect(await readdir(join(models, 'metadata'))).toEqual(['run.diff', 'run.json'])
+  })
+
+  it('keeps a folder its save did not create (saved before), forgetting the claim and removing the lone diff', async () => {
+    await mkdir(join(models, 'metadata'), { recursive: true })
+    await writeFile(join(models, 'metadata', 'run.diff'), 'patch')
+    const before = await abandoned(1, { created: false, run_id: 'run', record: '../metadata/run.json', diff: '../metadata/run.diff' })
+    expect(await recoverPendingModels(models, alive)).toEqual({ adopted: [], removed: [], diffs: [join(models, 'metadata', 'run.diff')] })
+    expect((await readdir(before.dir)).sort()).toEqual(['manifest.json', 'model.json'])
+  })
+
+  it('is left alone while its writer runs (a training under way)', async () => {
+    const saved = await saveModel(models, await classifier(1), { description: 'd', inputExample: example })
+    await writeFile(join(saved.dir, PENDING_FILE), JSON.stringify({ pid: 4242, created: true }))
+    expect(await recoverPendingModels(models, (pid) => pid === 4242)).toEqual({ adopted: [], removed: [], diffs: [] })
+    // this process's own pending saves too: it may record them yet
+    await writeFile(join(saved.dir, PENDING_FILE), JSON.stringify({ pid: process.pid, created: true }))
+    expect(await recoverPendingModels(models, () => false)).toEqual({ adopted: [], removed: [], diffs: [] })
+    expect(existsSync(join(saved.dir, 'model.json'))).toBe(true)
   })
 })
 

@@ -8,6 +8,7 @@ import { TEMP_PREFIX, writeDirAtomic, writeFileAtomic } from '../../fs/index.js'
 import { hashBytes } from '../../hashing/index.js'
 import { canonicalJson } from '../../json/index.js'
 import { modelKind, registeredModelKinds } from './kinds.js'
+import { PENDING_FILE, pendingText, recoverPendingModels } from './pending.js'
 import { signatureSchema } from './signature.js'
 import type { ModelManifest, Predictor } from './types.js'
 
@@ -49,6 +50,10 @@ export interface LoadedModel {
 /**
  * Save a trained model to <modelsDir>/<id>/: model.json (deterministic JSON of the predictor) and manifest.json.
  * The id is derived from model.json's content, so saving the same model twice keeps the first folder.
+ *
+ * A new folder is pending until its training record is written (recordTraining commits it): it holds PENDING_FILE
+ * meanwhile. Saving first finishes what dead writers left pending in `modelsDir`: a model whose record never came is
+ * removed (pending.ts), so a crash between a save and its record leaves no model without a record.
  */
 export async function saveModel(modelsDir: string, predictor: Predictor, o: { description: string; inputExample: Record<string, RawValue>[] }): Promise<SavedModel> {
   const own = predictor.toJSON()
@@ -78,9 +83,13 @@ export async function saveModel(modelsDir: string, predictor: Predictor, o: { de
     files: { model: { path: MODEL_FILE, sha256, size: Buffer.byteLength(text) } },
   })
   const dir = join(modelsDir, id)
+  // housekeeping: a failure here must not stop a training (check still reports what is left)
+  await recoverPendingModels(modelsDir).catch(() => undefined)
   const fill = async (temp: string) => {
     await writeFileAtomic(join(temp, MODEL_FILE), text)
     await writeFileAtomic(join(temp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
+    // in the folder before it is renamed into place: it is never there, not even for a moment, unmarked
+    await writeFileAtomic(join(temp, PENDING_FILE), pendingText(true))
   }
   const outcome = await writeDirAtomic(dir, fill)
   if (outcome === 'kept' && !(await holds(dir, sha256))) {
@@ -210,10 +219,11 @@ async function holds(dir: string, sha256: string): Promise<boolean> {
   }
 }
 
+/** Bytes of the model's files (its pending file is not the model's). */
 async function folderSize(dir: string): Promise<number> {
   let total = 0
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size
+    if (entry.isFile() && entry.name !== PENDING_FILE && !entry.name.startsWith(TEMP_PREFIX)) total += (await stat(join(entry.parentPath, entry.name))).size
   }
   return total
 }

@@ -1,6 +1,6 @@
 // Writing outputs atomically, and naming files relative to the project for humans and metadata.
 import { mkdir, rename, rm } from 'node:fs/promises'
-import { basename, dirname, join, relative, sep } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { MlskelError } from 'mlskel'
 
@@ -25,7 +25,11 @@ export async function writeOutputs(targets: readonly string[], write: (temps: st
   }
 }
 
-/** `path` relative to the project root with '/' separators, as shown to users and stored in metadata. */
+/**
+ * `path` relative to the project root with '/' separators, as shown to users and stored in metadata; a path outside
+ * the project (an external input declared in mlskel.yaml) stays absolute, as mlskel.yaml names it.
+ */
 export function projectRelative(root: string, path: string): string {
-  return relative(root, path).split(sep).join('/')
+  const rel = relative(root, path)
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? path : rel.split(sep).join('/')
 }
