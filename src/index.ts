@@ -4,12 +4,11 @@ export { z } from 'zod'
 export { MlskelError, isMlskelError, formatError, errorCatalog, type ErrorCode, type ErrorLocation } from './errors/index.js'
 export { writeFileAtomic, writeDirAtomic } from './fs/index.js'
 export { Hasher, hashFile, hashBytes, listFiles, type Digest } from './hashing/index.js'
-export { settingsSchema, loadSettings, findProjectRoot, projectPaths, PROJECT_FILE, type Settings, type ProjectPaths } from './settings/index.js'
+export { settingsSchema, loadSettings, projectPaths, type Settings, type ProjectPaths } from './settings/index.js'
 export {
   paramsSchema,
   loadParams,
   parseOverrides,
-  PARAMS_FILE,
   type Params,
   type Task,
   type LoadedParams,
@@ -117,7 +116,6 @@ export {
   readRecord,
   recordFileNames,
   trainingRecordFiles,
-  declaredOutputs,
   recordDiffPath,
   newRunId,
   METADATA_SCHEMA_VERSION,
@@ -132,8 +130,8 @@ export {
   type RecordPredictionOptions,
 } from './metadata/index.js'
 export { canonicalJson, sortKeys } from './json/index.js'
+export { projectConfigSchema, findProjectRoot, PROJECT_FILE, PARAMS_FILE, type ProjectConfig } from './project/index.js'
 export {
-  pipelineSchema,
   lockFileSchema,
   loadPipeline,
   selectStages,
@@ -143,7 +141,6 @@ export {
   LOCK_FILE,
   type Pipeline,
   type Stage,
-  type PipelineConfig,
   type LockFile,
   type StageRecord,
   type RunPipelineOptions,

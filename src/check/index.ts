@@ -3,16 +3,13 @@
 // rules/; this file only selects them, gives them what they share (the config, the paths, git's file list, a
 // hasher), times them and judges the whole.
 import { execFile } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { z } from 'zod'
-import { parseYaml, validateYaml } from '../config/index.js'
 import { errorCatalog, isMlskelError, MlskelError, type ErrorCode } from '../errors/index.js'
 import { Hasher } from '../hashing/index.js'
 import { HASH_CACHE_FILE } from '../pipeline/runner.js'
 import { loadSettings, projectPaths, settingsSchema } from '../settings/index.js'
-import { PROJECT_FILE } from '../settings/root.js'
+import { readChecksConfig } from '../project/index.js'
 import { CHECK_REPORT_VERSION, type CheckReport, type FindingReport, type RuleReport } from './report.js'
 import { coverageRule } from './rules/coverage.js'
 import { linksRule } from './rules/links.js'
@@ -25,7 +22,7 @@ import { reportsRule } from './rules/reports.js'
 import { secretsRule } from './rules/secrets.js'
 import { structureRule } from './rules/structure.js'
 import { testsRule } from './rules/tests.js'
-import { checksSchema, RULE_IDS, type ChecksConfig } from './schema.js'
+import { RULE_IDS, type ChecksConfig } from './schema.js'
 import type { CheckContext, Finding, Rule } from './types.js'
 
 export { checksSchema, RULE_IDS, type ChecksConfig, type RuleId } from './schema.js'
@@ -54,7 +51,7 @@ export interface CheckOptions {
 export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   const started = performance.now()
   const root = options.root
-  const config = await loadChecksConfig(root)
+  const config = await readChecksConfig(root)
   const rules = selectRules(options.only, config)
   const context = makeContext(root, config, options)
   const reports = await Promise.all(rules.map((rule) => runRule(rule, context, options.strict === true)))
@@ -71,26 +68,6 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     duration_ms: Math.round(performance.now() - started),
     rules: reports,
   }
-}
-
-/** The `checks:` section of mlskel.yaml, defaults applied. A file that does not parse is the pipeline rule's to report. */
-export async function loadChecksConfig(root: string): Promise<ChecksConfig> {
-  let text: string
-  try {
-    text = await readFile(join(root, PROJECT_FILE), 'utf8')
-  } catch {
-    return checksSchema.parse(undefined)
-  }
-  let source
-  try {
-    source = parseYaml(text, PROJECT_FILE)
-  } catch {
-    return checksSchema.parse(undefined)
-  }
-  const data = source.data as { checks?: unknown } | null
-  if (data === null || typeof data !== 'object' || data.checks === undefined) return checksSchema.parse(undefined)
-  // validated from the document's root, so that problems carry their line in mlskel.yaml
-  return validateYaml(source, z.looseObject({ checks: checksSchema }), 'MLSKEL_CHECK_CONFIG_INVALID').checks
 }
 
 function selectRules(only: readonly string[] | undefined, config: ChecksConfig): Rule[] {

@@ -1,9 +1,8 @@
 // YAML files validated by zod schemas, with errors that point at the file, the line and the field.
-import { readFile, stat } from 'node:fs/promises'
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml'
 import type { z } from 'zod'
 import { MlskelError, didYouMean, quote, type ErrorCode } from '../errors/index.js'
-import { MAX_YAML_BYTES } from '../settings/root.js'
+import { MAX_YAML_BYTES, readYamlText, yamlTooLarge } from '../project/files.js'
 
 export type Path = readonly (string | number)[]
 
@@ -44,22 +43,13 @@ export class YamlSource {
 const MAX_ALIAS_COUNT = 100
 
 export async function readYaml(file: string, displayName = file): Promise<YamlSource> {
-  let text: string
-  try {
-    const size = (await stat(file)).size
-    if (size > MAX_YAML_BYTES) throw tooLarge(displayName, size)
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new MlskelError('MLSKEL_FILE_MISSING', `${displayName} does not exist`, { where: { file: displayName } })
-    }
-    throw error
-  }
+  const text = await readYamlText(file, displayName)
+  if (text === undefined) throw new MlskelError('MLSKEL_FILE_MISSING', `${displayName} does not exist`, { where: { file: displayName } })
   return parseYaml(text, displayName)
 }
 
 export function parseYaml(text: string, displayName: string): YamlSource {
-  if (Buffer.byteLength(text) > MAX_YAML_BYTES) throw tooLarge(displayName, Buffer.byteLength(text))
+  if (Buffer.byteLength(text) > MAX_YAML_BYTES) throw yamlTooLarge(displayName, Buffer.byteLength(text))
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const first = doc.errors[0]
@@ -71,10 +61,6 @@ export function parseYaml(text: string, displayName: string): YamlSource {
   // expanded once here, so that an alias bomb is refused as the file is read, with its name
   toJS(doc, displayName)
   return source
-}
-
-function tooLarge(file: string, bytes: number): MlskelError {
-  return new MlskelError('MLSKEL_YAML_TOO_LARGE', `${file} is ${(bytes / 1024 / 1024).toFixed(1)} MiB; mlskel reads YAML files of at most ${MAX_YAML_BYTES / 1024 / 1024} MiB`, { where: { file } })
 }
 
 /** The document as plain data, with aliases expanded at most MAX_ALIAS_COUNT times. */

@@ -4,7 +4,7 @@
 import { fieldName } from '../config/index.js'
 import { MlskelError, didYouMean, quote } from '../errors/index.js'
 import type { LoadedParams } from '../params/index.js'
-import { PARAMS_FILE } from '../settings/root.js'
+import { PARAMS_FILE } from '../project/files.js'
 import type { ColumnType, DateFormat } from './columns.js'
 import { inferColumnType, type ColumnCounts } from './infer.js'
 

@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto'
 import { readFile, readdir, rm } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, sep } from 'node:path'
-import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { COLUMN_TYPES, type ColumnType } from '../data/columns.js'
 import { MlskelError } from '../errors/index.js'
@@ -13,7 +12,7 @@ import { sortKeys } from '../json/index.js'
 import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, abandonPendingModel, claimPendingModel, rawValue, settlePendingModel, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type FeatureImportance, type SavedModel, type Scores } from '../models/index.js'
 import { getAt, overridesFromEnv, type Task } from '../params/index.js'
 import { LOCK_FILE } from '../pipeline/lock.js'
-import { PROJECT_FILE } from '../settings/root.js'
+import { declaredOutputs } from '../project/index.js'
 import { environmentOf, LOCKFILES } from './environment.js'
 import { DEFAULT_DIFF_CAP_BYTES, gitState } from './git.js'
 
@@ -244,7 +243,7 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
   // the data inputs are recorded by their hashes: an uncommitted raw file is not code, and a copy of it in the diff
   // would put megabytes of data in models/metadata for every training (runs verify copies inputs from the project)
   const inputs = (o.data.inputs ?? []).map((input) => toPosix(input.path)).filter((path) => !isAbsolute(path) && !path.startsWith('../'))
-  const exclude = [modelLocation, toPosix(relative(o.root, o.metadataDir)), ...MLSKEL_WRITES, ...(await pipelineOutputs(o.root)), ...inputs, ...(o.gitExclude ?? []).map(toPosix)]
+  const exclude = [modelLocation, toPosix(relative(o.root, o.metadataDir)), ...MLSKEL_WRITES, ...(await declaredOutputs(o.root)), ...inputs, ...(o.gitExclude ?? []).map(toPosix)]
   const [git, environment] = await Promise.all([gitState(o.root, { exclude, diffCapBytes: o.diffCapBytes ?? DEFAULT_DIFF_CAP_BYTES }), environmentOf(o.root)])
   const diffFile = `${runId}.diff`
   const draft = {
@@ -336,24 +335,6 @@ export function recordDiffPath(metadataDir: string, record: Pick<MetadataRecord,
 
 /** What mlskel itself writes in a project during a run, besides models, records and stage outputs. */
 const MLSKEL_WRITES = [LOCK_FILE, '.mlskel']
-
-/** The `outs` of mlskel.yaml's stages (project-relative); none when there is no readable mlskel.yaml. */
-async function pipelineOutputs(root: string): Promise<string[]> {
-  return declaredOutputs(await readFile(join(root, PROJECT_FILE), 'utf8').catch(() => ''))
-}
-
-/**
- * Every stage's `outs` in mlskel.yaml's text, read leniently (an invalid file declares none): used to tell the
- * files mlskel writes from the project's own, not to validate the pipeline.
- */
-export function declaredOutputs(mlskelYaml: string): string[] {
-  try {
-    const config = parseYaml(mlskelYaml) as { stages?: Record<string, { outs?: unknown }> } | null
-    return Object.values(config?.stages ?? {}).flatMap((stage) => (Array.isArray(stage?.outs) ? stage.outs.filter((out): out is string => typeof out === 'string') : []))
-  } catch {
-    return []
-  }
-}
 
 /**
  * The JSON files of `metadataDir` (temp and hidden files left out), newest first by name (records are named

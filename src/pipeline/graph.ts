@@ -1,7 +1,7 @@
 // The pipeline as a graph: stages linked by the paths they read and write, in a stable topological order, and
 // the selection of what a run considers. Structural errors name their line in mlskel.yaml.
 import { MlskelError, didYouMean, quote } from '../errors/index.js'
-import { PROJECT_FILE } from '../settings/root.js'
+import { PROJECT_FILE } from '../project/files.js'
 
 export interface Stage {
   name: string

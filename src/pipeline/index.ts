@@ -1,5 +1,5 @@
 // The pipeline runner's public surface: mlskel.yaml's schema, the validated stage graph, mlskel.lock, and runPipeline.
-export { pipelineSchema, stageSchema, lockFileSchema, stageRecordSchema, isProjectPath, normalizeProjectPath, type PipelineConfig, type StageConfig } from './schema.js'
+export { stagesSchema, stageSchema, externalSchema, lockFileSchema, stageRecordSchema, isProjectPath, normalizeProjectPath, type StageConfig } from './schema.js'
 export { buildGraph, selectStages, overlaps, type Pipeline, type Stage, type Edge, type Graph, type Selection } from './graph.js'
 export { loadPipeline, type LoadPipelineOptions } from './load.js'
 export { StateCache, STATE_CACHE_FILE } from './cache.js'

@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { z } from 'zod'
 import { selectStages } from './graph.js'
 import { loadPipeline } from './load.js'
-import { pipelineSchema } from './schema.js'
 
 const PARAMS = 'dataset: { raw: iris.csv, target: species }\ntask: classification\nmodel: { type: random_forest, n_estimators: 10 }\n'
 
@@ -175,14 +173,6 @@ describe('selectStages', () => {
     const error = await failure(load(yaml).then((p) => selectStages(p, ['trian'])))
     expect(error).toMatchObject({ code: 'MLSKEL_PIPELINE_UNKNOWN_STAGE', where: { file: 'mlskel.yaml', line: 1 } })
     expect(error.message).toContain('no stage named "trian" in mlskel.yaml (stages: prepare, train, predict, report). Did you mean "train"?')
-  })
-})
-
-describe('pipelineSchema', () => {
-  it('gives a JSON Schema with descriptions', () => {
-    const schema = z.toJSONSchema(pipelineSchema, { io: 'input', unrepresentable: 'any' }) as unknown as { description?: string; properties: { stages: { propertyNames: unknown } } }
-    expect(schema.description).toMatch(/^mlskel\.yaml/)
-    expect(schema.properties.stages.propertyNames).toMatchObject({ pattern: expect.any(String) })
   })
 })
 

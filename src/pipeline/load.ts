@@ -1,12 +1,12 @@
 // Loading the pipeline: mlskel.yaml read, validated and linked into a graph. What a run validated before is
 // reused while mlskel.yaml, params.yaml, the overrides and mlskel itself are unchanged.
-import { readFile, stat } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { join } from 'node:path'
 import type { YamlSource } from '../config/index.js'
 import { MlskelError } from '../errors/index.js'
 import { hashBytes } from '../hashing/index.js'
 import type { Overrides } from '../params/index.js'
-import { MAX_YAML_BYTES, PARAMS_FILE, PROJECT_FILE } from '../settings/root.js'
+// files.ts, not the project's index: this is the no-op run's fast path, which loads neither zod nor YAML
+import { PARAMS_FILE, PROJECT_FILE, readProjectText, readYamlText } from '../project/files.js'
 import { MLSKEL_VERSION, type StateCache } from './cache.js'
 import { buildGraph, type Pipeline, type Stage } from './graph.js'
 
@@ -20,7 +20,7 @@ export interface LoadPipelineOptions {
 /** Read, validate and link mlskel.yaml at `root`; any structural problem throws with its file and line. */
 export async function loadPipeline(root: string, options: LoadPipelineOptions = {}): Promise<Pipeline> {
   const overrides = options.overrides ?? {}
-  const [text, paramsText] = await Promise.all([readText(join(root, PROJECT_FILE)), readText(join(root, PARAMS_FILE))])
+  const [text, paramsText] = await Promise.all([readProjectText(root), readYamlText(join(root, PARAMS_FILE), PARAMS_FILE)])
   if (text === undefined) {
     throw new MlskelError('MLSKEL_FILE_MISSING', `${PROJECT_FILE} does not exist in ${root}; it declares the pipeline's stages`, {
       where: { file: PROJECT_FILE },
@@ -39,7 +39,7 @@ export async function loadPipeline(root: string, options: LoadPipelineOptions = 
     options.cache?.setPipeline(cached)
   }
   const parsed = async (): Promise<YamlSource> => {
-    source ??= (await import('../config/index.js')).parseYaml(text, PROJECT_FILE)
+    source ??= (await import('../project/config.js')).projectSource(text)
     return source
   }
   const declared: Stage[] = cached.stages
@@ -55,18 +55,5 @@ export async function loadPipeline(root: string, options: LoadPipelineOptions = 
     checks: cached.checks,
     lineOf: async (path) => (await parsed()).lineOf(path),
     lineOfKey: async (path, key) => (await parsed()).lineOfKey(path, key),
-  }
-}
-
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    const size = (await stat(path)).size
-    if (size > MAX_YAML_BYTES) {
-      throw new MlskelError('MLSKEL_YAML_TOO_LARGE', `${basename(path)} is ${(size / 1024 / 1024).toFixed(1)} MiB; mlskel reads YAML files of at most ${MAX_YAML_BYTES / 1024 / 1024} MiB`, { where: { file: basename(path) } })
-    }
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
   }
 }

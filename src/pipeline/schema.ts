@@ -3,7 +3,6 @@
 // time, so only validation imports this module; a no-op run whose files have not changed never does.
 import { isAbsolute, posix } from 'node:path'
 import { z } from 'zod'
-import { checksSchema } from '../check/schema.js'
 
 /** Stage names: kebab-case or snake_case identifiers, so they read well on the command line. */
 export const STAGE_NAME = /^[A-Za-z][A-Za-z0-9]*([-_][A-Za-z0-9]+)*$/
@@ -59,19 +58,13 @@ export const stageSchema = z
   })
   .describe('one step of the pipeline')
 
-export const pipelineSchema = z
-  .strictObject({
-    stages: z
-      .record(z.string().regex(STAGE_NAME), stageSchema, {
-        error: (issue) => (issue.code === 'invalid_key' ? 'a stage name must be an identifier in kebab-case or snake_case, like generate-dataset or train_model' : undefined),
-      })
-      .describe('the stages, by name; the order between them comes from their deps and outs'),
-    external: externalSchema.optional(),
-    checks: checksSchema.optional(),
+/** mlskel.yaml's `stages:` section (the whole file's schema is composed in src/project/config.ts). */
+export const stagesSchema = z
+  .record(z.string().regex(STAGE_NAME), stageSchema, {
+    error: (issue) => (issue.code === 'invalid_key' ? 'a stage name must be an identifier in kebab-case or snake_case, like generate-dataset or train_model' : undefined),
   })
-  .describe('mlskel.yaml: the pipeline stages run in dependency order by `mlskel run`, the external inputs they read, and the project checks')
+  .describe('the stages, by name; the order between them comes from their deps and outs')
 
-export type PipelineConfig = z.output<typeof pipelineSchema>
 export type StageConfig = z.output<typeof stageSchema>
 
 const digest = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a sha256 hex digest' })

@@ -1,13 +1,12 @@
 // The full check of mlskel.yaml: its schema (zod), its graph, and its stages' params against params.yaml. This is
 // the slow path of loading, imported only when the files changed since the last run that validated them.
-import { parseYaml, validateYaml, type YamlSource } from '../config/index.js'
+import type { YamlSource } from '../config/index.js'
 import { MlskelError, didYouMean, quote } from '../errors/index.js'
 import { getAt, loadParams, PARAMS_FILE, type LoadedParams, type Overrides } from '../params/index.js'
-import { PROJECT_FILE } from '../settings/root.js'
+import { normalizeExternal, parseProjectConfig, PROJECT_FILE } from '../project/index.js'
 import { isAbsolute, resolve, sep } from 'node:path'
-import { normalizeExternal } from './external.js'
 import { buildGraph, type Stage } from './graph.js'
-import { isProjectPath, normalizeProjectPath, pipelineSchema } from './schema.js'
+import { isProjectPath, normalizeProjectPath } from './schema.js'
 
 export interface ValidatedPipeline {
   source: YamlSource
@@ -18,8 +17,7 @@ export interface ValidatedPipeline {
 }
 
 export async function validatePipeline(root: string, text: string, overrides: Overrides): Promise<ValidatedPipeline> {
-  const source = parseYaml(text, PROJECT_FILE)
-  const config = validateYaml(source, pipelineSchema, 'MLSKEL_PIPELINE_INVALID')
+  const { source, config } = parseProjectConfig(text)
   const stages = Object.entries(config.stages).map(([name, stage], index): Stage => ({
     name,
     index,

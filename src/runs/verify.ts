@@ -6,7 +6,7 @@
 // and, unlike `git worktree add`, leaves no trace in the user's .git (no worktree entry to prune after a crash,
 // no hooks of theirs run). Training runs through this mlskel's runPipeline with the clone as root, so it is the
 // project's own stage commands (tsx from node_modules/.bin) and the project's own mlskel library that train.
-import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { copyFile, lstat, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { PassThrough, type Writable } from 'node:stream'
@@ -14,10 +14,11 @@ import { stringify as stringifyYaml } from 'yaml'
 import { MlskelError, type ErrorCode } from '../errors/index.js'
 import { hashFile } from '../hashing/index.js'
 import { MODEL_FILE } from '../models/contract/store.js'
-import { declaredOutputs, readRecord, trainingRecordFiles, type MetadataRecord } from '../metadata/index.js'
+import { readRecord, trainingRecordFiles, type MetadataRecord } from '../metadata/index.js'
 import { runPipeline } from '../pipeline/runner.js'
 import type { StageOutput } from '../pipeline/execute.js'
-import { loadSettings, projectPaths, settingsSchema, PROJECT_FILE } from '../settings/index.js'
+import { declaredOutputs, PROJECT_FILE } from '../project/index.js'
+import { loadSettings, projectPaths, settingsSchema } from '../settings/index.js'
 import { PARAMS_FILE } from '../params/index.js'
 import { commitExists, git, repositoryOf } from './git.js'
 import { loadRuns, resolveRun } from './load.js'
@@ -268,8 +269,7 @@ async function writeParams(project: string, record: MetadataRecord): Promise<voi
 /** Every stage's outputs, from mlskel.yaml at the commit (the project's copy when git cannot show it). */
 async function stageOutputs(root: string, prefix: string, commit: string): Promise<string[]> {
   const shown = await git(root, ['show', `${commit}:${prefix}${PROJECT_FILE}`])
-  const text = shown.code === 0 ? shown.stdout : await readFile(join(root, PROJECT_FILE), 'utf8').catch(() => '')
-  return declaredOutputs(text)
+  return declaredOutputs(root, shown.code === 0 ? shown.stdout : undefined)
 }
 
 function isUnder(path: string, folder: string): boolean {

@@ -4,10 +4,10 @@ import { z } from 'zod'
 import { checkReportSchema } from '../check/report.js'
 import { metadataRecordSchema, predictionRecordSchema } from '../metadata/index.js'
 import { paramsSchema } from '../params/index.js'
-import { pipelineSchema } from '../pipeline/index.js'
+import { projectConfigSchema } from '../project/index.js'
 
 const sources: Record<string, { schema: z.ZodType; title: string }> = {
-  'mlskel.schema.json': { schema: pipelineSchema, title: 'mlskel.yaml' },
+  'mlskel.schema.json': { schema: projectConfigSchema, title: 'mlskel.yaml' },
   'params.schema.json': { schema: paramsSchema(), title: 'params.yaml' },
   'metadata.schema.json': { schema: metadataRecordSchema, title: 'mlskel model metadata record' },
   'prediction.schema.json': { schema: predictionRecordSchema, title: 'mlskel prediction metadata record' },

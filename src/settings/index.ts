@@ -5,9 +5,9 @@ import { parseEnv } from 'node:util'
 import { LOG_FORMATS } from '../logging/index.js'
 import { z } from 'zod'
 import { MlskelError, quote } from '../errors/index.js'
-import { findProjectRoot } from './root.js'
+import { findProjectRoot } from '../project/files.js'
 
-export { PROJECT_FILE, findProjectRoot } from './root.js'
+export { PROJECT_FILE, findProjectRoot } from '../project/files.js'
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 

@@ -6,7 +6,7 @@
 import { lstatSync } from 'node:fs'
 import { readdir, readlink, realpath } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
-import { readExternalInputs } from '../../pipeline/external.js'
+import { readExternalInputs } from '../../project/index.js'
 import type { CheckContext, Finding, Rule } from '../types.js'
 
 export const linksRule: Rule = {

@@ -13,7 +13,7 @@ import { isAbsolute, join, relative, sep } from 'node:path'
 import { z } from 'zod'
 import { writeFileAtomic } from '../../fs/index.js'
 import { Hasher, listFileEntries, mapLimit, type ListedFile } from '../../hashing/index.js'
-import { readExternalInputs } from '../../pipeline/external.js'
+import { readExternalInputs } from '../../project/index.js'
 import { sortKeys } from '../../json/index.js'
 import type { Finding, Rule, RuleOutcome } from '../types.js'
 

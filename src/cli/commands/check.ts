@@ -1,7 +1,7 @@
 // `mlskel check`: run the project doctor and print its report (readable, or --json); exit 1 when it fails.
 import { runCheck, formatCheckReport } from '../../check/index.js'
 import { wantsColor } from '../../check/format.js'
-import { findProjectRoot } from '../../settings/root.js'
+import { findProjectRoot } from '../../project/files.js'
 
 export interface CheckCommandOptions {
   json?: boolean

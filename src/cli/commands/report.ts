@@ -1,6 +1,6 @@
 // `mlskel report delivery|explore`: make the report, optionally print it to PDF, say where it went.
 import { relative, resolve } from 'node:path'
-import { findProjectRoot } from '../../settings/root.js'
+import { findProjectRoot } from '../../project/files.js'
 
 export interface DeliveryCommandOptions {
   run?: string

@@ -4,7 +4,7 @@ import { isMlskelError, type MlskelError } from '../../errors/index.js'
 // The runner and the root finder, not their folders' index.ts: those load zod, which a no-op run never needs
 // (it must finish in 300 ms, Node's start included).
 import { runPipeline, type RunSummary } from '../../pipeline/runner.js'
-import { findProjectRoot } from '../../settings/root.js'
+import { findProjectRoot } from '../../project/files.js'
 
 export interface RunCommandOptions {
   force?: boolean

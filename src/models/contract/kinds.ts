@@ -4,7 +4,7 @@
 import { z } from 'zod'
 import { didYouMean, MlskelError, quote } from '../../errors/index.js'
 import type { Task } from '../../params/index.js'
-import { PARAMS_FILE } from '../../settings/root.js'
+import { PARAMS_FILE } from '../../project/files.js'
 import type { Dataset, ModelManifest, Predictor, Signature } from './types.js'
 
 export type ModelLoader = (json: unknown, manifest: ModelManifest) => Predictor
