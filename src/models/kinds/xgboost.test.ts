@@ -1,13 +1,35 @@
-// xgboost: models trained by XGBoost, predicted natively. Hand-written models prove the walk in XGBoost's arithmetic
-// (float32 thresholds and sums, default directions, category sets, base scores) and every refusal.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+// xgboost: models trained by XGBoost, predicted natively. Always: hand-written models prove the walk in XGBoost's
+// arithmetic (float32 thresholds and sums, default directions, category sets, base scores) and every refusal. With
+// XGBoost (/usr/bin/python3 with Debian's python3-xgboost): models that XGBoost trains in this run
+// (scripts/fixtures/xgboost_models.py) predicted as XGBoost predicts them. CI installs XGBoost (.ci/run), and there
+// its absence fails this file; elsewhere that part skips, saying what to install.
+import { execFile, spawnSync } from 'node:child_process'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MlskelError } from '../../errors/index.js'
 import { hashBytes } from '../../hashing/index.js'
 import { canonicalJson } from '../../json/index.js'
 import { loadModel, readXgboostModel, saveModel, xgboostMargins, type Predictor } from '../index.js'
+
+const PYTHON = '/usr/bin/python3'
+const SCRIPT = fileURLToPath(new URL('../../../scripts/fixtures/xgboost_models.py', import.meta.url))
+const INSTALL = 'apt-get install python3-xgboost'
+const run = promisify(execFile)
+
+/** Why XGBoost cannot be run here (with what to install), or undefined. */
+function probeXgboost(): string | undefined {
+  const result = spawnSync(PYTHON, ['-c', 'import numpy, xgboost'], { encoding: 'utf8', timeout: 60_000 })
+  if (result.status === 0) return undefined
+  return `${result.error ? `${PYTHON} could not be run (${result.error.message})` : `${PYTHON} cannot import xgboost`}; install it with \`${INSTALL}\``
+}
+
+const missing = probeXgboost()
+const onCi = Boolean(process.env.CI)
+if (missing && !onCi) console.warn(`skipping the comparison with XGBoost: ${missing}`)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Hand-written XGBoost models
@@ -350,5 +372,110 @@ describe('the xgboost kind, on hand-written models', () => {
 
   it('gives margins of xgboost predictors only', () => {
     expect(() => xgboostMargins({ kind: 'gradient_boosting' } as Predictor, [])).toThrow(/kind xgboost/)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// XGBoost's own models, made in this run
+
+interface Expected {
+  objective: string
+  X: (number | null)[][]
+  /** Booster.predict: probabilities (P(1) of a binary model), class indexes (softmax) or values. */
+  predict: number[] | number[][]
+  margin: number[] | number[][]
+  /** XGBClassifier's, for the models it trained. */
+  proba?: number[][]
+  labels?: number[]
+  feature_names?: string[]
+  categories?: Record<string, number>
+}
+
+const FIXTURES = ['binary', 'binary-missing', 'softprob-missing', 'softmax', 'squarederror-missing', 'logistic-regression', 'forest', 'categorical', 'categorical-onehot']
+
+/** The largest absolute difference of two lists of numbers of the same length. */
+function maxDifference(a: readonly number[], b: readonly number[]): number {
+  expect(a).toHaveLength(b.length)
+  return a.reduce((max, v, i) => Math.max(max, Math.abs(v - b[i]!)), 0)
+}
+
+describe.skipIf(missing !== undefined && !onCi)('the xgboost kind against XGBoost', () => {
+  let dir = ''
+  beforeAll(async () => {
+    if (missing) throw new Error(`the comparison with XGBoost must run on CI: ${missing}`)
+    dir = await mkdtemp(join(tmpdir(), 'mlskel-xgboost-fixtures-'))
+    await run(PYTHON, [SCRIPT, dir], { env: { ...process.env, OMP_NUM_THREADS: '1' } })
+  }, 120_000)
+  afterAll(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined))
+
+  async function fixture(name: string): Promise<{ predictor: Predictor; X: number[][]; expected: Expected }> {
+    const expected = JSON.parse(await readFile(join(dir, `${name}.expected.json`), 'utf8')) as Expected
+    const categories = Object.fromEntries(Object.entries(expected.categories ?? {}).map(([feature, count]) => [feature, Array.from({ length: count }, (_, k) => k)]))
+    const { predictor, objective } = readXgboostModel(await readFile(join(dir, `${name}.model.json`)), { categories })
+    expect(objective).toBe(expected.objective)
+    return { predictor, X: expected.X.map((row) => row.map((v) => v ?? Number.NaN)), expected }
+  }
+
+  it('made every fixture', async () => {
+    const files = await readdir(dir)
+    for (const name of FIXTURES) expect(files).toContain(`${name}.model.json`)
+    expect(JSON.parse(await readFile(join(dir, 'versions.json'), 'utf8'))).toMatchObject({ xgboost: expect.stringMatching(/^\d+\.\d+/) })
+  })
+
+  it.each(FIXTURES)('%s: margins equal XGBoost\'s output_margin to the bit, predictions XGBoost\'s within 1e-6', async (name) => {
+    const { predictor, X, expected } = await fixture(name)
+    const margins = Array.from(xgboostMargins(predictor, X))
+    const theirs = expected.margin.flat()
+    expect(margins).toHaveLength(theirs.length)
+    const parted = margins.findIndex((m, i) => !Object.is(m, theirs[i]))
+    expect(parted, `margin ${parted}: ${margins[parted]} where XGBoost has ${theirs[parted]}`).toBe(-1)
+    const { objective } = expected
+    if (objective === 'binary:logistic' || objective === 'multi:softprob') {
+      const proba = predictor.predictProba!(X)
+      const ours = objective === 'binary:logistic' ? proba.map((p) => p[1]!) : proba.flat()
+      expect(maxDifference(ours, expected.predict.flat())).toBeLessThanOrEqual(1e-6)
+      // the class of the largest probability, as XGBoost's argmax (or p > 0.5)
+      const labels = objective === 'binary:logistic' ? (expected.predict as number[]).map((p) => (p > 0.5 ? 1 : 0)) : (expected.predict as number[][]).map((p) => p.indexOf(Math.max(...p)))
+      expect(predictor.predict(X)).toEqual(labels)
+    } else if (objective === 'multi:softmax') {
+      expect(predictor.predict(X)).toEqual(expected.predict)
+    } else {
+      expect(maxDifference(predictor.predict(X).map(Number), expected.predict as number[])).toBeLessThanOrEqual(1e-6)
+    }
+    if (expected.proba) {
+      expect(maxDifference(predictor.predictProba!(X).flat(), expected.proba.flat())).toBeLessThanOrEqual(1e-6)
+      expect(predictor.predict(X)).toEqual(expected.labels)
+    }
+    // the same on worker threads
+    const batch = await predictor.predictBatch!(X.concat(X, X, X, X, X), { threads: 2, probabilities: true })
+    expect(batch.predictions.slice(0, X.length)).toEqual(predictor.predict(X))
+  })
+
+  it('reads feature names from the file, and the regression fixture holds rows on and next to its thresholds', async () => {
+    const { predictor, expected } = await fixture('binary-missing')
+    expect(predictor.signature.features.map((f) => f.name)).toEqual(expected.feature_names)
+    const regression = await fixture('squarederror-missing')
+    expect(regression.X.length).toBeGreaterThan(400 + 100)
+  })
+
+  it('refuses XGBoost\'s gblinear, dart and count:poisson models', async () => {
+    for (const [name, message] of [
+      ['gblinear', 'booster is "gblinear"'],
+      ['dart', 'booster is "dart"'],
+      ['poisson', 'objective is "count:poisson"'],
+    ] as const) {
+      const text = await readFile(join(dir, `${name}.model.json`), 'utf8')
+      const refused = errorOf(() => readXgboostModel(text))
+      expect(refused.code).toBe('MLSKEL_XGBOOST_UNSUPPORTED')
+      expect(refused.message).toContain(message)
+    }
+  })
+
+  it('saves a categorical model (its NaN conditions as null) and loads it back to the same predictions', async () => {
+    const { predictor, X } = await fixture('categorical')
+    const models = join(dir, 'models')
+    const saved = await saveModel(models, predictor, { description: 'categorical', inputExample: [] })
+    const { predictor: loaded } = await loadModel(models, { id: saved.id })
+    expect(Array.from(xgboostMargins(loaded, X))).toEqual(Array.from(xgboostMargins(predictor, X)))
   })
 })
