@@ -1,8 +1,9 @@
 // xgboost: models trained by XGBoost, predicted natively. Always: hand-written models prove the walk in XGBoost's
 // arithmetic (float32 thresholds and sums, default directions, category sets, base scores) and every refusal. With
 // XGBoost (/usr/bin/python3 with Debian's python3-xgboost): models that XGBoost trains in this run
-// (scripts/fixtures/xgboost_models.py) predicted as XGBoost predicts them. CI installs XGBoost (.ci/run), and there
-// its absence fails this file; elsewhere that part skips, saying what to install.
+// (scripts/fixtures/xgboost_models.py) predicted as XGBoost predicts them, and the model contract suite with
+// XGBoost as the trainer. CI installs XGBoost (.ci/run), and there its absence fails this file; elsewhere those
+// parts skip, saying what to install.
 import { execFile, spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -13,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MlskelError } from '../../errors/index.js'
 import { hashBytes } from '../../hashing/index.js'
 import { canonicalJson } from '../../json/index.js'
+import { runModelContract, type ContractTrainInput } from '../contract/test-contract.js'
 import { loadModel, readXgboostModel, saveModel, xgboostMargins, type Predictor } from '../index.js'
+import { classesOf, featureKinds, toProblem } from './common.js'
 
 const PYTHON = '/usr/bin/python3'
 const SCRIPT = fileURLToPath(new URL('../../../scripts/fixtures/xgboost_models.py', import.meta.url))
@@ -29,7 +32,7 @@ function probeXgboost(): string | undefined {
 
 const missing = probeXgboost()
 const onCi = Boolean(process.env.CI)
-if (missing && !onCi) console.warn(`skipping the comparison with XGBoost: ${missing}`)
+if (missing && !onCi) console.warn(`skipping the comparison with XGBoost and the xgboost contract suite: ${missing}`)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Hand-written XGBoost models
@@ -479,3 +482,53 @@ describe.skipIf(missing !== undefined && !onCi)('the xgboost kind against XGBoos
     expect(Array.from(xgboostMargins(loaded, X))).toEqual(Array.from(xgboostMargins(predictor, X)))
   })
 })
+
+// ---------------------------------------------------------------------------------------------------------------
+// The model contract, with XGBoost as the trainer
+
+/**
+ * Train XGBoost in Python on the suite's data (the fixture script's --train), and read the model as
+ * `models import` will: names, classes and categories from the signature. The rows are checked against the
+ * signature as mlskel's own kinds check them (toProblem), which also gives the labels as class indexes.
+ */
+async function trainWithXgboost(o: ContractTrainInput): Promise<Predictor> {
+  const classes = classesOf(o.task, o.signature)
+  const problem = toProblem(o.signature, o.data, classes, featureKinds(o.signature, 255), null)
+  const work = await mkdtemp(join(tmpdir(), 'mlskel-xgboost-train-'))
+  try {
+    const multi = classes !== null && classes.length > 2
+    const spec = {
+      objective: classes === null ? 'reg:squarederror' : multi ? 'multi:softprob' : 'binary:logistic',
+      ...(multi ? { num_class: classes.length } : {}),
+      X: o.data.X.map((row) => row.map((v) => (Number.isNaN(v) ? null : v))),
+      y: Array.from(problem.target),
+      feature_types: o.signature.features.map((f) => (f.type === 'category' ? 'c' : 'q')),
+      rounds: 30,
+      max_depth: 4,
+      seed: o.seed,
+      nthread: o.nJobs,
+    }
+    await writeFile(join(work, 'spec.json'), JSON.stringify(spec))
+    await run(PYTHON, [SCRIPT, '--train', join(work, 'spec.json'), join(work, 'model.json')], { env: { ...process.env, OMP_NUM_THREADS: String(o.nJobs) } })
+    const categories = Object.fromEntries(o.signature.features.flatMap((f) => (f.type === 'category' ? [[f.name, f.categories]] : [])))
+    const { predictor } = readXgboostModel(await readFile(join(work, 'model.json')), {
+      featureNames: o.signature.features.map((f) => f.name),
+      ...(classes ? { classes } : {}),
+      target: o.signature.target.name,
+      categories,
+    })
+    return predictor
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+if (!missing || onCi) {
+  runModelContract({
+    kind: 'xgboost',
+    train: trainWithXgboost,
+    // a child index outside its tree
+    damage: (model) => (treesIn(model.xgboost as Record<string, unknown>)[0]!.right_children![0] = 10_000),
+    knownCategories: 'signature',
+  })
+}
