@@ -6,8 +6,9 @@
 // node:http server, over loopback. The fourth is `mlskel check`'s (bench/check.ts): every rule but coverage, on the
 // iris project and on one of 10,000 files. The fifth is the reports' (bench/report.ts): `mlskel report explore` on
 // a 1M-row Parquet file. The sixth is training's (bench/training.ts): the tree kinds against scikit-learn and XGBoost
-// on up to 1M rows (`npm run bench -- --quick`: 20,000 rows and the bundled sets only). The last is the whole
-// pipeline on 1,000,000 rows (bench/pipeline.ts; --quick: 100,000).
+// on up to 1M rows (`npm run bench -- --quick`: 20,000 rows and the bundled sets only). The seventh is the xgboost
+// kind's batch prediction against XGBoost's own predict on the same 100,000 rows and models (bench/xgboost.ts). The
+// last is the whole pipeline on 1,000,000 rows (bench/pipeline.ts; --quick: 100,000).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -19,6 +20,7 @@ import { pipelineBench, printPipelineRow } from './pipeline.js'
 import { printReportRows, reportBench } from './report.js'
 import { printServeRows, serveBench } from './serve.js'
 import { printTrainingRows, trainingBench } from './training.js'
+import { printXgboostRows, xgboostBench } from './xgboost.js'
 
 const repo = resolve(import.meta.dirname, '..')
 const cli = join(repo, 'dist', 'cli', 'index.js')
@@ -95,7 +97,10 @@ printReportRows(reportRows)
 const trainingRows = await trainingBench({ quick: process.argv.includes('--quick') })
 printTrainingRows(trainingRows)
 
+const xgboostRows = await xgboostBench()
+printXgboostRows(xgboostRows)
+
 const pipelineRow = await pipelineBench({ fixture: project, work, ...(process.argv.includes('--quick') ? { rows: 100_000 } : {}) })
 printPipelineRow(pipelineRow)
 process.exitCode =
-  cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) && checkRows.every((row) => row.ok) && reportRows.every((row) => row.ok !== false) && trainingRows.every((row) => row.ok !== false) && pipelineRow.ok ? 0 : 1
+  cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) && checkRows.every((row) => row.ok) && reportRows.every((row) => row.ok !== false) && trainingRows.every((row) => row.ok !== false) && xgboostRows.every((row) => row.ok) && pipelineRow.ok ? 0 : 1

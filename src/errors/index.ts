@@ -58,6 +58,9 @@ export const errorCatalog = {
   MLSKEL_MODEL_CORRUPT: 'Retrain the model: its files do not match its manifest.',
   MLSKEL_MODEL_TOO_LARGE: 'Train smaller trees: for a random forest raise model.min_samples_leaf (e.g. 5) or set model.max_depth, or train fewer trees (model.n_estimators); a fully grown forest has about a node per training row per tree.',
   MLSKEL_MODEL_KIND_RETIRED: 'Retrain the model (`mlskel run train --force`): mlskel now trains its own random_forest and gradient_boosting kinds.',
+  MLSKEL_XGBOOST_UNSUPPORTED: 'Train the model with booster gbtree and one of the objectives binary:logistic, multi:softprob, multi:softmax, reg:squarederror or reg:logistic (one target, one value per leaf), or serve it with XGBoost itself.',
+  MLSKEL_XGBOOST_MALFORMED: 'Save the model again from XGBoost (`booster.save_model("model.json")`) and use that file unchanged: this one is damaged, or not an XGBoost JSON model.',
+  MLSKEL_XGBOOST_SIGNATURE_MISMATCH: 'Give as many feature names as the model has features (or none when the file names them), as many classes as it predicts, and categories only for its categorical features, at least as many as its splits name.',
   MLSKEL_METADATA_INVALID: 'Fix or remove the record named above; records are written by mlskel and should not be edited by hand.',
   MLSKEL_METRIC_UNKNOWN: 'Use a known metric name (accuracy, f1_macro, log_loss, r2, mean_squared_error, mean_absolute_error, …) or prefix your own with custom_, and a split cv, hold_out or custom_*.',
 

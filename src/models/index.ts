@@ -7,6 +7,6 @@ import { builtInKinds } from './kinds/index.js'
 export * from './contract/index.js'
 export * from './evaluation/index.js'
 export { trainingProgress, progressLine, type ProgressOptions } from './progress.js'
-export { GRADIENT_BOOSTING, RANDOM_FOREST, RETIRED_KINDS, gradientBoostingParamsSchema, randomForestParamsSchema, trainGradientBoosting, trainRandomForest, featuresPerSplit, type GradientBoostingParams, type RandomForestParams } from './kinds/index.js'
+export { GRADIENT_BOOSTING, RANDOM_FOREST, RETIRED_KINDS, gradientBoostingParamsSchema, randomForestParamsSchema, trainGradientBoosting, trainRandomForest, featuresPerSplit, XGBOOST, XGBOOST_OBJECTIVES, readXgboostModel, xgboostMargins, type GradientBoostingParams, type RandomForestParams, type ReadXgboostOptions, type ReadXgboostResult, type XgboostObjective } from './kinds/index.js'
 
 for (const kind of builtInKinds()) registerModelKind(kind)

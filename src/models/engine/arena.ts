@@ -14,6 +14,8 @@ export interface Kernels {
   zero(ptr: number, bytes: number): void
   subtract(parent: number, small: number, count: number): void
   partition(index: number, start: number, end: number, column: number, table: number, scratch: number): number
+  /** XGBoost's trees over rows [from, to): see kernels.wat and xgboost-trees.ts. */
+  xgboost_sums(nodes: number, sets: number, trees: number, ntrees: number, rows: number, rowBytes: number, from: number, to: number, out: number, outRow: number, idx: number, block: number): void
   /** raw[index[i]] += value for i in [start, end) (raw a byte address of f64s). */
   add_leaf(index: number, start: number, end: number, raw: number, value: number): void
 }

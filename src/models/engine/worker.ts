@@ -6,6 +6,7 @@ import { forestWorker, type ForestWorkerSetup } from './forest.js'
 import { serveBoostingShard, type BoostingShardSetup } from './gradient-team.js'
 import type { WorkerReply } from './pool.js'
 import { predictRange, type PredictJob } from './predict-team.js'
+import { xgboostRows, type XgboostRowsJob } from './xgboost-trees.js'
 
 type Job =
   | { type: 'boosting-shard'; setup: BoostingShardSetup }
@@ -13,6 +14,7 @@ type Job =
   | { type: 'forest-tree'; index: number }
   | { type: 'predict-rows'; job: PredictJob }
   | { type: 'bin-features'; job: BinJob }
+  | { type: 'xgboost-rows'; job: XgboostRowsJob }
 
 const port = parentPort
 if (!port) throw new Error('worker.ts runs as a worker thread of the training engine')
@@ -39,6 +41,10 @@ port.on('message', (job: Job) => {
         break
       case 'predict-rows':
         predictRange(job.job)
+        reply({ type: 'predicted' })
+        break
+      case 'xgboost-rows':
+        xgboostRows(job.job)
         reply({ type: 'predicted' })
         break
       default:
