@@ -175,7 +175,7 @@ async function child(mode: string, project: string): Promise<void> {
   if (mode === 'fastify') {
     // what the framework and the model cost without the API's own work (validation, metrics, logs, auth, envelopes)
     const { fastify } = await import('fastify')
-    const { loadModel } = await import('../src/models/index.js')
+    const { loadModel } = await import('../src/metadata/index.js')
     const { predictor } = await loadModel(join(project, 'models'), { metadataDir: join(project, 'models', 'metadata') })
     const app = fastify()
     app.post('/predict', async (request) => ({ result: predictor.predict([(request.body as { features: number[] }).features]) }))

@@ -76,7 +76,6 @@ export {
   combineScores,
   validateScores,
   saveModel,
-  loadModel,
   listModelIds,
   signatureSchema,
   manifestSchema,
@@ -119,6 +118,8 @@ export {
 export {
   metadataRecordSchema,
   recordTraining,
+  loadModel,
+  newestModelId,
   readRecords,
   readRecord,
   recordFileNames,

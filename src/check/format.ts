@@ -12,11 +12,6 @@ export interface FormatOptions {
 const RULE_MARK = { pass: ['✓', 'green'], warn: ['⚠', 'yellow'], fail: ['✗', 'red'] } as const
 const FINDING_MARK = { error: ['✗', 'red'], warning: ['⚠', 'yellow'], info: ['ℹ', 'cyan'] } as const
 
-/** Whether to colour a stream's output: a terminal, and neither NO_COLOR (any non-empty value) nor TERM=dumb. */
-export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
-  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb'
-}
-
 export function formatCheckReport(report: CheckReport, options: FormatOptions = {}): string {
   const paint = (style: Style, text: string) => (options.color ? styleText(style, text, { validateStream: false }) : text)
   const width = Math.max(...report.rules.map((r) => r.id.length))

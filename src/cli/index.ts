@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The mlskel command line: parses, prints and exits. Each command lives in commands/<verb>.ts, loaded only when
 // it runs, so `mlskel --help` stays fast; the work itself is done by the library.
-import { readFileSync } from 'node:fs'
 import { Command, CommanderError, Option } from 'commander'
 import { formatError, isMlskelError } from '../errors/index.js'
+import { mlskelVersion } from '../package/index.js'
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+const version = mlskelVersion()
 
 /**
  * An action that imports its command module on first use. A command's default export does the work; it throws

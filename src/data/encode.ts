@@ -3,7 +3,7 @@
 //
 // A signature's features are the model's columns. Its inputs are the raw columns they come from: a feature is its
 // own input, except a datetime's parts (`signup_year`, `signup_month`, …), which all come from the one `signup`.
-import type { FeatureSpec, Signature } from '../models/contract/types.js'
+import type { FeatureSpec, Signature } from '../models/index.js'
 import { DEFAULT_MISSING_VALUES, datetimePart, readBoolean, readDatetime, readNumber, type Clock, type DateFormat, type DatetimePart } from './columns.js'
 
 /** One raw column a model takes, and the model columns it fills. */

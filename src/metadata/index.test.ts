@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { loadModel, saveModel, trainRandomForest, type SavedModel } from '../models/index.js'
+import { saveModel, trainRandomForest, type SavedModel } from '../models/index.js'
 import { clusters } from '../models/test-data.js'
-import { mapBounded, portableCommand, metadataRecordSchema, newRunId, readRecord, readRecords, recordTraining, type RecordTrainingOptions } from './index.js'
+import { loadModel, mapBounded, portableCommand, metadataRecordSchema, newRunId, readRecord, readRecords, recordTraining, type RecordTrainingOptions } from './index.js'
 
 let root: string
 let models: string
@@ -153,6 +153,11 @@ describe('reading records', () => {
     expect((await loadModel(models)).manifest.id).toBe(second.id)
     await recordTraining(options(first))
     expect((await loadModel(models, { metadataDir: metadata })).manifest.id).toBe(first.id)
+  })
+
+  it('says there is no newest model when nothing was recorded', async () => {
+    await trainAndSave(3)
+    await expect(loadModel(models, { metadataDir: join(models, 'no-records') })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining('no training recorded') })
   })
 
   it('refuses a record edited into an invalid one, naming the file and the field', async () => {

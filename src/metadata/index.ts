@@ -5,14 +5,13 @@ import { randomBytes } from 'node:crypto'
 import { readFile, readdir, rm } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, sep } from 'node:path'
 import { z } from 'zod'
-import { COLUMN_TYPES, type ColumnType } from '../data/columns.js'
+import { COLUMN_TYPES, type ColumnType } from '../data/index.js'
 import { MlskelError } from '../errors/index.js'
 import { TEMP_PREFIX, writeFileAtomic } from '../fs/index.js'
 import { sortKeys } from '../json/index.js'
-import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, abandonPendingModel, claimPendingModel, rawValue, settlePendingModel, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type FeatureImportance, type SavedModel, type Scores } from '../models/index.js'
+import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, abandonPendingModel, claimPendingModel, listModelIds, loadSavedModel, rawValue, settlePendingModel, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type FeatureImportance, type LoadedModel, type SavedModel, type Scores } from '../models/index.js'
 import { getAt, overridesFromEnv, type Task } from '../params/index.js'
-import { LOCK_FILE } from '../pipeline/lock.js'
-import { declaredOutputs } from '../project/index.js'
+import { declaredOutputs, LOCK_FILE } from '../project/index.js'
 import { environmentOf, LOCKFILES } from './environment.js'
 import { DEFAULT_DIFF_CAP_BYTES, gitState } from './git.js'
 
@@ -447,3 +446,30 @@ function toPosix(path: string): string {
 export { recordPrediction, predictionRecordSchema, predictionRecordPath, PREDICTION_SCHEMA_VERSION, type PredictionRecord, type RecordPredictionOptions } from './prediction.js'
 export { environmentOf, LOCKFILES, type Environment } from './environment.js'
 export { gitState, stripCredentials, DEFAULT_DIFF_CAP_BYTES, type GitState, type WorkingTreeDiff } from './git.js'
+
+/**
+ * The model of the newest training record in `metadataDir` (only that record is read: a project may hold
+ * thousands). Which model is newest is a question of the records, so it is answered here, not by the model store.
+ */
+export async function newestModelId(metadataDir: string, modelsDir: string): Promise<string> {
+  const [newestFile] = await trainingRecordFiles(metadataDir)
+  const newest = newestFile === undefined ? undefined : await readRecord(join(metadataDir, newestFile))
+  if (!newest) {
+    throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `no model id given and no training recorded in ${metadataDir}, so there is no newest model to load`, { where: { file: metadataDir } })
+  }
+  if (!(await listModelIds(modelsDir)).includes(newest.model_id)) {
+    throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `the newest training record (run ${newest.run_id}) names model ${newest.model_id}, but ${join(modelsDir, newest.model_id)} does not exist`, {
+      where: { file: join(metadataDir, `${newest.run_id}.json`), field: 'model_id' },
+      fix: 'Retrain (`mlskel run train`), or pass the id of a model that exists.',
+    })
+  }
+  return newest.model_id
+}
+
+/**
+ * Load a saved model: by id or unique id prefix, or else the model of the newest training record in `metadataDir`
+ * (default <modelsDir>/metadata). Checks model.json against the manifest's hash before reading it.
+ */
+export async function loadModel(modelsDir: string, o: { id?: string; metadataDir?: string } = {}): Promise<LoadedModel> {
+  return loadSavedModel(modelsDir, o.id ?? (await newestModelId(o.metadataDir ?? join(modelsDir, 'metadata'), modelsDir)))
+}

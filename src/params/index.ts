@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { parse as parseYamlValue } from 'yaml'
 import { readYaml, validateYaml, type YamlSource } from '../config/index.js'
 import { MlskelError, quote } from '../errors/index.js'
-import { COLUMN_TYPES, DEFAULT_MISSING_VALUES } from '../data/columns.js'
+import { COLUMN_TYPES, DEFAULT_MISSING_VALUES } from '../data/index.js'
 import { DEFAULT_MODEL_TYPE, kindHint, modelParamsSchema, trainableModelKinds } from '../models/index.js'
 
 import { PARAMS_FILE } from '../project/files.js'
@@ -113,7 +113,7 @@ async function checkRawInside(root: string, raw: string, source: YamlSource): Pr
   const drive = /^[A-Za-z]:/.test(raw) && process.platform !== 'win32'
   if (!isAbsolute(raw) && !escapes && !drive) return
   if (isAbsolute(raw) && !escapes) {
-    const { normalizeExternal, readExternalInputs } = await import('../project/config.js')
+    const { normalizeExternal, readExternalInputs } = await import('../project/index.js')
     if ((await readExternalInputs(root)).includes(normalizeExternal(raw))) return
   }
   const why = isAbsolute(raw) || drive ? 'an absolute path that mlskel.yaml does not declare under `external:`' : 'a path that leaves the raw data folder (..)'

@@ -1,14 +1,14 @@
 // mlskel's memory of what it already validated: mlskel.yaml's checked stages and params values, and the lock
 // file's contents, each keyed by a hash of the text they came from. A no-op run that finds its files unchanged
 // uses them and never loads zod or the YAML parser; any change in a file means a full validation.
-import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../fs/index.js'
 import type { Stage } from './graph.js'
 import type { LockFile } from './lock-types.js'
-
-export const STATE_CACHE_FILE = '.mlskel/cache/pipeline.json'
+import { STATE_CACHE_FILE } from '../project/files.js'
+import { mlskelVersion } from '../package/index.js'
+export { STATE_CACHE_FILE }
 
 export interface CachedPipeline {
   /** Hash of mlskel's version, mlskel.yaml, params.yaml and the overrides. */
@@ -31,13 +31,7 @@ interface CacheShape {
 }
 
 /** mlskel's own version: a new mlskel validates afresh, as its rules may have changed. */
-export const MLSKEL_VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown'
-  } catch {
-    return 'unknown'
-  }
-})()
+export const MLSKEL_VERSION: string = mlskelVersion()
 
 export class StateCache {
   pipeline: CachedPipeline | undefined

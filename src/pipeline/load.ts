@@ -39,7 +39,7 @@ export async function loadPipeline(root: string, options: LoadPipelineOptions = 
     options.cache?.setPipeline(cached)
   }
   const parsed = async (): Promise<YamlSource> => {
-    source ??= (await import('../project/config.js')).projectSource(text)
+    source ??= (await import('../project/index.js')).projectSource(text)
     return source
   }
   const declared: Stage[] = cached.stages

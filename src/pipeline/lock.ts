@@ -6,10 +6,11 @@ import { writeFileAtomic } from '../fs/index.js'
 import { hashBytes } from '../hashing/index.js'
 import type { CachedLock } from './cache.js'
 import type { LockFile, StageRecord } from './lock-types.js'
+import { LOCK_FILE } from '../project/files.js'
 
 export type { LockFile, StageRecord }
 
-export const LOCK_FILE = 'mlskel.lock'
+export { LOCK_FILE }
 
 const HEADER = [
   '# mlskel.lock: the state of each pipeline stage at its last successful run (command, input and output hashes,',

@@ -1,7 +1,8 @@
 // Progress of a run, one line per event: `[2/3] train  running: dep src/model/train.ts changed`. Plain lines read
 // well in CI logs and never fight the stages' own output, which streams between them untouched.
 import type { Writable } from 'node:stream'
-import { styleText } from 'node:util'
+import type { styleText } from 'node:util'
+import { painter } from '../terminal/index.js'
 
 export type StageStatus = 'ran' | 'skipped' | 'failed' | 'not-run' | 'would-run'
 
@@ -16,14 +17,13 @@ export interface StageSummary {
 type Style = Parameters<typeof styleText>[0]
 
 export class Reporter {
-  private readonly color: boolean
+  private readonly paint: (style: Style, text: string) => string
 
   constructor(
     private readonly out: Writable,
     private readonly total: number,
   ) {
-    const tty = (out as Writable & { isTTY?: boolean }).isTTY === true
-    this.color = tty && !process.env.NO_COLOR && process.env.TERM !== 'dumb'
+    this.paint = painter(out as Writable & { isTTY?: boolean })
   }
 
   skipped(i: number, name: string): void {
@@ -62,10 +62,6 @@ export class Reporter {
 
   private line(i: number, name: string, text: string): void {
     this.out.write(`${this.paint('dim', `[${i + 1}/${this.total}]`)} ${this.paint('bold', name)}  ${text}\n`)
-  }
-
-  private paint(style: Style, text: string): string {
-    return this.color ? styleText(style, text) : text
   }
 }
 

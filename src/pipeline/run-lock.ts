@@ -7,8 +7,9 @@ import { MlskelError } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 import { isProcessAlive, isProcessGroupAlive } from '../process/index.js'
 import { DEFAULT_KILL_GRACE_S } from './execute.js'
+import { RUN_LOCK_FILE } from '../project/files.js'
 
-export const RUN_LOCK_FILE = '.mlskel/run.lock'
+export { RUN_LOCK_FILE }
 
 export interface RunLockHolder {
   pid: number

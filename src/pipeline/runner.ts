@@ -7,7 +7,6 @@ import { sweepStaleTemps, type SweepTarget } from '../fs/index.js'
 import { Hasher } from '../hashing/index.js'
 import { canonicalJson } from '../json/index.js'
 import type { Overrides } from '../params/index.js'
-import { PROJECT_FILE } from '../project/files.js'
 import { StateCache } from './cache.js'
 import { shellQuote, signalNumber, stageEnv, startCommand, type StageOutput, type StartedCommand } from './execute.js'
 import { selectStages, type Pipeline, type Stage } from './graph.js'
@@ -15,9 +14,10 @@ import { loadPipeline } from './load.js'
 import { readLockFile, writeLockFile, type StageRecord } from './lock.js'
 import { Reporter, type StageSummary } from './reporter.js'
 import { acquireRunLock, type RunLock } from './run-lock.js'
+import { HASH_CACHE_FILE, PROJECT_FILE } from '../project/files.js'
 
 /** The hash cache, beside the run lock in mlskel's own (uncommitted) state folder. */
-export const HASH_CACHE_FILE = '.mlskel/cache/hashes.json'
+export { HASH_CACHE_FILE }
 /** Set in each stage's environment to the stage's name. */
 export const STAGE_ENV = 'MLSKEL_STAGE'
 

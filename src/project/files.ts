@@ -14,6 +14,12 @@ export const PARAMS_FILE = 'params.yaml'
 export const LOCK_FILE = 'mlskel.lock'
 /** mlskel's own state in a project (hash cache, run lock, caches): not committed. */
 export const STATE_DIR = '.mlskel'
+/** `mlskel run`'s lock: one run per project at a time (src/pipeline/run-lock.ts). */
+export const RUN_LOCK_FILE = `${STATE_DIR}/run.lock`
+/** Content hashes of files by their stat, shared by the pipeline and `mlskel check`. */
+export const HASH_CACHE_FILE = `${STATE_DIR}/cache/hashes.json`
+/** What earlier runs validated of the pipeline (src/pipeline/cache.ts). */
+export const STATE_CACHE_FILE = `${STATE_DIR}/cache/pipeline.json`
 /** The project's settings (src/settings/): never committed. */
 export const ENV_FILE = '.env'
 /**

@@ -1,15 +1,14 @@
 // The delivery report: one self-contained HTML page on a trained model, for whoever receives it. Everything comes
 // from the run's metadata record; the model and the data it was scored on add per-row charts when they are still
 // there and unchanged (checked against the record's hashes), and the page says so when they are not.
-import { readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { emptyRow, encodeValue, inputSchemaOf } from '../data/encode.js'
+import { emptyRow, encodeValue, inputSchemaOf } from '../data/index.js'
 import { MlskelError } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 import { hashFile } from '../hashing/index.js'
 import { readRecords, type MetadataRecord } from '../metadata/index.js'
-import { loadModel, type FeatureImportance, type HoldOutSummary, type Predictor, type Signature } from '../models/index.js'
+import { loadSavedModel, type FeatureImportance, type HoldOutSummary, type Predictor, type Signature } from '../models/index.js'
 import { getAt } from '../params/index.js'
 import { resolveRun } from '../runs/index.js'
 import { loadSettings, projectPaths, settingsSchema } from '../settings/index.js'
@@ -17,8 +16,8 @@ import { renderSvg, type ChartSpec } from './charts.js'
 import * as spec from './delivery-charts.js'
 import { sqlIdent, sqlString, withDuckDB, type Db } from './duckdb.js'
 import { definitions, escapeHtml, figure, htmlPage, table, type ReportSection } from './html.js'
+import { mlskelVersion } from '../package/index.js'
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
 /** The report of the newest run; a report of an older one is named delivery-<run id>.html, so it never replaces it. */
 export const DELIVERY_FILE = 'delivery.html'
@@ -64,7 +63,7 @@ export async function deliveryReport(o: DeliveryOptions): Promise<DeliveryResult
   ])
 
   // 4. the page, written atomically
-  const html = htmlPage({ title: `Delivery report: ${record.description}`, subtitle: `run ${record.run_id} · model ${record.model_id} · ${record.task}`, sections, generatedAt: o.now, generator: `mlskel ${version}` })
+  const html = htmlPage({ title: `Delivery report: ${record.description}`, subtitle: `run ${record.run_id} · model ${record.model_id} · ${record.task}`, sections, generatedAt: o.now, generator: `mlskel ${mlskelVersion()}` })
   const file = join(resolve(o.root, o.out ?? 'reports'), record.run_id === records[0]?.run_id ? DELIVERY_FILE : `delivery-${record.run_id}.html`)
   await writeFileAtomic(file, html)
   return { path: file, runId: record.run_id, charts: charts.count, bytes: Buffer.byteLength(html) }
@@ -124,7 +123,7 @@ function missing<T>(why: string): Maybe<T> {
 /** The record's model, if its folder is still there and holds the model the record names (same hash). */
 async function loadRecordedModel(modelsDir: string, record: MetadataRecord): Promise<Maybe<Predictor>> {
   try {
-    const loaded = await loadModel(modelsDir, { id: record.model_id })
+    const loaded = await loadSavedModel(modelsDir, record.model_id)
     if (loaded.manifest.files.model.sha256 !== record.model_hash) return missing(`the model folder ${record.model_location} holds a different model than the record names`)
     return { ok: true, value: loaded.predictor }
   } catch (error) {

@@ -2,6 +2,7 @@
 // queries (read_parquet, read_csv); nothing is loaded into JavaScript that SQL can aggregate. DuckDB itself is
 // loaded on first use: a delivery report without data files to read never pays for it.
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { sql } from '../data/index.js'
 
 export type Db = DuckDBConnection
 
@@ -18,4 +19,5 @@ export async function withDuckDB<T>(fn: (db: Db) => Promise<T>): Promise<T> {
   }
 }
 
-export { sqlString, sqlIdent } from '../data/sql.js'
+
+export const { sqlString, sqlIdent } = sql

@@ -3,10 +3,10 @@
 // columns and the target's distribution.
 // Every aggregate is computed by DuckDB in a handful of queries (one for the statistics, one for all histograms,
 // one for all top values, one for all correlations), so JavaScript only ever sees summaries, never rows.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, resolve } from 'node:path'
-import { DEFAULT_MISSING_VALUES } from '../data/columns.js'
+import { DEFAULT_MISSING_VALUES } from '../data/index.js'
 import { MlskelError, didYouMean, quote } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 import { loadParams, type LoadedParams } from '../params/index.js'
@@ -14,6 +14,7 @@ import { loadSettings, projectPaths, settingsSchema } from '../settings/index.js
 import { renderSvg, type ChartSpec } from './charts.js'
 import { sqlIdent, sqlString, withDuckDB, type Db } from './duckdb.js'
 import { definitions, escapeHtml, figure, htmlPage, table, type ReportSection } from './html.js'
+import { mlskelVersion } from '../package/index.js'
 
 export interface ExploreOptions {
   /** The project root: params.yaml, the data folders and reports/ are found from it. */
@@ -135,12 +136,6 @@ function fileStem(file: string): string {
   return basename(file).replace(/(\.(csv|tsv|parquet))?(\.gz)?$/i, '').replace(/[^\w.-]+/g, '-') || 'data'
 }
 
-let version: string | undefined
-function mlskelVersion(): string {
-  // src/report and dist/report are both two levels under the package root
-  version ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
-  return version
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // 2. the profile, in DuckDB

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path'
 import { MlskelError } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 import { listFiles } from '../hashing/index.js'
-import { gitBlobId, mergePackageJson, mlskelVersion, projectPathOf, readTemplateRecord, TEMPLATE_RECORD, templateContent, templateDir, type Merged, type TemplateRecord } from './index.js'
+import { gitBlobId, mergePackageJson, mlskelVersion, projectPathOf, readTemplateRecord, TEMPLATE_RECORD, templateContent, templateDir, type Merged, type TemplateRecord } from './create.js'
 
 export type UpgradeAction =
   /** The template's new file: the project has none. */

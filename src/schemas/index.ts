@@ -1,7 +1,7 @@
 // The JSON Schemas mlskel publishes in schema/, generated from the zod schemas that validate each file format.
 // `npm run schemas` writes them; a test keeps the published files equal to what the code would generate.
 import { z } from 'zod'
-import { checkReportSchema } from '../check/report.js'
+import { checkReportSchema } from '../check/index.js'
 import { metadataRecordSchema, predictionRecordSchema } from '../metadata/index.js'
 import { paramsSchema } from '../params/index.js'
 import { projectConfigSchema } from '../project/index.js'

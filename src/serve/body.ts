@@ -13,7 +13,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import secureJson from 'secure-json-parse'
-import type { InputSchema } from '../data/encode.js'
+import type { InputSchema } from '../data/index.js'
 import { ServeError } from './errors.js'
 
 /** What one request body may be: its bytes, and (JSON) how many values it may hold. */

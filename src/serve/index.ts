@@ -5,7 +5,7 @@ export { startServer, DEFAULT_DRAIN_MS, type StartServerOptions, type RunningSer
 export { ServeError, errorBody, toServeError, MAX_DETAILS, type Problem, type ErrorBody, type ServeErrorCode } from './errors.js'
 export { readPredictBody, readInvocationsBody, readCsv, fromArrays, fromRecords, type PredictRequest } from './validate.js'
 // what the readers take: the served model's inputs, and who is told of unseen categories (also in the main entry)
-export { inputSchemaOf, type InputSchema, type UnseenCategory } from '../data/encode.js'
+export { inputSchemaOf, type InputSchema, type UnseenCategory } from '../data/index.js'
 export { createModelHolder, loadServedModel, type ModelHolder, type ModelHolderOptions, type LoadServedModelOptions, type ServedModel } from './model-holder.js'
 export { createMetrics, type ServeMetrics, type MetricsOptions } from './metrics.js'
 export { openApiDocument, type OpenApiOptions } from './openapi.js'

@@ -4,11 +4,11 @@
 import { watch, type FSWatcher } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { emptyRow, encodeValue, inputSchemaOf, type InputSchema } from '../data/encode.js'
+import { emptyRow, encodeValue, inputSchemaOf, type InputSchema } from '../data/index.js'
 import { MlskelError, quote } from '../errors/index.js'
 import type { Logger } from '../logging/index.js'
-import { readRecord, trainingRecordFiles, type MetadataRecord } from '../metadata/index.js'
-import { loadModel, MANIFEST_FILE, MODEL_FILE, type ModelManifest, type Predictor } from '../models/index.js'
+import { loadModel, readRecord, trainingRecordFiles, type MetadataRecord } from '../metadata/index.js'
+import { loadSavedModel, MANIFEST_FILE, MODEL_FILE, type ModelManifest, type Predictor } from '../models/index.js'
 import type { Task } from '../params/index.js'
 
 export interface ServedModel {
@@ -287,8 +287,8 @@ async function newestRecordOf(metadataDir: string, modelId: string): Promise<Met
 }
 
 async function loadForRecord(modelsDir: string, record: MetadataRecord): Promise<ServedModel> {
-  const { manifest, predictor } = await loadModel(modelsDir, { id: record.model_id })
-  // loadModel checked model.json's bytes against its manifest; the manifest must be the record's too, or a model
+  const { manifest, predictor } = await loadSavedModel(modelsDir, record.model_id)
+  // loadSavedModel checked model.json's bytes against its manifest; the manifest must be the record's too, or a model
   // edited together with its manifest would be served under the recorded id
   if (manifest.files.model.sha256 !== record.model_hash) {
     throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${record.model_id} is not the model run ${record.run_id} recorded: its model.json hashes ${manifest.files.model.sha256}, the record says ${record.model_hash}`, {

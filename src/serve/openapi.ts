@@ -6,7 +6,7 @@
 // training data's range, for information: the server accepts values outside it (drift is for monitoring to judge).
 // Likewise a category's `enum` sits beside a plain string: values never seen in training are accepted, and
 // predicted as missing values.
-import type { InputField } from '../data/encode.js'
+import type { InputField } from '../data/index.js'
 import type { FeatureSpec } from '../models/index.js'
 import type { ServedModel } from './model-holder.js'
 

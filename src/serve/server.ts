@@ -2,11 +2,10 @@
 // start.ts listens. Routes: POST /predict (the ancestor's contract), POST /invocations (MLflow's scoring protocol),
 // health, readiness, version and metadata, and observability.ts's /metrics, /openapi.json and /docs; every error is `{error: {code, message, fix, details?}}`.
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { pino } from 'pino'
-import type { UnseenCategory } from '../data/encode.js'
+import type { UnseenCategory } from '../data/index.js'
 import type { Logger } from '../logging/index.js'
 import { portableCommand } from '../metadata/index.js'
 import { BodyBudget, bodyLimitsOf, busy, csvText, declaredLength, DEFAULT_BODY_BUDGET, DEFAULT_BODY_LIMIT, parseJsonBody, readBody, tooLarge, type BodyLimits } from './body.js'
@@ -17,6 +16,7 @@ import { createMetrics, type ServeMetrics } from './metrics.js'
 import { createModelHolder, type ModelHolder, type ServedModel } from './model-holder.js'
 import { observabilityRoutes } from './observability.js'
 import { readCsv, readInvocationsBody, readPredictBody } from './validate.js'
+import { mlskelVersion } from '../package/index.js'
 
 export interface ServeOptions {
   modelsDir: string
@@ -83,7 +83,7 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
   if (!Number.isInteger(requestTimeout) || requestTimeout < 1) throw new TypeError(`requestTimeoutMs must be a whole number of milliseconds, at least 1, got ${String(o.requestTimeoutMs)}`)
   const errorDetails = o.errorDetails ?? true
   const tokenDigest = o.apiToken ? digest(o.apiToken) : undefined
-  const version = o.version ?? packageVersion()
+  const version = o.version ?? mlskelVersion()
   const metrics = o.metrics ?? createMetrics()
   // The server logs through this logger itself; Fastify gets none, since a logger there costs a child logger and
   // response listeners on every request (measured: about 2.5 µs of CPU per request, a tenth of a bare server's).
@@ -363,9 +363,6 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest()
 }
 
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
-}
 
 function silentLogger(): Logger {
   return pino({ level: 'silent' })

@@ -6,7 +6,7 @@
 // Values outside the training data's min/max (feature_schema) are allowed on purpose: a model still answers for
 // them, and drift is for monitoring to judge, not for the request to fail. So are categories training never saw:
 // they are predicted as missing values, and told to `unseen` (the server counts them).
-import { emptyRow, encodeText, encodeValue, type InputField, type InputSchema, type UnseenCategory } from '../data/encode.js'
+import { emptyRow, encodeText, encodeValue, type InputField, type InputSchema, type UnseenCategory } from '../data/index.js'
 import { closest, quote } from '../errors/index.js'
 import { MAX_DETAILS, ServeError, type Problem } from './errors.js'
 

@@ -4,7 +4,7 @@
 // cache spares it the linting, and `mlskel check` as a whole should take less than that. So the outcome is keyed on
 // the stat of every file that can change ESLint's verdict, and the rule skips ESLint while the key is the same.
 import { createHash } from 'node:crypto'
-import { readFileSync, type BigIntStats } from 'node:fs'
+import type { BigIntStats } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { z } from 'zod'
@@ -12,6 +12,7 @@ import { errorCatalog, type ErrorCode } from '../../errors/index.js'
 import { writeFileAtomic } from '../../fs/index.js'
 import { RACY_WINDOW_NS } from '../../hashing/index.js'
 import type { RuleOutcome } from '../types.js'
+import { mlskelVersion } from '../../package/index.js'
 
 /** The cache file, in mlskel's state folder. */
 export const LINT_CACHE_FILE = join('cache', 'lint.json')
@@ -27,13 +28,7 @@ const PACKAGES = ['eslint', 'typescript-eslint', 'typescript', '@eslint/js']
 const SKIPPED_DIRS = new Set(['node_modules', '.git'])
 
 // mlskel's own version: a new mlskel may word or sort its findings differently
-const MLSKEL_VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown'
-  } catch {
-    return 'unknown'
-  }
-})()
+const MLSKEL_VERSION: string = mlskelVersion()
 
 export interface LintCache {
   /** The stored outcome if it was made from the files as they are now; any problem reading it is a miss. */

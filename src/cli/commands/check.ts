@@ -1,6 +1,6 @@
 // `mlskel check`: run the project doctor and print its report (readable, or --json); exit 1 when it fails.
 import { runCheck, formatCheckReport } from '../../check/index.js'
-import { wantsColor } from '../../check/format.js'
+import { wantsColor } from '../../terminal/index.js'
 import { findProjectRoot } from '../../project/files.js'
 
 export interface CheckCommandOptions {

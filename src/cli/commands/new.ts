@@ -4,8 +4,8 @@
 // only the result: the next steps, or the --json summary. No spinner library: like `mlskel run`, the lines read
 // the same in a terminal and in a CI log, and an error is printed once, by the CLI, with its code and fix.
 import { relative } from 'node:path'
-import { styleText } from 'node:util'
-import { formatDuration } from '../../pipeline/reporter.js'
+import { painter, wantsColor } from '../../terminal/index.js'
+import { formatDuration } from '../../pipeline/index.js'
 import { createProject, detectPackageManager, initGit, installDependencies, type GitOutcome, type PackageManager } from '../../scaffold/index.js'
 
 interface NewOptions {
@@ -16,9 +16,9 @@ interface NewOptions {
   json?: boolean
 }
 
-const color = process.stderr.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb'
-const dim = (text: string) => (color ? styleText('dim', text) : text)
-const step = (text: string) => process.stderr.write(`${color ? styleText('cyan', '›') : '>'} ${text}\n`)
+const paint = painter(process.stderr)
+const dim = (text: string) => paint('dim', text)
+const step = (text: string) => process.stderr.write(`${wantsColor(process.stderr) ? paint('cyan', '›') : '>'} ${text}\n`)
 
 export default async function newCommand(dir: string, options: NewOptions): Promise<void> {
   const pm = options.pm ?? detectPackageManager()

@@ -20,7 +20,7 @@ export async function delivery(options: DeliveryCommandOptions): Promise<void> {
   const root = findProjectRoot()
   progress(`delivery report: run ${options.run ?? 'latest'}`)
   // loaded here: the report pulls in Vega, which `mlskel --help` should not pay for
-  const { deliveryReport } = await import('../../report/delivery.js')
+  const { deliveryReport } = await import('../../report/index.js')
   const result = await deliveryReport({ root, ...(options.run !== undefined ? { run: options.run } : {}), ...outOption(options.out) })
   await finish(result, options)
 }
@@ -28,7 +28,7 @@ export async function delivery(options: DeliveryCommandOptions): Promise<void> {
 export async function explore(data: string | undefined, options: ExploreCommandOptions): Promise<void> {
   const root = findProjectRoot()
   progress(`explorative report: ${data ?? 'the project\'s data set'}`)
-  const { exploreReport } = await import('../../report/explore.js')
+  const { exploreReport } = await import('../../report/index.js')
   const result = await exploreReport({ root, ...(data !== undefined ? { data: resolve(data) } : {}), ...(options.target !== undefined ? { target: options.target } : {}), ...outOption(options.out) })
   await finish(result, options)
 }
@@ -44,7 +44,7 @@ async function finish<R extends { path: string }>(result: R, options: { pdf?: bo
   if (options.pdf) {
     pdf = result.path.replace(/\.html$/, '.pdf')
     progress(`printing ${shown(pdf)} with Chromium`)
-    const { printPdf } = await import('../../report/pdf.js')
+    const { printPdf } = await import('../../report/index.js')
     await printPdf(result.path, pdf)
   }
   if (options.json) return print(JSON.stringify(pdf === undefined ? result : { ...result, pdf }, null, 2))

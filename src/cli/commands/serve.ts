@@ -10,7 +10,7 @@ export interface ServeCommandOptions {
 
 export default async function serve(options: ServeCommandOptions): Promise<void> {
   const port = options.port === undefined ? undefined : parsePort(options.port)
-  const { startServer } = await import('../../serve/start.js')
+  const { startServer } = await import('../../serve/index.js')
   let running
   try {
     running = await startServer({ ...(options.model === undefined ? {} : { modelId: options.model }), ...(options.host === undefined ? {} : { host: options.host }), ...(port === undefined ? {} : { port }) })

@@ -1,6 +1,6 @@
 // `mlskel upgrade`: merge this mlskel's template into the project made from an older one (src/scaffold/upgrade.ts).
 import { findProjectRoot } from '../../settings/index.js'
-import { upgradeProject, type UpgradeAction } from '../../scaffold/upgrade.js'
+import { upgradeProject, type UpgradeAction } from '../../scaffold/index.js'
 
 const SAYS: Record<UpgradeAction, string> = {
   added: 'added (new in the template)',

@@ -1,6 +1,6 @@
 // The signature as a zod schema: manifests and model files are checked against it when loaded.
 import { z } from 'zod'
-import { DATE_FORMATS, DATETIME_PARTS } from '../../data/columns.js'
+import { DATE_FORMATS, DATETIME_PARTS } from '../../data/index.js'
 
 const label = z.union([z.string(), z.number()])
 const missing = z.boolean().describe('whether training saw missing values of this feature')

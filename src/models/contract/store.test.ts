@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hashBytes } from '../../hashing/index.js'
-import { loadModel, PENDING_FILE, recoverPendingModels, registerModelKind, saveModel, trainRandomForest, type Predictor, type Signature } from '../index.js'
+import { loadSavedModel, PENDING_FILE, recoverPendingModels, registerModelKind, saveModel, trainRandomForest, type Predictor, type Signature } from '../index.js'
 import { clusters, linear } from '../test-data.js'
 
 let root: string
@@ -109,11 +109,11 @@ describe('a saved model, until its record commits it', () => {
   })
 })
 
-describe('loadModel', () => {
+describe('loadSavedModel', () => {
   it('loads a saved classifier that predicts as the original did', async () => {
     const predictor = await classifier()
     const saved = await saveModel(models, predictor, { description: 'd', inputExample: example })
-    const loaded = await loadModel(models, { id: saved.id })
+    const loaded = await loadSavedModel(models, saved.id)
     const { data } = clusters(10, 9)
     expect(loaded.predictor.predict(data.X)).toEqual(predictor.predict(data.X))
     expect(loaded.predictor.predictProba!(data.X)).toEqual(predictor.predictProba!(data.X))
@@ -127,44 +127,39 @@ describe('loadModel', () => {
     const { data, signature } = linear(60)
     const predictor = await trainRandomForest({ task: 'regression', hyperParameters: { n_estimators: 5 }, seed: 2, signature, data })
     const saved = await saveModel(models, predictor, { description: 'd', inputExample: [{ x0: 1, x1: 2, x2: 3 }] })
-    const loaded = await loadModel(models, { id: saved.id })
+    const loaded = await loadSavedModel(models, saved.id)
     expect(loaded.predictor.predict(data.X)).toEqual(predictor.predict(data.X))
   })
 
   it('finds a model by a unique prefix of its id', async () => {
     const saved = await saveModel(models, await classifier(), { description: 'd', inputExample: example })
-    expect((await loadModel(models, { id: saved.id.slice(0, 5) })).manifest.id).toBe(saved.id)
+    expect((await loadSavedModel(models, saved.id.slice(0, 5))).manifest.id).toBe(saved.id)
   })
 
   it('refuses a prefix that matches two models, naming both', async () => {
     await mkdir(join(models, 'aaaaaaaaaaaaaaa1'), { recursive: true })
     await mkdir(join(models, 'aaaaaaaaaaaaaaa2'), { recursive: true })
-    await expect(loadModel(models, { id: 'aaaa' })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_AMBIGUOUS', message: expect.stringContaining('aaaaaaaaaaaaaaa1, aaaaaaaaaaaaaaa2') })
+    await expect(loadSavedModel(models, 'aaaa')).rejects.toMatchObject({ code: 'MLSKEL_MODEL_AMBIGUOUS', message: expect.stringContaining('aaaaaaaaaaaaaaa1, aaaaaaaaaaaaaaa2') })
   })
 
   it('says when no model has the id, or the models folder is empty', async () => {
-    await expect(loadModel(models, { id: 'ffff' })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining('"ffff"') })
+    await expect(loadSavedModel(models, 'ffff')).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining('"ffff"') })
     const saved = await saveModel(models, await classifier(), { description: 'd', inputExample: example })
     const other = saved.id.startsWith('0') ? '1' : '0'
-    await expect(loadModel(models, { id: other })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining(saved.id) })
-  })
-
-  it('says there is no newest model when nothing was recorded', async () => {
-    await saveModel(models, await classifier(), { description: 'd', inputExample: example })
-    await expect(loadModel(models)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining('no training recorded') })
+    await expect(loadSavedModel(models, other)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_NOT_FOUND', message: expect.stringContaining(saved.id) })
   })
 
   it('refuses a model.json that no longer matches its manifest', async () => {
     const saved = await saveModel(models, await classifier(), { description: 'd', inputExample: example })
     await appendFile(join(saved.dir, 'model.json'), ' ')
-    await expect(loadModel(models, { id: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', where: { file: join(saved.dir, 'model.json'), field: 'files.model.sha256' } })
+    await expect(loadSavedModel(models, saved.id)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', where: { file: join(saved.dir, 'model.json'), field: 'files.model.sha256' } })
   })
 
   it('refuses a manifest that is not valid, naming the field', async () => {
     const saved = await saveModel(models, await classifier(), { description: 'd', inputExample: example })
     const manifest = JSON.parse(await readFile(join(saved.dir, 'manifest.json'), 'utf8'))
     await writeFile(join(saved.dir, 'manifest.json'), JSON.stringify({ ...manifest, files: { model: { ...manifest.files.model, size: 'big' } } }))
-    await expect(loadModel(models, { id: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', where: { field: 'files.model.size' } })
+    await expect(loadSavedModel(models, saved.id)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT', where: { field: 'files.model.size' } })
   })
 
   it('refuses, with a coded error and nothing written, a model too large for model.json', async () => {
@@ -176,13 +171,13 @@ describe('loadModel', () => {
 
   it('refuses a model of a kind no loader is registered for', async () => {
     const saved = await saveModel(models, constant('never-registered', 1), { description: 'd', inputExample: [] })
-    await expect(loadModel(models, { id: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_KIND_UNKNOWN', message: expect.stringContaining('"never-registered"') })
+    await expect(loadSavedModel(models, saved.id)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_KIND_UNKNOWN', message: expect.stringContaining('"never-registered"') })
   })
 
   it('loads a custom kind through the loader registered for it', async () => {
     registerModelKind('test-constant', (json) => constant('test-constant', (json as { value: number }).value))
     const saved = await saveModel(models, constant('test-constant', 42), { description: 'always 42', inputExample: [{ x: 1 }] })
-    const loaded = await loadModel(models, { id: saved.id })
+    const loaded = await loadSavedModel(models, saved.id)
     expect(loaded.predictor.kind).toBe('test-constant')
     expect(loaded.predictor.predict([[1], [2]])).toEqual([42, 42])
   })

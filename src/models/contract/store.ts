@@ -101,11 +101,11 @@ export async function saveModel(modelsDir: string, predictor: Predictor, o: { de
 }
 
 /**
- * Load a saved model: by id or unique id prefix, or else the model of the newest training record in
- * `metadataDir` (default <modelsDir>/metadata). Checks model.json against the manifest's hash before reading it.
+ * Load a saved model by id or unique id prefix. Checks model.json against the manifest's hash before reading it.
+ * (Which model is the newest is a question for the training records: the metadata module's loadModel.)
  */
-export async function loadModel(modelsDir: string, o: { id?: string; metadataDir?: string } = {}): Promise<LoadedModel> {
-  const id = o.id !== undefined ? await resolveId(modelsDir, o.id) : await newestModelId(modelsDir, o.metadataDir ?? join(modelsDir, 'metadata'))
+export async function loadSavedModel(modelsDir: string, idOrPrefix: string): Promise<LoadedModel> {
+  const id = await resolveId(modelsDir, idOrPrefix)
   const dir = join(modelsDir, id)
   const manifest = await readManifest(dir, id)
   const modelPath = join(dir, MODEL_FILE)
@@ -170,25 +170,6 @@ async function resolveId(modelsDir: string, prefix: string): Promise<string> {
   }
   const known = ids.length > 0 ? ` (models there: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})` : ' (it holds no model)'
   throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `no model with id ${quote(prefix)} in ${modelsDir}${known}`, { where: { file: modelsDir } })
-}
-
-async function newestModelId(modelsDir: string, metadataDir: string): Promise<string> {
-  // Loaded here, not at the top: the metadata module depends on this one.
-  // Only the newest record is read: a project may hold thousands.
-  const { readRecord, trainingRecordFiles } = await import('../../metadata/index.js')
-  const [newestFile] = await trainingRecordFiles(metadataDir)
-  const newest = newestFile === undefined ? undefined : await readRecord(join(metadataDir, newestFile))
-  if (!newest) {
-    throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `no model id given and no training recorded in ${metadataDir}, so there is no newest model to load`, { where: { file: metadataDir } })
-  }
-  const ids = await listModelIds(modelsDir)
-  if (!ids.includes(newest.model_id)) {
-    throw new MlskelError('MLSKEL_MODEL_NOT_FOUND', `the newest training record (run ${newest.run_id}) names model ${newest.model_id}, but ${join(modelsDir, newest.model_id)} does not exist`, {
-      where: { file: join(metadataDir, `${newest.run_id}.json`), field: 'model_id' },
-      fix: 'Retrain (`mlskel run train`), or pass the id of a model that exists.',
-    })
-  }
-  return newest.model_id
 }
 
 async function readManifest(dir: string, id: string): Promise<ModelManifest> {

@@ -10,7 +10,7 @@ import { MlskelError } from '../../errors/index.js'
 import { canonicalJson } from '../../json/index.js'
 import { clusters, linear, split } from '../test-data.js'
 import type { Task } from '../../params/index.js'
-import { loadModel, saveModel } from './store.js'
+import { loadSavedModel, saveModel } from './store.js'
 import type { Dataset, Predictor, Signature } from './types.js'
 
 export interface ContractTrainInput {
@@ -164,7 +164,7 @@ export function runModelContract(o: ContractOptions): void {
         [mixedModel, ms.test.X],
       ] as const) {
         const saved = await saveModel(dir, model, { description: 'contract', inputExample: [] })
-        const { predictor } = await loadModel(dir, { id: saved.id })
+        const { predictor } = await loadSavedModel(dir, saved.id)
         expect(predictor.kind).toBe(o.kind)
         expect(predictor.signature).toEqual(model.signature)
         expect(predictor.predict(X)).toEqual(model.predict(X))
@@ -252,7 +252,7 @@ export function runModelContract(o: ContractOptions): void {
       const { hashBytes } = await import('../../hashing/index.js')
       manifest.files.model = { ...manifest.files.model, sha256: hashBytes(text), size: Buffer.byteLength(text) }
       await writeFile(manifestFile, JSON.stringify(manifest))
-      await expect(loadModel(dir, { id: saved.id })).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT' })
+      await expect(loadSavedModel(dir, saved.id)).rejects.toMatchObject({ code: 'MLSKEL_MODEL_CORRUPT' })
     })
   })
 }

@@ -1,6 +1,6 @@
 // The shapes every model kind shares: what a model takes and gives (signature), the data it learns from, and
 // what a trained model can do (predictor).
-import type { DateFormat, DatetimePart } from '../../data/columns.js'
+import type { DateFormat, DatetimePart } from '../../data/index.js'
 
 /**
  * A model column. `number`: a number, or a part of a datetime input (`datetime`: which input and part). `boolean`:

@@ -15,7 +15,7 @@ import { MlskelError } from '../../errors/index.js'
 import { hashBytes } from '../../hashing/index.js'
 import { canonicalJson } from '../../json/index.js'
 import { runModelContract, type ContractTrainInput } from '../contract/test-contract.js'
-import { loadModel, readXgboostModel, saveModel, xgboostMargins, type Predictor } from '../index.js'
+import { loadSavedModel, readXgboostModel, saveModel, xgboostMargins, type Predictor } from '../index.js'
 import { classesOf, featureKinds, toProblem } from './common.js'
 
 const PYTHON = '/usr/bin/python3'
@@ -343,7 +343,7 @@ describe('the xgboost kind, on hand-written models', () => {
       const { predictor } = readXgboostModel(xgbModel({ objective: 'binary:logistic', trees: [stump(0, 0.5, -1, 1, true)] }), { classes: ['no', 'yes'] })
       const saved = await saveModel(dir, predictor, { description: 'imported', inputExample: [] })
       expect(saved.manifest.kind).toBe('xgboost')
-      const { predictor: loaded } = await loadModel(dir, { id: saved.id })
+      const { predictor: loaded } = await loadSavedModel(dir, saved.id)
       const X = [[0, 0, 0], [1, 0, 0], [Number.NaN, 0, 0]]
       expect(loaded.predictProba!(X)).toEqual(predictor.predictProba!(X))
       expect(canonicalJson(loaded.toJSON())).toBe(canonicalJson(predictor.toJSON()))
@@ -360,7 +360,7 @@ describe('the xgboost kind, on hand-written models', () => {
         manifest.files.model = { ...manifest.files.model, sha256: hashBytes(text), size: Buffer.byteLength(text) }
         await writeFile(file, text)
         await writeFile(manifestFile, JSON.stringify(manifest))
-        const error = await loadModel(dir, { id: saved.id }).catch((e: unknown) => e)
+        const error = await loadSavedModel(dir, saved.id).catch((e: unknown) => e)
         await writeFile(file, original)
         await writeFile(manifestFile, originalManifest)
         return error
@@ -478,7 +478,7 @@ describe.skipIf(missing !== undefined && !onCi)('the xgboost kind against XGBoos
     const { predictor, X } = await fixture('categorical')
     const models = join(dir, 'models')
     const saved = await saveModel(models, predictor, { description: 'categorical', inputExample: [] })
-    const { predictor: loaded } = await loadModel(models, { id: saved.id })
+    const { predictor: loaded } = await loadSavedModel(models, saved.id)
     expect(Array.from(xgboostMargins(loaded, X))).toEqual(Array.from(xgboostMargins(predictor, X)))
   })
 })
