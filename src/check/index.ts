@@ -2,9 +2,7 @@
 // one report (report.ts), which format.ts prints and `--json` gives as it is. Each rule is a small module under
 // rules/; this file only selects them, gives them what they share (the config, the paths, git's file list, a
 // hasher), times them and judges the whole.
-import { execFile } from 'node:child_process'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { errorCatalog, isMlskelError, MlskelError, type ErrorCode } from '../errors/index.js'
 import { Hasher } from '../hashing/index.js'
 import { loadSettings, projectPaths, settingsSchema } from '../settings/index.js'
@@ -23,6 +21,7 @@ import { structureRule } from './rules/structure.js'
 import { testsRule } from './rules/tests.js'
 import { RULE_IDS, type ChecksConfig } from './schema.js'
 import type { CheckContext, Finding, Rule } from './types.js'
+import { runText } from '../process/index.js'
 
 export { checksSchema, RULE_IDS, type ChecksConfig, type RuleId } from './schema.js'
 export { checkReportSchema, CHECK_REPORT_VERSION, type CheckReport, type RuleReport, type FindingReport } from './report.js'
@@ -97,16 +96,10 @@ function makeContext(root: string, config: ChecksConfig, options: CheckOptions):
   }
 }
 
-const execFileAsync = promisify(execFile)
-
 /** Files git tracks under `root`, relative to it; undefined outside a git work tree (or without git). */
 export async function gitTrackedFiles(root: string): Promise<string[] | undefined> {
-  try {
-    const { stdout } = await execFileAsync('git', ['ls-files', '-z'], { cwd: root, maxBuffer: 256 * 1024 * 1024 })
-    return stdout.split('\0').filter(Boolean).sort()
-  } catch {
-    return undefined
-  }
+  const result = await runText('git', ['ls-files', '-z'], { cwd: root, maxBytes: 256 << 20 })
+  return result.code === 0 && !result.truncated ? result.stdout.split('\0').filter(Boolean).sort() : undefined
 }
 
 /** One rule, timed and judged; a rule that throws becomes one error finding. Exported for tests. */

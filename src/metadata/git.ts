@@ -1,11 +1,11 @@
 // What git says about the code a model was trained from: commit, branch, remote, whether the working tree differs
 // from the commit and, when it does, that difference as a patch `git apply` reproduces in a clean checkout. Never
 // throws: without git, or outside a repository, every field is null.
-import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { runProcess, runText } from '../process/index.js'
 
 /** Diffs larger than this (bytes) are not saved beside the record; the record says so (truncated: true). */
 export const DEFAULT_DIFF_CAP_BYTES = 5 * 1024 * 1024
@@ -41,10 +41,10 @@ export interface GitStateOptions {
 
 const GIT_TIMEOUT_MS = 60_000
 
-function git(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string | null> {
-  return new Promise((resolvePromise) => {
-    execFile('git', args, { cwd, env: env ?? process.env, timeout: GIT_TIMEOUT_MS, maxBuffer: 16 << 20, windowsHide: true }, (error, stdout) => resolvePromise(error ? null : stdout))
-  })
+/** git's output, or null when it failed, could not start, or said more than 16 MiB. */
+async function git(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string | null> {
+  const result = await runText('git', args, { cwd, ...(env ? { env } : {}), timeoutMs: GIT_TIMEOUT_MS, maxBytes: 16 << 20 })
+  return result.code === 0 && !result.truncated ? result.stdout : null
 }
 
 /**
@@ -118,30 +118,17 @@ async function workingTreeDiff(root: string, addPathspec: string[], pathspec: st
 }
 
 /** Run git, hashing and counting all of its output but keeping at most `cap` bytes of it. */
-function diffStream(cwd: string, env: NodeJS.ProcessEnv, cap: number, args: string[]): Promise<WorkingTreeDiff | null> {
-  return new Promise((resolvePromise) => {
-    const child = spawn('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'ignore'], windowsHide: true })
-    const hash = createHash('sha256')
-    const chunks: Buffer[] = []
-    let bytes = 0
-    const timer = setTimeout(() => child.kill(), GIT_TIMEOUT_MS)
-    child.stdout.on('data', (chunk: Buffer) => {
-      hash.update(chunk)
-      bytes += chunk.length
-      if (bytes <= cap) chunks.push(chunk)
-      else chunks.length = 0
-    })
-    child.on('error', () => {
-      clearTimeout(timer)
-      resolvePromise(null)
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      if (code !== 0) return resolvePromise(null)
-      const truncated = bytes > cap
-      resolvePromise({ sha256: hash.digest('hex'), bytes, cap_bytes: cap, truncated, patch: truncated ? null : Buffer.concat(chunks) })
-    })
-  })
+async function diffStream(cwd: string, env: NodeJS.ProcessEnv, cap: number, args: string[]): Promise<WorkingTreeDiff | null> {
+  const hash = createHash('sha256')
+  let bytes = 0
+  const count = (chunk: Buffer) => {
+    hash.update(chunk)
+    bytes += chunk.length
+  }
+  const result = await runProcess('git', args, { cwd, env, timeoutMs: GIT_TIMEOUT_MS, maxBytes: cap, onStdout: count })
+  if (result.code !== 0) return null
+  const truncated = bytes > cap
+  return { sha256: hash.digest('hex'), bytes, cap_bytes: cap, truncated, patch: truncated ? null : result.stdout }
 }
 
 async function remoteUrl(root: string, branch: string | null): Promise<string | null> {

@@ -56,3 +56,5 @@ function readStat(pid: number): { state: string; pgrp: number } | undefined {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
   return { state: fields[0] ?? '', pgrp: Number(fields[2]) }
 }
+
+export { runProcess, runText, type RunOptions, type RunResult } from './run.js'

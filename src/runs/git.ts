@@ -1,5 +1,5 @@
-// git for `runs diff` and `runs verify`: a small runner that never throws, and the questions they ask.
-import { execFile } from 'node:child_process'
+// git for `runs diff` and `runs verify`: a runner that never throws, and the questions they ask.
+import { runText } from '../process/index.js'
 
 export interface GitResult {
   /** Exit code; -1 when git could not be started (not installed). */
@@ -8,14 +8,10 @@ export interface GitResult {
   stderr: string
 }
 
-export function git(cwd: string, args: readonly string[], options: { timeoutMs?: number } = {}): Promise<GitResult> {
-  return new Promise((resolve) => {
-    execFile('git', [...args], { cwd, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 << 20, windowsHide: true, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (!error) return resolve({ code: 0, stdout, stderr })
-      const code = typeof error.code === 'number' ? error.code : -1
-      resolve({ code, stdout: stdout ?? '', stderr: stderr || error.message })
-    })
-  })
+export async function git(cwd: string, args: readonly string[], options: { timeoutMs?: number } = {}): Promise<GitResult> {
+  const result = await runText('git', args, { cwd, timeoutMs: options.timeoutMs ?? 120_000 })
+  if (result.code === 0 && !result.error) return { code: 0, stdout: result.stdout, stderr: result.stderr }
+  return { code: result.code ?? -1, stdout: result.stdout, stderr: result.stderr || result.error?.message || `git was stopped by ${result.signal}` }
 }
 
 export async function commitExists(cwd: string, commit: string): Promise<boolean> {

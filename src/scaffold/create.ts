@@ -3,7 +3,6 @@
 // The template is a real project in the package's template/ folder; files are copied as they are, dotfiles are
 // stored under other names (npm would drop or act on them) and renamed by one table, and package.json gets
 // structured edits: its name and how it depends on mlskel.
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { copyFile, mkdir, readFile, readdir, stat } from 'node:fs/promises'
@@ -13,6 +12,7 @@ import { MlskelError, quote } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 import { listFiles } from '../hashing/index.js'
 import { mlskelVersion, PACKAGE_ROOT } from '../package/index.js'
+import { runProcess } from '../process/index.js'
 
 /** Template file and folder names that become other names in a project. Tests share this table. */
 export const RENAMES: Readonly<Record<string, string>> = {
@@ -406,20 +406,17 @@ export interface CommandResult {
 }
 
 /** Run a command, handing each chunk of its output to `onOutput`; resolves with its exit and full output. */
-export function runCommand(command: string, args: readonly string[], options: { cwd: string; onOutput?: (chunk: string) => void; env?: NodeJS.ProcessEnv }): Promise<CommandResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    const collect = (chunk: Buffer) => {
-      const text = chunk.toString()
-      output += text
-      options.onOutput?.(text)
-    }
-    child.stdout.on('data', collect)
-    child.stderr.on('data', collect)
-    child.on('error', reject)
-    child.on('close', (code, signal) => resolvePromise({ code, signal, output }))
-  })
+export async function runCommand(command: string, args: readonly string[], options: { cwd: string; onOutput?: (chunk: string) => void; env?: NodeJS.ProcessEnv }): Promise<CommandResult> {
+  let output = ''
+  const collect = (chunk: Buffer) => {
+    const text = chunk.toString()
+    output += text
+    options.onOutput?.(text)
+  }
+  // stdout and stderr interleaved as they come, so the output reads as the user would have seen it
+  const result = await runProcess(command, args, { cwd: options.cwd, ...(options.env ? { env: options.env } : {}), maxBytes: 0, onStdout: collect, onStderr: collect })
+  if (result.error && result.code === null && result.signal === null) throw result.error
+  return { code: result.code, signal: result.signal, output }
 }
 
 /** Install the project's dependencies with `pm`; MLSKEL_NEW_INSTALL_FAILED when it fails. */

@@ -3,7 +3,6 @@
 // in the project's git history), the project's file (the user's edits) and the new template's file, by
 // `git merge-file`: the user's edits are kept, the template's come in, and where both changed the same lines the
 // file holds git's conflict markers and is listed. package.json is merged as `mlskel init` merges it.
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,6 +11,7 @@ import { MlskelError } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 import { listFiles } from '../hashing/index.js'
 import { gitBlobId, mergePackageJson, mlskelVersion, projectPathOf, readTemplateRecord, TEMPLATE_RECORD, templateContent, templateDir, type Merged, type TemplateRecord } from './create.js'
+import { runProcess } from '../process/index.js'
 
 export type UpgradeAction =
   /** The template's new file: the project has none. */
@@ -129,14 +129,7 @@ async function mergeFile(ours: Buffer, base: Buffer, theirs: Buffer): Promise<{ 
   }
 }
 
-function run(command: string, args: readonly string[], cwd: string): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    const out: Buffer[] = []
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => out.push(c))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    child.on('error', (error) => resolve({ code: -1, stdout: Buffer.alloc(0), stderr: error.message }))
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }))
-  })
+async function run(command: string, args: readonly string[], cwd: string): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  const result = await runProcess(command, args, { cwd })
+  return result.error ? { code: -1, stdout: Buffer.alloc(0), stderr: result.error.message } : { code: result.code, stdout: result.stdout, stderr: result.stderr.toString('utf8') }
 }

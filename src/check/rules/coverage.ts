@@ -2,13 +2,14 @@
 //
 // `npm test` in the template runs the tests with coverage and then `mlskel check`, so a summary newer than every
 // source and test file is taken as it is: the tests never run twice. Otherwise the rule runs the coverage command.
-import { spawn } from 'node:child_process'
+import { StringDecoder } from 'node:string_decoder'
 import type { BigIntStats } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { delimiter, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { z } from 'zod'
 import { listFiles } from '../../hashing/index.js'
 import type { CheckContext, Finding, Rule, RuleOutcome } from '../types.js'
+import { runProcess } from '../../process/index.js'
 
 /** Folders whose files make a summary stale when they change. */
 const SOURCE_DIRS = ['src', 'tests']
@@ -154,22 +155,22 @@ interface CommandRun {
 }
 
 /** Runs `command` with /bin/sh in `root`, with the project's tools on PATH; output is captured, never printed. */
-function runCommand(command: string, root: string): Promise<CommandRun> {
+async function runCommand(command: string, root: string): Promise<CommandRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: [join(root, 'node_modules', '.bin'), process.env.PATH].filter(Boolean).join(delimiter), CI: '1', NO_COLOR: '1' }
   // FORCE_COLOR wins over NO_COLOR in most tools, and colour codes would garble the quoted output
   delete env.FORCE_COLOR
-  return new Promise((done) => {
-    const child = spawn('/bin/sh', ['-c', command], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    const keep = (chunk: string): void => {
-      output += chunk
+  let output = ''
+  const keeper = () => {
+    // one decoder per stream, so a character split between two chunks stays whole
+    const decoder = new StringDecoder('utf8')
+    return (chunk: Buffer): void => {
+      output += decoder.write(chunk)
       if (output.length > 2 * KEEP_CHARS) output = output.slice(-KEEP_CHARS)
     }
-    // decoded by the streams, so a character split between two chunks stays whole
-    for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', keep)
-    child.on('error', (spawnError) => done({ exitCode: null, signal: null, output, spawnError }))
-    child.on('close', (exitCode, signal) => done({ exitCode, signal, output }))
-  })
+  }
+  // stdout and stderr interleaved as they come: kept here, not by runProcess (which keeps each apart)
+  const run = await runProcess('/bin/sh', ['-c', command], { cwd: root, env, maxBytes: 0, onStdout: keeper(), onStderr: keeper() })
+  return { exitCode: run.code, signal: run.signal, output, ...(run.error ? { spawnError: run.error } : {}) }
 }
 
 function commandFailed(command: string, run: CommandRun, reason: string): Finding {

@@ -1,6 +1,5 @@
 // The `models` and `model-size` rules of `mlskel check`: every model folder is described by a training record,
 // every record's model is present (or knowingly not committed) and hashes as recorded, and models stay small.
-import { spawn } from 'node:child_process'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { TEMP_PREFIX } from '../../fs/index.js'
@@ -8,6 +7,7 @@ import { metadataRecordSchema, trainingRecordFiles, type MetadataRecord } from '
 import { MANIFEST_FILE, MODEL_FILE, manifestSchema, readPending } from '../../models/index.js'
 import { isProcessAlive } from '../../process/index.js'
 import type { CheckContext, Finding, Rule } from '../types.js'
+import { runText } from '../../process/index.js'
 
 /** A folder of the models folder that should hold one trained model. */
 interface ModelFolder {
@@ -280,18 +280,11 @@ function notCommittedNote(records: TrainingRecord[]): Finding {
 }
 
 /** Which of these project folders git ignores; none outside a git work tree or without git. */
-function gitIgnored(root: string, folders: string[]): Promise<Set<string>> {
-  return new Promise((resolvePromise) => {
-    // one `git check-ignore --stdin` for all: it exits 1 when none is ignored, 128 outside a repository
-    const child = spawn('git', ['check-ignore', '--stdin', '-z'], { cwd: root, stdio: ['pipe', 'pipe', 'ignore'], windowsHide: true })
-    let out = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-    child.on('error', () => resolvePromise(new Set()))
-    child.on('close', (code) => resolvePromise(code === 0 ? new Set(out.split('\0').filter(Boolean).map((p) => p.replace(/\/$/, ''))) : new Set()))
-    child.stdin.on('error', () => undefined)
-    // the trailing / says "a folder": the folders are gone, and only so do folder patterns (`!models/keep/`) apply
-    child.stdin.end(folders.map((p) => `${p}/\0`).join(''))
-  })
+async function gitIgnored(root: string, folders: string[]): Promise<Set<string>> {
+  // one `git check-ignore --stdin` for all: it exits 1 when none is ignored, 128 outside a repository. The trailing
+  // / says "a folder": the folders are gone, and only so do folder patterns (`!models/keep/`) apply
+  const result = await runText('git', ['check-ignore', '--stdin', '-z'], { cwd: root, input: folders.map((p) => `${p}/\0`).join('') })
+  return result.code === 0 ? new Set(result.stdout.split('\0').filter(Boolean).map((p) => p.replace(/\/$/, ''))) : new Set()
 }
 
 // helpers

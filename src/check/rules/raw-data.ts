@@ -6,7 +6,6 @@
 // The manifest sits beside the folder, not in it, because data/raw's content hash drives the pipeline: writing
 // the manifest must not make every stage stale. Hashes go through the project's stat cache, so an unchanged
 // folder of thousands of files is checked from stats alone; any change of size, mtime, ctime or inode re-reads.
-import { execFile } from 'node:child_process'
 import { statSync } from 'node:fs'
 import { lstat, readFile, readlink, stat } from 'node:fs/promises'
 import { isAbsolute, join, relative, sep } from 'node:path'
@@ -16,6 +15,7 @@ import { Hasher, listFileEntries, mapLimit, type ListedFile } from '../../hashin
 import { readExternalInputs } from '../../project/index.js'
 import { sortKeys } from '../../json/index.js'
 import type { Finding, Rule, RuleOutcome } from '../types.js'
+import { runText } from '../../process/index.js'
 
 export const RAW_MANIFEST_SUFFIX = '.manifest.json'
 export const RAW_MANIFEST_VERSION = 1
@@ -207,10 +207,9 @@ function deleted(view: RawView, commit: string): RuleOutcome {
 }
 
 /** The newest commit that touched `path`, or undefined (never committed, not a repository, no git). */
-function lastCommitOf(root: string, path: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('git', ['log', '-1', '--format=%H', '--', path], { cwd: root, windowsHide: true }, (error, stdout) => resolve(error ? undefined : stdout.trim() || undefined))
-  })
+async function lastCommitOf(root: string, path: string): Promise<string | undefined> {
+  const result = await runText('git', ['log', '-1', '--format=%H', '--', path], { cwd: root })
+  return result.code === 0 ? result.stdout.trim() || undefined : undefined
 }
 
 function unreadable(view: RawView, problem: string): RuleOutcome {

@@ -8,11 +8,11 @@
 // Patterns are known formats only, never a guess from entropy alone, so that a finding is worth reading: a private
 // key counts only with key material after its BEGIN line (code and docs that mention the marker are not reported),
 // and sk- keys only when mixing cases and digits (long kebab-case names start with sk- too).
-import { execFile } from 'node:child_process'
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import type { Finding, Level, Rule } from '../types.js'
+import { runText } from '../../process/index.js'
 
 export const ALLOW_SECRET_COMMENT = 'mlskel-check: allow-secret'
 /** Files larger than this are not scanned (data and build output, not code); 10^6 bytes, as sizes are counted. */
@@ -228,14 +228,11 @@ async function envFinding(root: string, tracked: readonly string[]): Promise<Fin
 }
 
 /** true: ignored; false: not ignored; else why git could not tell. */
-function gitCheckIgnore(root: string, path: string): Promise<boolean | { error: string }> {
-  return new Promise((resolve) => {
-    execFile('git', ['check-ignore', '-q', '--no-index', '--', path], { cwd: root, windowsHide: true }, (error, _stdout, stderr) => {
-      if (!error) resolve(true)
-      else if (error.code === 1) resolve(false)
-      else resolve({ error: stderr.trim().split('\n')[0] || error.message })
-    })
-  })
+async function gitCheckIgnore(root: string, path: string): Promise<boolean | { error: string }> {
+  const result = await runText('git', ['check-ignore', '-q', '--no-index', '--', path], { cwd: root })
+  if (result.code === 0) return true
+  if (result.code === 1) return false
+  return { error: result.stderr.trim().split('\n')[0] || result.error?.message || `git check-ignore exited with ${result.code}` }
 }
 
 interface ScanResult {
