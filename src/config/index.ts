@@ -1,7 +1,7 @@
 // YAML files validated by zod schemas, with errors that point at the file, the line and the field.
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml'
 import type { z } from 'zod'
-import { MlskelError, didYouMean, quote, type ErrorCode } from '../errors/index.js'
+import { MlskelError, didYouMean, quote, type ErrorCode, fieldPath } from '../errors/index.js'
 import { MAX_YAML_BYTES, readYamlText, yamlTooLarge } from '../project/files.js'
 
 export type Path = readonly (string | number)[]
@@ -76,9 +76,7 @@ function toJS(doc: Document.Parsed, file: string): unknown {
 }
 
 /** Dotted field name for messages: dataset.features[2]. */
-export function fieldName(path: Path): string {
-  return path.reduce<string>((name, part) => (typeof part === 'number' ? `${name}[${part}]` : name ? `${name}.${part}` : part), '')
-}
+export const fieldName = (path: Path): string => fieldPath(path)
 
 /**
  * Validate `source` against `schema`; on failure throw `code` naming the first problem's file, line and field,

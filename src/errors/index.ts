@@ -157,6 +157,38 @@ export class MlskelError extends Error {
   }
 }
 
+/** What mlskel reads of a zod issue; zod itself is not loaded here (this module is on every fast path). */
+export interface ZodIssueLike {
+  path: readonly PropertyKey[]
+  message: string
+  code?: string
+  /** A record key's own issues (code invalid_key). */
+  issues?: readonly { message: string }[]
+}
+
+/**
+ * `dataset.features[2]`, `stages.generate-dataset.deps[0]`, `files["iris.csv"].sha256`: a path as mlskel names a
+ * field ('' for the top level); a key that is not a plain name (a file name with a dot) is quoted.
+ */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part) => (typeof part === 'number' ? `[${part}]` : /^[A-Za-z_][\w-]*$/.test(String(part)) ? `.${String(part)}` : `[${JSON.stringify(String(part))}]`))
+    .join('')
+    .replace(/^\./, '')
+}
+
+/** One zod issue as mlskel says it: "field: message", `(top level)` for the root; a bad record key says why. */
+export function issueText(issue: ZodIssueLike): string {
+  const message = issue.code === 'invalid_key' && issue.issues?.[0] ? issue.issues[0].message : issue.message
+  return `${fieldPath(issue.path) || '(top level)'}: ${message}`
+}
+
+/** A zod error's issues: the first one's field, and the first `max` as "field: message; …; and N more". */
+export function describeIssues(error: { issues: readonly ZodIssueLike[] }, max = 1): { field: string; text: string } {
+  const texts = error.issues.map(issueText)
+  return { field: fieldPath(error.issues[0]?.path ?? []), text: `${texts.slice(0, max).join('; ')}${texts.length > max ? `; and ${texts.length - max} more` : ''}` }
+}
+
 export function isMlskelError(error: unknown): error is MlskelError {
   return error instanceof MlskelError || (error instanceof Error && (error as { code?: unknown }).code !== undefined && String((error as { code?: unknown }).code).startsWith('MLSKEL_') && 'fix' in error)
 }

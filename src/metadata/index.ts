@@ -6,7 +6,7 @@ import { readFile, readdir, rm } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, sep } from 'node:path'
 import { z } from 'zod'
 import { COLUMN_TYPES, type ColumnType } from '../data/index.js'
-import { MlskelError } from '../errors/index.js'
+import { describeIssues, MlskelError } from '../errors/index.js'
 import { TEMP_PREFIX, writeFileAtomic } from '../fs/index.js'
 import { sortKeys } from '../json/index.js'
 import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, abandonPendingModel, claimPendingModel, listModelIds, loadSavedModel, rawValue, settlePendingModel, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type FeatureImportance, type LoadedModel, type SavedModel, type Scores } from '../models/index.js'
@@ -428,15 +428,8 @@ function timestampOf(runId: string): string {
 }
 
 function invalid(error: z.ZodError, what: string, file: string | undefined): MlskelError {
-  const problems = error.issues.map((issue) => `${fieldOf(issue.path) || '(top level)'}: ${issue.message}`)
-  const first = error.issues[0]!
-  return new MlskelError('MLSKEL_METADATA_INVALID', `${what} is invalid: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, {
-    where: { ...(file ? { file } : {}), field: fieldOf(first.path) },
-  })
-}
-
-function fieldOf(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((name, part) => (typeof part === 'number' ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part)), '')
+  const { field, text } = describeIssues(error, 5)
+  return new MlskelError('MLSKEL_METADATA_INVALID', `${what} is invalid: ${text}`, { where: { ...(file ? { file } : {}), field } })
 }
 
 function toPosix(path: string): string {

@@ -3,7 +3,7 @@
 // (published as schema/prediction.schema.json).
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { z } from 'zod'
-import { MlskelError } from '../errors/index.js'
+import { describeIssues, MlskelError } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/index.js'
 
 export const PREDICTION_SCHEMA_VERSION = 1
@@ -64,9 +64,8 @@ export async function recordPrediction(o: RecordPredictionOptions): Promise<Pred
   }
   const parsed = predictionRecordSchema.safeParse(draft)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const field = issue.path.map(String).join('.')
-    throw new MlskelError('MLSKEL_METADATA_INVALID', `the prediction record for ${draft.output} is invalid: ${field || '(top level)'}: ${issue.message}`, { where: { field } })
+    const { field, text } = describeIssues(parsed.error)
+    throw new MlskelError('MLSKEL_METADATA_INVALID', `the prediction record for ${draft.output} is invalid: ${text}`, { where: { field } })
   }
   await writeFileAtomic(predictionRecordPath(output, o.outputDir), `${JSON.stringify(parsed.data, null, 2)}\n`)
   return parsed.data

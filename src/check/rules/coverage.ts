@@ -9,6 +9,7 @@ import { delimiter, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { z } from 'zod'
 import { listFiles } from '../../hashing/index.js'
 import type { CheckContext, Finding, Rule, RuleOutcome } from '../types.js'
+import { describeIssues } from '../../errors/index.js'
 import { runProcess } from '../../process/index.js'
 
 /** Folders whose files make a summary stale when they change. */
@@ -141,7 +142,7 @@ function projectRelative(root: string, path: string): string {
 
 async function readSummary(path: string): Promise<Summary> {
   const parsed = summarySchema.safeParse(JSON.parse(await readFile(path, 'utf8')))
-  if (!parsed.success) throw new Error(`not an Istanbul json-summary (${parsed.error.issues[0]?.message ?? 'unexpected shape'})`)
+  if (!parsed.success) throw new Error(`not an Istanbul json-summary (${describeIssues(parsed.error).text})`)
   return parsed.data
 }
 

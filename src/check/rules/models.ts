@@ -2,12 +2,12 @@
 // every record's model is present (or knowingly not committed) and hashes as recorded, and models stay small.
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { describeIssues } from '../../errors/index.js'
 import { TEMP_PREFIX } from '../../fs/index.js'
 import { metadataRecordSchema, trainingRecordFiles, type MetadataRecord } from '../../metadata/index.js'
 import { MANIFEST_FILE, MODEL_FILE, manifestSchema, readPending } from '../../models/index.js'
-import { isProcessAlive } from '../../process/index.js'
+import { isProcessAlive, runText } from '../../process/index.js'
 import type { CheckContext, Finding, Rule } from '../types.js'
-import { runText } from '../../process/index.js'
 
 /** A folder of the models folder that should hold one trained model. */
 interface ModelFolder {
@@ -119,8 +119,7 @@ async function readTrainingRecord(path: string): Promise<{ record: MetadataRecor
   }
   const parsed = metadataRecordSchema.safeParse(raw)
   if (parsed.success) return { record: parsed.data }
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`)
-  return { problem: `is invalid: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}` }
+  return { problem: `is invalid: ${describeIssues(parsed.error, 3).text}` }
 }
 
 /**
@@ -244,8 +243,7 @@ async function readManifestHash(path: string): Promise<{ sha256: string } | { pr
   }
   const parsed = manifestSchema.safeParse(raw)
   if (parsed.success) return { sha256: parsed.data.files.model.sha256 }
-  const issue = parsed.error.issues[0]!
-  return { problem: `is invalid: ${issue.path.join('.') || '(top level)'}: ${issue.message}` }
+  return { problem: `is invalid: ${describeIssues(parsed.error).text}` }
 }
 
 function mismatch(file: string, message: string): Finding {

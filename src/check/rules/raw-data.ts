@@ -10,12 +10,13 @@ import { statSync } from 'node:fs'
 import { lstat, readFile, readlink, stat } from 'node:fs/promises'
 import { isAbsolute, join, relative, sep } from 'node:path'
 import { z } from 'zod'
+import { describeIssues } from '../../errors/index.js'
 import { writeFileAtomic } from '../../fs/index.js'
 import { Hasher, listFileEntries, mapLimit, type ListedFile } from '../../hashing/index.js'
 import { readExternalInputs } from '../../project/index.js'
 import { sortKeys } from '../../json/index.js'
-import type { Finding, Rule, RuleOutcome } from '../types.js'
 import { runText } from '../../process/index.js'
+import type { Finding, Rule, RuleOutcome } from '../types.js'
 
 export const RAW_MANIFEST_SUFFIX = '.manifest.json'
 export const RAW_MANIFEST_VERSION = 1
@@ -121,10 +122,8 @@ export async function readRawManifest(rawDir: string): Promise<ReadRawManifest> 
   }
   const parsed = rawManifestSchema.safeParse(json)
   if (parsed.success) return { status: 'ok', manifest: parsed.data }
-  const issue = parsed.error.issues[0]!
-  // a bad key of `files` is reported by zod as "Invalid key in record", its reason one level down
-  const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message
-  return { status: 'invalid', problem: `${fieldOf(issue.path) || '(top level)'}: ${message}` }
+  // a bad key of `files` is reported by zod as "Invalid key in record": issueText says its reason, one level down
+  return { status: 'invalid', problem: describeIssues(parsed.error).text }
 }
 
 /** A change of one file: `path` is relative to the raw folder, or, with `external`, the absolute path of an external input's file. */
@@ -310,11 +309,6 @@ function shellQuote(path: string): string {
 function projectRelative(root: string, path: string): string {
   const rel = relative(root, path)
   return rel === '' ? '.' : rel.startsWith('..') ? path : rel.split(sep).join('/')
-}
-
-/** `files["iris.csv"].sha256`: a zod issue path as it reads in the manifest. */
-function fieldOf(path: readonly PropertyKey[]): string {
-  return path.map((part) => (typeof part === 'number' ? `[${part}]` : /^[A-Za-z_]\w*$/.test(String(part)) ? `.${String(part)}` : `[${JSON.stringify(String(part))}]`)).join('').replace(/^\./, '')
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -2,7 +2,7 @@
 // from its model.json) and the one registry that params.yaml validation, training and loading all read. mlskel's
 // own kinds register here like a project's would (models/index.ts).
 import { z } from 'zod'
-import { didYouMean, MlskelError, quote } from '../../errors/index.js'
+import { didYouMean, MlskelError, quote, fieldPath } from '../../errors/index.js'
 import type { Task } from '../../params/index.js'
 import { PARAMS_FILE } from '../../project/files.js'
 import type { Dataset, ModelManifest, Predictor, Signature } from './types.js'
@@ -109,7 +109,7 @@ export function parseHyperParameters(model: { type?: unknown } & Record<string, 
   const parsed = kind.params.safeParse(rest)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
-    const field = ['model', ...issue.path.map(String)].join('.')
+    const field = fieldPath(['model', ...issue.path])
     const value = issue.path.reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined), rest)
     const known = Object.keys(kind.params.shape)
     if (issue.code === 'unrecognized_keys') {

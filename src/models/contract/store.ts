@@ -3,7 +3,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { MlskelError, didYouMean, quote } from '../../errors/index.js'
+import { MlskelError, didYouMean, quote, describeIssues } from '../../errors/index.js'
 import { TEMP_PREFIX, writeDirAtomic, writeFileAtomic } from '../../fs/index.js'
 import { hashBytes } from '../../hashing/index.js'
 import { canonicalJson } from '../../json/index.js'
@@ -182,9 +182,8 @@ async function readManifest(dir: string, id: string): Promise<ModelManifest> {
   }
   const parsed = manifestSchema.safeParse(raw)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const field = issue.path.join('.')
-    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${id}: ${MANIFEST_FILE} field ${field || '(top level)'}: ${issue.message}`, { where: { file: path, field } })
+    const { field, text } = describeIssues(parsed.error)
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${id}: ${MANIFEST_FILE} field ${text}`, { where: { file: path, field } })
   }
   if (parsed.data.id !== id) {
     throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model folder ${id} holds the manifest of model ${parsed.data.id}`, { where: { file: path, field: 'id' } })

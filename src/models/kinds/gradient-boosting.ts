@@ -1,7 +1,7 @@
 // The `gradient_boosting` kind: scikit-learn's HistGradientBoostingClassifier/Regressor on mlskel's tree engine,
 // its hyper-parameters named and defaulted as scikit-learn names them.
 import { z } from 'zod'
-import { MlskelError, quote } from '../../errors/index.js'
+import { MlskelError, quote, describeIssues } from '../../errors/index.js'
 import type { Task } from '../../params/index.js'
 import { trainBoosting, type BoostedTrees } from '../engine/boosting.js'
 import { sigmoid } from '../engine/losses.js'
@@ -166,8 +166,8 @@ function scorer(e: TreeEnsemble, baselineValues: readonly number[], K: number) {
 export function loadGradientBoosting(json: unknown, manifest: ModelManifest): Predictor {
   const parsed = modelJsonSchema.safeParse(json)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${manifest.id}: model.json is not a ${GRADIENT_BOOSTING} model (${issue.path.join('.') || 'top level'}: ${issue.message})`, { where: { file: 'model.json', field: issue.path.join('.') } })
+    const { field, text } = describeIssues(parsed.error)
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${manifest.id}: model.json is not a ${GRADIENT_BOOSTING} model (${text})`, { where: { file: 'model.json', field } })
   }
   const data = parsed.data as GradientBoostingJson
   const ensemble = ensembleFromJson(parsed.data.trees, data.signature, manifest)

@@ -2,7 +2,7 @@
 // hyper-parameters named and defaulted as scikit-learn names them. Probabilities are the mean of the trees' leaf
 // class distributions; a regression is the mean of the trees' leaf values.
 import { z } from 'zod'
-import { MlskelError, quote } from '../../errors/index.js'
+import { MlskelError, quote, describeIssues } from '../../errors/index.js'
 import type { Task } from '../../params/index.js'
 import { trainForest } from '../engine/forest.js'
 import type { Criterion } from '../engine/forest-tree.js'
@@ -162,8 +162,8 @@ async function fitRandomForest(o: TrainInput<RandomForestParams>): Promise<Predi
 export function loadRandomForest(json: unknown, manifest: ModelManifest): Predictor {
   const parsed = modelJsonSchema.safeParse(json)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${manifest.id}: model.json is not a ${RANDOM_FOREST} model (${issue.path.join('.') || 'top level'}: ${issue.message})`, { where: { file: 'model.json', field: issue.path.join('.') } })
+    const { field, text } = describeIssues(parsed.error)
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${manifest.id}: model.json is not a ${RANDOM_FOREST} model (${text})`, { where: { file: 'model.json', field } })
   }
   const data = parsed.data as RandomForestJson
   const ensemble = ensembleFromJson(parsed.data.trees, data.signature, manifest)

@@ -277,7 +277,7 @@ describe('the xgboost kind, on hand-written models', () => {
       [(m) => (treesIn(m)[0]!.split_conditions![3] = null), 'node 3 of tree 0 has no finite leaf value', 'learner.gradient_booster.model.trees[0].split_conditions'],
       [(m) => ((m.learner as { gradient_booster: { model: { tree_info: number[] } } }).gradient_booster.model.tree_info = [1]), 'tree 0 adds to output 1, but the model has 1', 'learner.gradient_booster.model.tree_info[0]'],
       [(m) => ((m.learner as { gradient_booster: { model: { tree_info: number[] } } }).gradient_booster.model.tree_info = []), '0 tree_info entries for 1 trees', 'learner.gradient_booster.model.tree_info'],
-      [(m) => (treesIn(m)[0]!.left_children = 'none' as unknown as unknown[]), 'not an XGBoost JSON model', 'learner.gradient_booster.model.trees.0.left_children'],
+      [(m) => (treesIn(m)[0]!.left_children = 'none' as unknown as unknown[]), 'not an XGBoost JSON model', 'learner.gradient_booster.model.trees[0].left_children'],
       [(m) => delete m.learner, 'not an XGBoost JSON model', 'learner'],
       [(m) => ((m.learner as { learner_model_param: Record<string, string> }).learner_model_param.num_feature = '0'), 'num_feature is 0', 'learner.learner_model_param.num_feature'],
     ]

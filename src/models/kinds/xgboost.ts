@@ -4,7 +4,7 @@
 // XGBoost wrote it beside the signature, and the loader checks the two against each other.
 import secureJson from 'secure-json-parse'
 import { z } from 'zod'
-import { MlskelError, quote, type ErrorCode } from '../../errors/index.js'
+import { MlskelError, quote, type ErrorCode, describeIssues } from '../../errors/index.js'
 import type { Task } from '../../params/index.js'
 import type { ModelKind } from '../contract/kinds.js'
 import { signatureSchema } from '../contract/signature.js'
@@ -96,9 +96,9 @@ function unsupported(c: Context, why: string, field: string, fix?: string): Mlsk
 }
 
 function zodProblem(c: Context, error: z.ZodError, where = ''): MlskelError {
-  const issue = error.issues[0]!
-  const field = [where, ...issue.path.map(String)].filter(Boolean).join('.')
-  return malformed(c, `not an XGBoost JSON model (${c.prefix}${field || '(top level)'}: ${issue.message})`, field)
+  const problem = describeIssues(error)
+  const field = [where, problem.field].filter(Boolean).join('.')
+  return malformed(c, `not an XGBoost JSON model (${c.prefix}${where ? `${where}.` : ''}${problem.text})`, field)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -389,8 +389,8 @@ export function loadXgboost(json: unknown, manifest: ModelManifest): Predictor {
   const c: Context = { malformed: 'MLSKEL_MODEL_CORRUPT', what: `model ${manifest.id}`, file: 'model.json', prefix: 'xgboost.' }
   const parsed = modelJsonSchema.safeParse(json)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${manifest.id}: model.json is not an ${XGBOOST} model (${issue.path.join('.') || 'top level'}: ${issue.message})`, { where: { file: 'model.json', field: issue.path.join('.') } })
+    const { field, text } = describeIssues(parsed.error)
+    throw new MlskelError('MLSKEL_MODEL_CORRUPT', `model ${manifest.id}: model.json is not an ${XGBOOST} model (${text})`, { where: { file: 'model.json', field } })
   }
   // a copy of its own, so that nothing the caller still holds can change it
   const data = structuredClone(parsed.data) as XgboostModelJson
