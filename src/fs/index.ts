@@ -119,3 +119,5 @@ function writeFailed(path: string, error: unknown): unknown {
   const reason = error instanceof Error ? error.message : String(error)
   return new MlskelError('MLSKEL_WRITE_FAILED', `could not write ${path}: ${reason}`, { where: { file: path }, cause: error })
 }
+
+export { tryLock, readLock, breakLock, type LockOwner, type LockState, type HeldLock } from './lock.js'

@@ -258,7 +258,7 @@ describe('the stat cache', () => {
     const dir = await temp()
     const cache = join(dir, 'hashes.json')
     await writeFile(join(dir, 'f'), 'f')
-    await writeFile(`${cache}.lock`, '999999999 dead\n')
+    await writeFile(`${cache}.lock`, JSON.stringify({ pid: 999_999_999, token: 'dead' }))
     const hasher = await Hasher.open(cache, { now: later() })
     await hasher.file(join(dir, 'f'))
     await hasher.save()

@@ -1,10 +1,10 @@
 // The stat cache's file: what it holds, how it is checked when read, and how concurrent savers merge into it
 // without ever leaving a torn or mixed file (a short lock around read-merge-write, and atomic writes always).
-import { randomBytes } from 'node:crypto'
 import type { BigIntStats } from 'node:fs'
-import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { dirname, isAbsolute } from 'node:path'
-import { writeFileAtomic } from '../fs/index.js'
+import { breakLock, tryLock, writeFileAtomic } from '../fs/index.js'
+import { isProcessAlive } from '../process/index.js'
 
 export const CACHE_FORMAT = 'mlskel-hash-cache'
 export const CACHE_VERSION = 2
@@ -107,47 +107,19 @@ const LOCK_WAIT_MS = 3000
 /** Held only for a read and a small write: a lock older than this was left by a crash. */
 const LOCK_STALE_MS = 10_000
 
+/** The cache's lock, or undefined when it could not be had within LOCK_WAIT_MS (the merge goes ahead unlocked). */
 async function lock(path: string): Promise<(() => Promise<void>) | undefined> {
-  const token = `${process.pid} ${randomBytes(6).toString('hex')}\n`
   const deadline = Date.now() + LOCK_WAIT_MS
   for (;;) {
-    try {
-      const handle = await open(path, 'wx')
-      try {
-        await handle.writeFile(token)
-      } finally {
-        await handle.close()
-      }
-      return async () => {
-        // remove it only if it is still ours (a stale-lock breaker may have replaced it)
-        const text = await readFile(path, 'utf8').catch(() => undefined)
-        if (text === token) await unlink(path).catch(() => undefined)
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return undefined
+    const outcome = await tryLock(path, {}).catch(() => undefined)
+    if (!outcome) return undefined
+    if ('held' in outcome) return () => outcome.held.release()
+    const { state } = outcome
+    const stale = state.status === 'held' ? state.ageMs > LOCK_STALE_MS || !isProcessAlive(state.owner.pid) : state.status === 'unreadable' && state.ageMs > LOCK_STALE_MS
+    if (stale) await breakLock(path, state)
+    else if (state.status !== 'free') {
+      if (Date.now() > deadline) return undefined
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
     }
-    if (await isStale(path)) {
-      await unlink(path).catch(() => undefined)
-      continue
-    }
-    if (Date.now() > deadline) return undefined
-    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
-  }
-}
-
-async function isStale(path: string): Promise<boolean> {
-  try {
-    const [info, text] = await Promise.all([stat(path), readFile(path, 'utf8')])
-    if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true
-    const pid = Number(text.split(' ')[0])
-    if (!Number.isInteger(pid) || pid <= 0) return false // still being written
-    try {
-      process.kill(pid, 0)
-      return false
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ESRCH'
-    }
-  } catch {
-    return false // gone already: the next attempt takes it
   }
 }
