@@ -43,6 +43,7 @@ export {
   type UnseenCategory,
 } from './data/index.js'
 export { runScript, isEntryPoint } from './script/index.js'
+export { stageContext, readHandoff, STAGE_ENV, type StageContext, type StageContextOptions, type StageHandoff } from './stage/index.js'
 export { createLogger, textStream, LOG_FORMATS, type Logger, type LogFormat } from './logging/index.js'
 export {
   trainModel,
@@ -164,10 +165,6 @@ export {
   diffRuns,
   verifyRun,
   compareRuns,
-  formatRunList,
-  formatRecord,
-  formatDiff,
-  formatVerify,
   VERIFY_EXIT,
   type ProjectRuns,
   type RunSummaryRow,

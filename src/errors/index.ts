@@ -28,6 +28,7 @@ export const errorCatalog = {
   MLSKEL_PIPELINE_EXTERNAL_UNDECLARED: 'Declare the path in mlskel.yaml under `external:` (raw data read in place; `mlskel check` then manifests it with data/raw), or copy the data into the project and depend on it there.',
   MLSKEL_PIPELINE_EXTERNAL_UNUSED: 'List the external input in the `deps` of the stage that reads it (so its hash decides when that stage runs), or remove it from `external:`.',
   MLSKEL_STAGE_FAILED: 'Read the stage output above, fix the cause, then run `mlskel run` again; completed stages are not re-run.',
+  MLSKEL_STAGE_HANDOFF_INVALID: 'Run the stage through `mlskel run`, which writes its hand-off, or unset MLSKEL_STAGE to run the script on its own; a hand-off of another mlskel version means the project and the mlskel running it differ: `npm install` in the project.',
   MLSKEL_STAGE_KILLED: 'The stage was stopped by a signal (out of memory, Ctrl-C or a kill); run it again when the cause is gone.',
   MLSKEL_STAGE_OUTPUT_MISSING: 'Make the stage\'s command write every path listed under its `outs`, or remove the path from `outs`.',
   MLSKEL_LOCK_INVALID: 'Restore mlskel.lock from git, or delete it (every stage then runs once more); it is written by mlskel and should not be edited by hand.',

@@ -76,8 +76,8 @@ describe('recordTraining', () => {
     for (const feature of onDisk.feature_schema) expect(feature.min).toBeLessThan(feature.max)
     expect(onDisk.run_id).toMatch(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$/)
     expect(Date.parse(onDisk.timestamp)).not.toBeNaN()
-    expect(onDisk.command).toEqual(portableCommand(process.argv, root))
-    expect(onDisk.command.some((arg: string) => arg.startsWith('/'))).toBe(false)
+    // no command given, none recorded: the library reads nothing of process.argv (a stage passes stageContext's)
+    expect(onDisk.command).toEqual([])
     expect(Object.keys(onDisk).slice(0, 3)).toEqual(['schema_version', 'run_id', 'timestamp'])
     expect(text.endsWith('}\n')).toBe(true)
   })
@@ -116,15 +116,18 @@ describe('recordTraining', () => {
     expect(dirty.git.diff!.bytes).toBeLessThan(50_000)
   })
 
-  it('records the overrides that `mlskel run --set` hands over in MLSKEL_SET when none are given', async () => {
+  it('records what it is given, and nothing of the environment: the run id, command and overrides of the stage', async () => {
     const model = await trainAndSave()
     process.env.MLSKEL_SET = JSON.stringify({ 'model.n_estimators': 3 })
     try {
       const { overrides: _, ...rest } = options(model)
-      expect((await recordTraining(rest)).overrides).toEqual({ 'model.n_estimators': 3 })
+      const given = await recordTraining({ ...rest, runId: '20261206T120000.000Z-abcdef', command: [process.execPath, join(root, 'src', 'train.ts'), '--verbose'], overrides: { 'model.max_depth': 2 } })
+      expect(given).toMatchObject({ run_id: '20261206T120000.000Z-abcdef', command: ['node', 'src/train.ts', '--verbose'], overrides: { 'model.max_depth': 2 } })
+      expect((await recordTraining(rest)).overrides).toEqual({})
     } finally {
       delete process.env.MLSKEL_SET
     }
+    await expect(recordTraining({ ...options(model), runId: 'not-a-run' })).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID' })
   })
 
   it('refuses an unknown metric and writes nothing', async () => {

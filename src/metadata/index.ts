@@ -1,7 +1,6 @@
 // Training metadata: one JSON record per trained model in models/metadata/, linking the model to the code, data,
 // parameters, environment and scores that produced it. One zod schema is the source of the type, the checks on
 // write and on read, and the published JSON Schema (schema/metadata.schema.json).
-import { randomBytes } from 'node:crypto'
 import { readFile, readdir, rm } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, sep } from 'node:path'
 import { z } from 'zod'
@@ -10,8 +9,11 @@ import { describeIssues, MlskelError } from '../errors/index.js'
 import { TEMP_PREFIX, writeFileAtomic } from '../fs/index.js'
 import { sortKeys } from '../json/index.js'
 import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, abandonPendingModel, claimPendingModel, listModelIds, loadSavedModel, rawValue, settlePendingModel, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type FeatureImportance, type LoadedModel, type SavedModel, type Scores } from '../models/index.js'
-import { getAt, overridesFromEnv, type Task } from '../params/index.js'
-import { declaredOutputs, LOCK_FILE } from '../project/index.js'
+import { getAt, type Task } from '../params/index.js'
+import { LOCK_FILE } from '../project/index.js'
+import { newRunId, portableCommand, RUN_ID_PATTERN } from '../stage/index.js'
+
+export { newRunId, portableCommand, RUN_ID_PATTERN }
 import { environmentOf, LOCKFILES } from './environment.js'
 import { DEFAULT_DIFF_CAP_BYTES, gitState } from './git.js'
 
@@ -20,7 +22,6 @@ export const METADATA_SCHEMA_VERSION = 1
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/)
 
 /** run ids: UTC time to the millisecond, then 6 random hex digits: 20261126T174233.123Z-3fa9c1. */
-export const RUN_ID_PATTERN = /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$/
 
 export const metadataRecordSchema = z
   .looseObject({
@@ -183,7 +184,11 @@ export interface RecordTrainingOptions {
   hyperParameters: Record<string, unknown>
   /** params.yaml as resolved. */
   params: unknown
-  /** --set overrides; read from MLSKEL_SET (what `mlskel run --set` hands a stage) when absent. */
+  /** This run's id: the stage's (stageContext().runId) when `mlskel run` started it, so mlskel.lock can name the record; default a new one. */
+  runId?: string
+  /** How the training was started, as stageContext().command gives it (no machine paths); default none recorded. */
+  command?: string[]
+  /** The --set overrides the params were resolved with (stageContext().overrides); default none. */
   overrides?: Record<string, unknown>
   /** Defaults to params.split.seed when that is a whole number. */
   seed?: number
@@ -221,8 +226,8 @@ export interface RecordTrainingOptions {
   /** The largest diff (bytes) saved beside a dirty record; default 5 MiB. A larger one is not saved (truncated: true). */
   diffCapBytes?: number
   /**
-   * More paths (relative to root) that do not make the record dirty, beyond what mlskel writes: the model's folder,
-   * the metadata folder, mlskel.lock, .mlskel/ and the `outs` of mlskel.yaml's stages.
+   * More paths (relative to root) that do not make the record dirty, beyond what mlskel writes (the model's folder,
+   * the metadata folder, mlskel.lock, .mlskel/): the pipeline's outputs (stageContext().pipelineOutputs), data folders.
    */
   gitExclude?: string[]
 }
@@ -235,14 +240,15 @@ export interface RecordTrainingOptions {
  */
 export async function recordTraining(o: RecordTrainingOptions): Promise<MetadataRecord> {
   validateScores(o.scores)
-  const runId = newRunId()
+  const runId = o.runId ?? newRunId()
+  if (!RUN_ID_PATTERN.test(runId)) throw new MlskelError('MLSKEL_METADATA_INVALID', `run id ${JSON.stringify(runId)} is not one mlskel makes (newRunId)`, { where: { field: 'run_id' } })
   const modelLocation = toPosix(relative(o.root, o.model.dir))
   const seed = o.seed ?? getAt(o.params, 'split.seed')
   const signature = o.model.manifest.signature
   // the data inputs are recorded by their hashes: an uncommitted raw file is not code, and a copy of it in the diff
   // would put megabytes of data in models/metadata for every training (runs verify copies inputs from the project)
   const inputs = (o.data.inputs ?? []).map((input) => toPosix(input.path)).filter((path) => !isAbsolute(path) && !path.startsWith('../'))
-  const exclude = [modelLocation, toPosix(relative(o.root, o.metadataDir)), ...MLSKEL_WRITES, ...(await declaredOutputs(o.root)), ...inputs, ...(o.gitExclude ?? []).map(toPosix)]
+  const exclude = [modelLocation, toPosix(relative(o.root, o.metadataDir)), ...MLSKEL_WRITES, ...inputs, ...(o.gitExclude ?? []).map(toPosix)]
   const [git, environment] = await Promise.all([gitState(o.root, { exclude, diffCapBytes: o.diffCapBytes ?? DEFAULT_DIFF_CAP_BYTES }), environmentOf(o.root)])
   const diffFile = `${runId}.diff`
   const draft = {
@@ -258,7 +264,7 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
     model_size: o.model.size,
     hyper_parameters: sortKeys(o.hyperParameters),
     params: sortKeys(o.params ?? null),
-    overrides: sortKeys(o.overrides ?? overridesFromEnv(process.env)),
+    overrides: sortKeys(o.overrides ?? {}),
     seed: typeof seed === 'number' && Number.isInteger(seed) ? seed : null,
     data: {
       location: toPosix(o.data.location),
@@ -282,7 +288,7 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
       dirty: git.dirty,
       diff: git.diff && { file: git.diff.patch ? diffFile : null, sha256: git.diff.sha256, bytes: git.diff.bytes, cap_bytes: git.diff.cap_bytes, truncated: git.diff.truncated },
     },
-    command: portableCommand(process.argv, o.root),
+    command: portableCommand(o.command ?? [], o.root),
     environment,
     feature_schema: summarizeFeatures(signature, o.trainingData, o.data.missing),
     target: summarizeTarget(signature, o.trainingData),
@@ -312,19 +318,6 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
   return parsed.data
 }
 
-/**
- * A command line without the training machine's paths: a path inside the project becomes project-relative
- * (`src/model/train.ts`), any other absolute path (or every one, without a root) its file name (`node`, `tsx`), so a record (and /metadata, which
- * serves it) tells how the model was trained without telling where on whose machine.
- */
-export function portableCommand(argv: readonly string[], root: string | undefined): string[] {
-  return argv.map((arg) => {
-    if (!isAbsolute(arg)) return arg
-    if (root === undefined) return basename(arg)
-    const rel = relative(root, arg)
-    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? toPosix(rel) : basename(arg)
-  })
-}
 
 /** The saved diff of a dirty record (<metadataDir>/<run_id>.diff), or null when it has none. */
 export function recordDiffPath(metadataDir: string, record: Pick<MetadataRecord, 'git'>): string | null {
@@ -410,17 +403,11 @@ export async function readRecord(path: string): Promise<MetadataRecord> {
   return parsed.data
 }
 
-let lastRunTime = 0
 
 /**
  * A new run id: sortable as text by time, readable, unique (24 random bits per millisecond). Within a process
  * ids never repeat a millisecond, so two runs recorded in the same one still sort in the order they were made.
  */
-export function newRunId(now = new Date()): string {
-  const time = Math.max(now.getTime(), lastRunTime + 1)
-  lastRunTime = time
-  return `${new Date(time).toISOString().replace(/[-:]/g, '')}-${randomBytes(3).toString('hex')}`
-}
 
 function timestampOf(runId: string): string {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z/.exec(runId)!

@@ -118,10 +118,15 @@ describe('loadParams', () => {
     await expect(loadParams(await mkdtemp(join(tmpdir(), 'mlskel-params-')), { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_FILE_MISSING' })
   })
 
-  it('applies overrides, from options or from MLSKEL_SET, and validates them', async () => {
+  it('applies the overrides it is given, and validates them; it reads none from the environment', async () => {
     const root = await project(iris)
     expect((await loadParams(root, { overrides: parseOverrides(['model.n_estimators=7', 'task=regression']) })).params).toMatchObject({ model: { n_estimators: 7 }, task: 'regression' })
-    expect((await loadParams(root, { env: { MLSKEL_SET: '{"split.seed":1}' } })).params.split.seed).toBe(1)
+    process.env.MLSKEL_SET = '{"split.seed":1}'
+    try {
+      expect((await loadParams(root)).params.split.seed).toBe(42)
+    } finally {
+      delete process.env.MLSKEL_SET
+    }
     await expect(loadParams(root, { overrides: { 'model.n_estimators': 'lots' } })).rejects.toMatchObject({ code: 'MLSKEL_PARAMS_INVALID' })
     await expect(loadParams(root, { overrides: { 'nothing.here': 1 } })).rejects.toMatchObject({ code: 'MLSKEL_SET_INVALID' })
   })

@@ -12,7 +12,6 @@ import { PARAMS_FILE } from '../project/files.js'
 
 export { PARAMS_FILE }
 /** Environment variable through which `mlskel run --set` hands overrides to a stage's process (JSON object). */
-export const OVERRIDES_ENV = 'MLSKEL_SET'
 
 /**
  * The schema of params.yaml. Its `model:` is one object per model kind registered (mlskel's random_forest and
@@ -81,11 +80,12 @@ export interface LoadedParams {
 }
 
 /**
- * Load and validate params.yaml, with overrides (from `mlskel run --set`, handed over in MLSKEL_SET) applied.
+ * Load and validate params.yaml, with `overrides` applied (a stage's come from `mlskel run --set`, through
+ * stageContext().overrides).
  */
-export async function loadParams(root: string, options: { overrides?: Overrides; env?: NodeJS.ProcessEnv } = {}): Promise<LoadedParams> {
+export async function loadParams(root: string, options: { overrides?: Overrides } = {}): Promise<LoadedParams> {
   const source = await readYaml(join(root, PARAMS_FILE), PARAMS_FILE)
-  const overrides = options.overrides ?? overridesFromEnv(options.env ?? process.env)
+  const overrides = options.overrides ?? {}
   for (const [key, value] of Object.entries(overrides)) {
     const path = key.split('.')
     if (!source.doc.hasIn(path.slice(0, -1)) && path.length > 1) {
@@ -158,17 +158,6 @@ export function parseOverrides(pairs: readonly string[]): Overrides {
   return overrides
 }
 
-export function overridesFromEnv(env: NodeJS.ProcessEnv): Overrides {
-  const raw = env[OVERRIDES_ENV]
-  if (!raw) return {}
-  try {
-    const parsed: unknown = JSON.parse(raw)
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Overrides
-  } catch {
-    // fall through
-  }
-  throw new MlskelError('MLSKEL_SET_INVALID', `${OVERRIDES_ENV} must hold a JSON object of overrides, got ${quote(raw)}`)
-}
 
 /** The value at a dotted key of a plain object, or undefined. */
 export function getAt(value: unknown, key: string): unknown {

@@ -7,4 +7,4 @@ export { readLockFile, writeLockFile, LOCK_FILE, type LockFile, type StageRecord
 export { acquireRunLock, RUN_LOCK_FILE, type RunLock, type RunLockHolder } from './run-lock.js'
 export { shellQuote, type StageOutput } from './execute.js'
 export { formatDuration, type StageStatus, type StageSummary } from './reporter.js'
-export { runPipeline, reasonsToRun, HASH_CACHE_FILE, STAGE_ENV, type RunPipelineOptions, type RunSummary, type StageState } from './runner.js'
+export { runPipeline, reasonsToRun, HASH_CACHE_FILE, type RunPipelineOptions, type RunSummary, type StageState } from './runner.js'

@@ -5,6 +5,8 @@ export interface StageRecord {
   params: Record<string, unknown>
   overrides?: Record<string, unknown>
   outs: Record<string, string>
+  /** The run id of the record the stage wrote in this run (a training), when it wrote one. */
+  run_id?: string
   ran_at: string
   duration_ms: number
 }

@@ -11,14 +11,19 @@ import { LOCK_FILE } from './lock.js'
 import { RUN_LOCK_FILE } from './run-lock.js'
 import { HASH_CACHE_FILE, runPipeline, type RunPipelineOptions, type RunSummary } from './runner.js'
 
-// Each stage writes <out>/out.txt with what it saw, and appends its name to runs.log (read by nothing).
+// Each stage writes <out>/out.txt with what its hand-off (MLSKEL_STAGE names it) and environment told it, and appends
+// its name to runs.log (read by nothing). The run id changes every run: it is kept apart, in <out>/run.txt.
 const WRITER = `
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 const [out, ...args] = process.argv.slice(2)
+const handoff = JSON.parse(readFileSync(process.env.MLSKEL_STAGE, 'utf8'))
 mkdirSync(out, { recursive: true })
-writeFileSync(out + '/out.txt', JSON.stringify({ stage: process.env.MLSKEL_STAGE, set: process.env.MLSKEL_SET ?? null, args, path: process.env.PATH }))
-appendFileSync('runs.log', process.env.MLSKEL_STAGE + '\\n')
-console.log('stage ' + process.env.MLSKEL_STAGE + ' wrote ' + out)
+writeFileSync(out + '/out.txt', JSON.stringify({ stage: handoff.stage, overrides: handoff.overrides, args, path: process.env.PATH }))
+// the rest of the hand-off outside the outputs: its hashes would make every downstream stage's dep change with them
+mkdirSync('handoffs', { recursive: true })
+writeFileSync('handoffs/' + handoff.stage + '.json', JSON.stringify(handoff))
+appendFileSync('runs.log', handoff.stage + '\\n')
+console.log('stage ' + handoff.stage + ' wrote ' + out)
 `
 
 const PARAMS = `dataset:
@@ -123,13 +128,20 @@ describe.concurrent('runPipeline', () => {
     expect(Object.keys(lockOf(root).stages)).toEqual(['prepare', 'train', 'predict', 'report'])
   })
 
-  it('gives each stage MLSKEL_STAGE and node_modules/.bin first on its PATH', async () => {
+  it('hands each stage its hand-off (its name, outputs, no overrides, the hashes of its deps\' files) and node_modules/.bin first on its PATH', async () => {
     const root = project()
     await run(root)
-    const seen = JSON.parse(readFileSync(join(root, 'models/out.txt'), 'utf8')) as { stage: string; path: string; set: unknown }
-    expect(seen.stage).toBe('train')
+    const seen = JSON.parse(readFileSync(join(root, 'models/out.txt'), 'utf8')) as { stage: string; path: string; overrides: unknown }
+    expect(seen).toMatchObject({ stage: 'train', overrides: {} })
     expect(seen.path.startsWith(join(root, 'node_modules', '.bin'))).toBe(true)
-    expect(seen.set).toBeNull()
+    const handoff = JSON.parse(readFileSync(join(root, 'handoffs/train.json'), 'utf8')) as { outs: string[]; pipeline_outs: string[]; deps: Record<string, string>; run_id: string }
+    expect(handoff).toMatchObject({ outs: ['models'], pipeline_outs: ['data/prepared', 'models', 'data/predictions', 'reports'], run_id: expect.stringMatching(/^\d{8}T/) })
+    // the deps' files, hashed once by the runner: a folder's files one by one
+    const train = lockOf(root).stages.train!
+    expect(Object.keys(handoff.deps).sort()).toEqual(['data/prepared/out.txt', 'src/train.txt'])
+    expect(handoff.deps['src/train.txt']).toBe(train.deps['src/train.txt'])
+    // the hand-off is gone once the stage ended
+    expect(readdirSync(join(root, '.mlskel', 'stages'))).toEqual([])
   })
 
   it('skips every stage when nothing changed', async () => {
@@ -265,14 +277,28 @@ describe.concurrent('runPipeline', () => {
     expect(statuses(result)).toEqual({ prepare: 'ran', train: 'ran', predict: 'ran' })
   })
 
-  it('hands --set overrides to the stages in MLSKEL_SET, records them, and decides on them', async () => {
+  it('names in mlskel.lock the run id of the record a stage wrote, and no run id for a stage that wrote none', async () => {
+    const recorder = `import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+const { run_id } = JSON.parse(readFileSync(process.env.MLSKEL_STAGE, 'utf8'))
+mkdirSync('models/metadata', { recursive: true })
+writeFileSync('models/metadata/' + run_id + '.json', '{}')
+`
+    const root = project({ 'src/record.mjs': recorder, 'mlskel.yaml': 'stages:\n  train:\n    cmd: node src/record.mjs\n    outs: [models]\n  other:\n    cmd: node src/w.mjs data/other\n    outs: [data/other]\n' })
+    expect((await run(root)).ok).toBe(true)
+    const { train, other } = lockOf(root).stages
+    expect(train!.run_id).toMatch(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$/)
+    expect(readdirSync(join(root, 'models/metadata'))).toEqual([`${train!.run_id}.json`])
+    expect(other).not.toHaveProperty('run_id')
+  })
+
+  it('hands --set overrides to the stages in their hand-off, records them, and decides on them', async () => {
     const root = project()
     await run(root)
     const result = await run(root, { overrides: { 'model.n_estimators': 5 } })
     expect(statuses(result)).toEqual({ prepare: 'skipped', train: 'ran', predict: 'ran', report: 'skipped' })
     expect(reasons(result, 'train')).toEqual(['param model changed'])
-    const seen = JSON.parse(readFileSync(join(root, 'models/out.txt'), 'utf8')) as { set: string }
-    expect(JSON.parse(seen.set)).toEqual({ 'model.n_estimators': 5 })
+    const seen = JSON.parse(readFileSync(join(root, 'models/out.txt'), 'utf8')) as { overrides: unknown }
+    expect(seen.overrides).toEqual({ 'model.n_estimators': 5 })
     const train = lockOf(root).stages.train!
     expect(train.overrides).toEqual({ 'model.n_estimators': 5 })
     expect(train.params).toEqual({ model: expect.objectContaining({ n_estimators: 5 }) })

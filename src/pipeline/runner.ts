@@ -1,10 +1,11 @@
 // `mlskel run` as a library call: select the stages, decide for each whether it must run (and say why), run it
 // through the shell, and record each success in mlskel.lock at once, so a later failure loses nothing.
-import { dirname, join, resolve } from 'node:path'
+import { readdir, stat } from 'node:fs/promises'
+import { dirname, join, resolve, sep } from 'node:path'
 import type { Writable } from 'node:stream'
 import { MlskelError, quote } from '../errors/index.js'
 import { sweepStaleTemps, type SweepTarget } from '../fs/index.js'
-import { Hasher } from '../hashing/index.js'
+import { Hasher, listFiles } from '../hashing/index.js'
 import { canonicalJson } from '../json/index.js'
 import type { Overrides } from '../params/index.js'
 import { StateCache } from './cache.js'
@@ -15,11 +16,11 @@ import { readLockFile, writeLockFile, type StageRecord } from './lock.js'
 import { Reporter, type StageSummary } from './reporter.js'
 import { acquireRunLock, type RunLock } from './run-lock.js'
 import { HASH_CACHE_FILE, PROJECT_FILE } from '../project/files.js'
+import type { StageHandoff } from '../stage/index.js'
 
 /** The hash cache, beside the run lock in mlskel's own (uncommitted) state folder. */
 export { HASH_CACHE_FILE }
 /** Set in each stage's environment to the stage's name. */
-export const STAGE_ENV = 'MLSKEL_STAGE'
 
 export interface RunPipelineOptions {
   /** The project root (the folder holding mlskel.yaml). */
@@ -142,7 +143,19 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       }
       reporter?.started(i, stage.name, summary.reasons)
       const ranAt = new Date()
-      const outcome = await run.execute(stage, cmd)
+      // the stage's hand-off (src/stage): its run id, outputs, overrides, and the hashes of its deps' files just taken
+      const { newRunId } = await import('../stage/index.js')
+      const runId = newRunId(ranAt)
+      const handoff = {
+        handoff_version: 1 as const,
+        stage: stage.name,
+        run_id: runId,
+        outs: stage.outs,
+        pipeline_outs: pipeline.stages.flatMap((s) => s.outs),
+        overrides: stageOverrides,
+        deps: await depFiles(hasher, root, stage.deps),
+      }
+      const outcome = await run.execute(stage, cmd, handoff)
       summary.duration_ms = Math.round(outcome.ms)
       if (outcome.error) {
         error = outcome.error
@@ -170,7 +183,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
         reporter?.failed(i, stage.name, outcome.ms, `output ${missing} missing`)
         break
       }
-      const record: StageRecord = { cmd, deps, params, ...(Object.keys(stageOverrides).length > 0 ? { overrides: stageOverrides } : {}), outs: written, ran_at: ranAt.toISOString(), duration_ms: Math.round(outcome.ms) }
+      // a stage that wrote a record of this run (a training) is linked to it: `mlskel runs show` shows the stage
+      const recorded = (await wroteRecord(root, stage.outs, runId)) ? { run_id: runId } : {}
+      const record: StageRecord = { cmd, deps, params, ...(Object.keys(stageOverrides).length > 0 ? { overrides: stageOverrides } : {}), outs: written, ...recorded, ran_at: ranAt.toISOString(), duration_ms: Math.round(outcome.ms) }
       lock.stages[stage.name] = record
       cache.setLock(await writeLockFile(root, lock, pipeline.declared))
       await hasher.save()
@@ -300,14 +315,19 @@ class StageRunner {
     process.off('SIGTERM', this.onSignal)
   }
 
-  async execute(stage: Stage, cmd: string): Promise<Outcome> {
+  async execute(stage: Stage, cmd: string, handoff: StageHandoff): Promise<Outcome> {
     const { root } = this.options
-    const { OVERRIDES_ENV } = await import('../params/index.js')
-    const extra: Record<string, string> = { [STAGE_ENV]: stage.name }
-    if (Object.keys(this.overrides).length > 0) extra[OVERRIDES_ENV] = JSON.stringify(this.overrides)
-    const env = stageEnv(root, extra, this.options.env)
-    // overrides reach a stage only from this run's --set, never from an MLSKEL_SET this process inherited
-    if (!(OVERRIDES_ENV in extra)) delete env[OVERRIDES_ENV]
+    const { writeHandoff, removeHandoff } = await import('../stage/index.js')
+    const env = stageEnv(root, await writeHandoff(root, handoff), this.options.env)
+    try {
+      return await this.start(stage, cmd, env)
+    } finally {
+      await removeHandoff(root, handoff.run_id).catch(() => undefined)
+    }
+  }
+
+  private async start(stage: Stage, cmd: string, env: NodeJS.ProcessEnv): Promise<Outcome> {
+    const { root } = this.options
     const where = { file: PROJECT_FILE, line: await this.pipeline.lineOf(['stages', stage.name, 'cmd']), field: `stages.${stage.name}.cmd` }
     const t0 = performance.now()
     let result
@@ -339,4 +359,26 @@ class StageRunner {
     }
     return { ms, why: '' }
   }
+}
+
+/** Every file of the deps, with the hash the hasher has just taken (a cache hit each): the stage needs not hash them again. */
+async function depFiles(hasher: Hasher, root: string, deps: readonly string[]): Promise<Record<string, string>> {
+  const files: Record<string, string> = {}
+  for (const dep of deps) {
+    const path = resolve(root, dep)
+    const info = await stat(path).catch(() => undefined)
+    if (!info) continue
+    const names = info.isDirectory() ? (await listFiles(path)).map((file) => join(dep, file)) : [dep]
+    for (const name of names) files[name.split(sep).join('/')] = await hasher.file(resolve(root, name))
+  }
+  return files
+}
+
+/** Whether the stage wrote `<run_id>.json` somewhere in its outputs: the record of that run. */
+async function wroteRecord(root: string, outs: readonly string[], runId: string): Promise<boolean> {
+  for (const out of outs) {
+    const entries = await readdir(join(root, out), { recursive: true, withFileTypes: true }).catch(() => [])
+    if (entries.some((entry) => entry.isFile() && entry.name === `${runId}.json`)) return true
+  }
+  return false
 }

@@ -75,6 +75,7 @@ export const stageRecordSchema = z.strictObject({
   params: z.record(z.string(), z.unknown()).default({}).describe('the value of each declared params key, overrides applied'),
   overrides: z.record(z.string(), z.unknown()).optional().describe("--set overrides that touched this stage's params"),
   outs: z.record(z.string(), digest).default({}).describe('sha256 of each output after the run'),
+  run_id: z.string().optional().describe('the run id of the metadata record the stage wrote in this run (a training), when it wrote one'),
   ran_at: z.string().describe('when the run started, ISO 8601'),
   duration_ms: z.number().describe('how long the command took'),
 })

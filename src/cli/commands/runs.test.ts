@@ -41,6 +41,17 @@ describe.concurrent('mlskel runs', () => {
     expect(diff.stdout).toMatch(/accuracy\s+hold_out\s+0\.9300\s+0\.9700\s+\+0\.0400/)
   })
 
+  it('shows the pipeline stage whose last run wrote the record, as mlskel.lock names it', async () => {
+    const root = await projectWith([a, b])
+    roots.push(root)
+    const entry = (runId?: string) => `    cmd: tsx src/model/train.ts\n    deps: {}\n    params: {}\n    outs: {}\n${runId ? `    run_id: ${runId}\n` : ''}    ran_at: 2026-01-02T10:00:00.000Z\n    duration_ms: 4500\n`
+    await writeFile(join(root, 'mlskel.lock'), `schema_version: 1\nstages:\n  generate-dataset:\n${entry()}  train:\n${entry(b.run_id)}`)
+    const shown = await mlskel(root, ['runs', 'show', b.run_id])
+    expect(shown.stdout).toContain('stage:  train in mlskel.lock (its last run: 2026-01-02 10:00:00Z, 4.5 s, `tsx src/model/train.ts`)')
+    // an older run is no stage's last
+    expect((await mlskel(root, ['runs', 'show', a.run_id])).stdout).not.toContain('stage:')
+  })
+
   it('rejects an ambiguous or unknown id, a bad --sort-by and a bad --limit with exit code 2', async () => {
     const root = await projectWith([a, b])
     roots.push(root)

@@ -2,7 +2,8 @@
 import { relative } from 'node:path'
 import type { Command } from 'commander'
 import { MlskelError } from '../../errors/index.js'
-import { diffRuns, formatDiff, formatRecord, formatRunList, formatVerify, listRuns, loadRuns, noRunsLine, recordFileOf, resolveRun, summarize, verifyRun, VERIFY_EXIT } from '../../runs/index.js'
+import { diffRuns, listRuns, loadRuns, recordFileOf, resolveRun, summarize, verifyRun, VERIFY_EXIT } from '../../runs/index.js'
+import { formatDiff, formatRecord, formatRunList, formatVerify, noRunsLine, type StageOfRun } from '../runs-format.js'
 
 export interface ListCommandOptions {
   sortBy?: string
@@ -23,7 +24,15 @@ export async function show(id: string, options: { json?: boolean }): Promise<voi
   const { metadataDir, records, root } = await loadRuns()
   const record = resolveRun(records, id, metadataDir)
   if (options.json) return print(JSON.stringify(record, null, 2))
-  print(formatRecord(record, { recordFile: relative(root, recordFileOf(metadataDir, record.run_id)) }))
+  print(formatRecord(record, { recordFile: relative(root, recordFileOf(metadataDir, record.run_id)), stage: await stageOf(root, record.run_id) }))
+}
+
+/** The pipeline stage whose last run wrote this record, as mlskel.lock says (a lock that cannot be read says nothing). */
+async function stageOf(root: string, runId: string): Promise<StageOfRun | undefined> {
+  const { readLockFile } = await import('../../pipeline/index.js')
+  const { lock } = await readLockFile(root).catch(() => ({ lock: { stages: {} } }))
+  const found = Object.entries(lock.stages).find(([, entry]) => entry.run_id === runId)
+  return found && { name: found[0], ran_at: found[1].ran_at, duration_ms: found[1].duration_ms, cmd: found[1].cmd }
 }
 
 export async function diff(a: string, b: string, options: { json?: boolean }): Promise<void> {

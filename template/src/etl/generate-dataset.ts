@@ -10,9 +10,9 @@ import {
   createLogger,
   dataSql,
   DATETIME_PARTS,
-  hashFile,
   invalidCells,
   loadParams,
+  stageContext,
   MlskelError,
   planDataset,
   runScript,
@@ -28,7 +28,7 @@ import { loadProject } from '../settings.js'
 export interface GenerateDatasetOptions {
   /** Project root; found from the current folder when absent. */
   root?: string
-  /** params.yaml overrides by dotted key (as `mlskel run --set` gives them); read from MLSKEL_SET when absent. */
+  /** params.yaml overrides by dotted key, when not run by `mlskel run` (which hands over its --set). */
   overrides?: Record<string, unknown>
   /** Print the summary on stdout (the CLI does; tests need not). */
   print?: boolean
@@ -40,7 +40,9 @@ export const OTHER = '(other)'
 export async function generateDataset(options: GenerateDatasetOptions = {}): Promise<DatasetDescription> {
   // 1. settings, params and the raw file
   const { root, settings, paths } = loadProject(options.root)
-  const loaded = await loadParams(root, options.overrides ? { overrides: options.overrides } : {})
+  // what `mlskel run` handed this stage (its --set overrides, the hashes of its deps), or made here
+  const stage = await stageContext({ root, env: process.env, argv: process.argv, ...(options.overrides ? { overrides: options.overrides } : {}) })
+  const loaded = await loadParams(root, { overrides: stage.overrides })
   const { dataset, task, split } = loaded.params
   const log = createLogger('generate-dataset', settings.LOG_LEVEL, settings.LOG_FORMAT)
   const rawFile = resolve(paths.raw, dataset.raw)
@@ -123,7 +125,7 @@ export async function generateDataset(options: GenerateDatasetOptions = {}): Pro
       read: { missing_values: [...read.missing], decimal: read.decimal },
       files: {
         raw: rawLabel,
-        raw_sha256: await hashFile(rawFile),
+        raw_sha256: await stage.hash(rawFile),
         format: parquet ? 'parquet' : 'csv',
         ...(delimiter ? { delimiter } : {}),
         staging: projectRelative(root, out.staging),

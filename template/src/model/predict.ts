@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import { emptyRow, encodeText, encodeValue, hashBytes, hashFile, inputSchemaOf, loadModel, MlskelError, recordPrediction, runScript, writeFileAtomic, type InputSchema, type LoadedModel, type PredictionRecord, type UnseenCategory } from 'mlskel'
+import { emptyRow, encodeText, encodeValue, hashBytes, inputSchemaOf, loadModel, MlskelError, recordPrediction, runScript, stageContext, writeFileAtomic, type InputSchema, type LoadedModel, type PredictionRecord, type UnseenCategory } from 'mlskel'
 import { projectRelative, readDatasetDescription, readTable, withDuckDB, type Table } from '../helpers/index.js'
 import { loadProject } from '../settings.js'
 
@@ -25,6 +25,7 @@ export async function predict(options: PredictOptions = {}): Promise<PredictionR
   const start = performance.now()
   // 1. the model and the input
   const { root, paths } = loadProject(options.root)
+  const stage = await stageContext({ root, env: process.env, argv: process.argv })
   const log = options.print ? (line: string) => console.error(line) : undefined
   const loaded = await loadModel(paths.models, { ...(options.model ? { id: options.model } : {}), metadataDir: paths.metadata })
   const inputFile = options.input ? resolve(options.input) : resolve(root, (await readDatasetDescription(paths.transformed, root)).files.test)
@@ -52,7 +53,7 @@ export async function predict(options: PredictOptions = {}): Promise<PredictionR
     root,
     modelId: loaded.manifest.id,
     input: inputFile,
-    inputSha256: await hashFile(inputFile),
+    inputSha256: await stage.hash(inputFile),
     output: outputFile,
     outputSha256: hashBytes(csv),
     rows: X.length,

@@ -8,12 +8,12 @@ import {
   crossValidate,
   describeKind,
   evaluate,
-  hashFile,
   loadParams,
   MlskelError,
   recordTraining,
   runScript,
   saveModel,
+  stageContext,
   summarizeHoldOut,
   trainModel,
   trainingProgress,
@@ -28,7 +28,7 @@ import { loadProject } from '../settings.js'
 export interface TrainOptions {
   /** Project root; found from the current folder when absent. */
   root?: string
-  /** params.yaml overrides by dotted key (as `mlskel run --set` gives them); read from MLSKEL_SET when absent. */
+  /** params.yaml overrides by dotted key, when not run by `mlskel run` (which hands over its --set). */
   overrides?: Record<string, unknown>
   /** Print the scores and where the model went on stdout, and progress and warnings on stderr (the CLI does; tests need not). */
   print?: boolean
@@ -46,7 +46,9 @@ export interface TrainResult {
 export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   // 1. settings, params and the data set generate-dataset made from them
   const { root, paths } = loadProject(options.root)
-  const loaded = await loadParams(root, options.overrides ? { overrides: options.overrides } : {})
+  // what `mlskel run` handed this stage (its run id, --set overrides, the hashes of its deps), or made here
+  const stage = await stageContext({ root, env: process.env, argv: process.argv, ...(options.overrides ? { overrides: options.overrides } : {}) })
+  const loaded = await loadParams(root, { overrides: stage.overrides })
   const { params } = loaded
   const description = await readDatasetDescription(paths.transformed, root)
   checkDatasetMatches(description, params, projectRelative(root, resolve(paths.raw, params.dataset.raw)))
@@ -84,9 +86,13 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const inputExample = await withDuckDB((db) => rawExample(db, root, description))
   const model = await timed('save', () => saveModel(paths.models, predictor, { description: modelDescription, inputExample }))
   const files = description.files
-  const [rawHash, stagingHash, trainHash, testHash] = await Promise.all([files.raw, files.staging, files.train, files.test].map((file) => hashFile(resolve(root, file))))
+  // the runner hashed the files of this stage's deps already; the raw file's hash is the data set's own
+  const rawHash = description.files.raw_sha256
+  const [stagingHash, trainHash, testHash] = await Promise.all([files.staging, files.train, files.test].map((file) => stage.hash(file)))
   const record = await recordTraining({
     root,
+    runId: stage.runId,
+    command: stage.command,
     metadataDir: paths.metadata,
     model,
     description: modelDescription,
@@ -119,7 +125,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     scores,
     durations,
     // data outputs are rebuilt by the pipeline, so they never make the code dirty (wherever .env puts them)
-    gitExclude: [paths.staging, paths.transformed, paths.predictions].map((dir) => projectRelative(root, dir)),
+    gitExclude: [...stage.pipelineOutputs, ...[paths.staging, paths.transformed, paths.predictions].map((dir) => projectRelative(root, dir))],
   })
   const result: TrainResult = { model, scores, runId: record.run_id, recordFile: projectRelative(root, join(paths.metadata, `${record.run_id}.json`)) }
   if (options.print) console.log(summary(result, root))

@@ -1,8 +1,7 @@
 // How `mlskel runs` shows runs to a person: plain aligned text, no colour, short ids where a column is narrow.
+// Presentation, so the CLI's: the runs library (src/runs/) gives the data, for scripts as much as for people.
 import type { MetadataRecord } from '../metadata/index.js'
-import { flatten, type ColumnChange, type RunDiff, type ValueChange } from './diff.js'
-import { lowerIsBetter, metricColumns } from './list.js'
-import type { VerifyResult } from './verify.js'
+import { flatten, lowerIsBetter, metricColumns, type ColumnChange, type RunDiff, type ValueChange, type VerifyResult } from '../runs/index.js'
 
 /** Columns padded to their widest cell; numbers (and cells of numeric columns) right-aligned. */
 export function formatTable(rows: readonly (readonly string[])[], options: { right?: readonly boolean[]; indent?: string } = {}): string {
@@ -101,7 +100,15 @@ export function noRunsLine(metadataDir: string): string {
 }
 
 /** `runs show`: every field of the record, in sections. */
-export function formatRecord(record: MetadataRecord, options: { recordFile?: string } = {}): string {
+/** The stage of mlskel.lock whose last run wrote a record. */
+export interface StageOfRun {
+  name: string
+  ran_at: string
+  duration_ms: number
+  cmd: string
+}
+
+export function formatRecord(record: MetadataRecord, options: { recordFile?: string; stage?: StageOfRun | undefined } = {}): string {
   const out: string[] = []
   const section = (title: string, lines: string[]) => {
     if (lines.length > 0) out.push('', title, ...lines)
@@ -112,6 +119,7 @@ export function formatRecord(record: MetadataRecord, options: { recordFile?: str
 
   out.push(`run ${record.run_id}  (${formatTime(record.timestamp)})`, record.description)
   if (options.recordFile) out.push(`record: ${options.recordFile}`)
+  if (options.stage) out.push(`stage:  ${options.stage.name} in mlskel.lock (its last run: ${formatTime(options.stage.ran_at)}, ${(options.stage.duration_ms / 1000).toFixed(1)} s, \`${options.stage.cmd}\`)`)
   take('run_id', 'timestamp', 'description', 'schema_version')
 
   section('model', pairs([
