@@ -1,17 +1,16 @@
 // params.yaml: the one file a user edits to point a project at their data. Schema, loading and overrides; the
 // checks that need the data's columns are src/data/plan.ts.
-import { isAbsolute, join } from 'node:path'
+import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 import { parse as parseYamlValue } from 'yaml'
-import { readYaml, validateYaml, type YamlSource } from '../config/index.js'
+import { validateYaml, type YamlSource } from '../config/index.js'
 import { MlskelError, quote } from '../errors/index.js'
 import { COLUMN_TYPES, DEFAULT_MISSING_VALUES } from '../data/index.js'
 import { DEFAULT_MODEL_TYPE, kindHint, modelParamsSchema, trainableModelKinds } from '../models/index.js'
 
-import { PARAMS_FILE } from '../project/files.js'
+import { PARAMS_FILE, readParamsYaml } from '../project/index.js'
 
 export { PARAMS_FILE }
-/** Environment variable through which `mlskel run --set` hands overrides to a stage's process (JSON object). */
 
 /**
  * The schema of params.yaml. Its `model:` is one object per model kind registered (mlskel's random_forest and
@@ -84,15 +83,8 @@ export interface LoadedParams {
  * stageContext().overrides).
  */
 export async function loadParams(root: string, options: { overrides?: Overrides } = {}): Promise<LoadedParams> {
-  const source = await readYaml(join(root, PARAMS_FILE), PARAMS_FILE)
   const overrides = options.overrides ?? {}
-  for (const [key, value] of Object.entries(overrides)) {
-    const path = key.split('.')
-    if (!source.doc.hasIn(path.slice(0, -1)) && path.length > 1) {
-      throw new MlskelError('MLSKEL_SET_INVALID', `--set ${key}: params.yaml has no ${quote(path.slice(0, -1).join('.'))}`, { where: { file: PARAMS_FILE, field: key } })
-    }
-    source.doc.setIn(path, value)
-  }
+  const source = await readParamsYaml(root, overrides)
   let params: Params
   try {
     params = validateYaml(source, paramsSchema(), 'MLSKEL_PARAMS_INVALID')

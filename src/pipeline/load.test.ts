@@ -52,9 +52,12 @@ checks: { model_size_mb: 5 }
     expect(pipeline.paramValues).toEqual({})
   })
 
-  it('reads the declared params keys, dotted ones too, with defaults applied', async () => {
-    const pipeline = await load('stages:\n  a: { cmd: x, params: [model.n_estimators, split, task] }\n', { 'params.yaml': PARAMS })
-    expect(pipeline.paramValues).toEqual({ 'model.n_estimators': 10, split: { strategy: 'stratified', test_size: 0.2, cv_folds: 5, seed: 42 }, task: 'classification' })
+  it('reads the declared params keys, dotted ones too, as params.yaml has them: their schema is the project\'s, not the pipeline\'s', async () => {
+    const pipeline = await load('stages:\n  a: { cmd: x, params: [model.n_estimators, split, task] }\n', { 'params.yaml': `${PARAMS}split: { seed: 7 }\n` })
+    expect(pipeline.paramValues).toEqual({ 'model.n_estimators': 10, split: { seed: 7 }, task: 'classification' })
+    // a value params.yaml's schema would refuse is the stages' to refuse (loadParams), and mlskel check's
+    const odd = await load('stages:\n  a: { cmd: x, params: [task] }\n', { 'params.yaml': PARAMS.replace('classification', 'clustering') })
+    expect(odd.paramValues).toEqual({ task: 'clustering' })
   })
 
   it('names the stages of a cycle in order, with file and line', async () => {

@@ -2,8 +2,9 @@
 // the slow path of loading, imported only when the files changed since the last run that validated them.
 import type { YamlSource } from '../config/index.js'
 import { MlskelError, didYouMean, quote } from '../errors/index.js'
-import { getAt, loadParams, PARAMS_FILE, type LoadedParams, type Overrides } from '../params/index.js'
-import { normalizeExternal, parseProjectConfig, PROJECT_FILE } from '../project/index.js'
+import { isNode } from 'yaml'
+import type { Overrides } from '../params/index.js'
+import { normalizeExternal, PARAMS_FILE, parseProjectConfig, PROJECT_FILE, readParamsYaml } from '../project/index.js'
 import { isAbsolute, resolve, sep } from 'node:path'
 import { buildGraph, type Stage } from './graph.js'
 import { isProjectPath, normalizeProjectPath } from './schema.js'
@@ -29,20 +30,22 @@ export async function validatePipeline(root: string, text: string, overrides: Ov
   checkExternal(root, source, stages, (config.external ?? []).map(normalizeExternal))
   buildGraph(stages, (path) => source.lineOf(path))
 
-  // params.yaml is read only when something needs it
+  // params.yaml is read only when something needs it, and only for the keys the stages declare: what the values must
+  // be is the project's to say (its stages validate params.yaml when they load it), not the pipeline's
   const paramValues: Record<string, unknown> = {}
   if (stages.some((s) => s.params.length > 0) || Object.keys(overrides).length > 0) {
-    const params = await loadParams(root, { overrides })
+    const params = await readParamsYaml(root, overrides)
     for (const stage of stages) {
       stage.params.forEach((key, i) => {
-        const value = paramValue(params, key)
+        const value = params.doc.getIn(key.split('.'))
         if (value === undefined) {
-          const known = Object.keys(params.params)
+          const known = Object.keys((params.data ?? {}) as Record<string, unknown>)
           throw new MlskelError('MLSKEL_PIPELINE_UNKNOWN_PARAM', `stage ${quote(stage.name)} lists param ${quote(key)}, which ${PARAMS_FILE} does not have.${didYouMean(key.split('.')[0]!, known)}`, {
             where: { file: PROJECT_FILE, line: source.lineOf(['stages', stage.name, 'params', i]), field: `stages.${stage.name}.params[${i}]` },
           })
         }
-        paramValues[key] = value
+        // YAML nodes become plain values
+        paramValues[key] = JSON.parse(JSON.stringify(isNode(value) ? value.toJSON() : value)) ?? null
       })
     }
   }
@@ -79,11 +82,4 @@ function checkExternal(root: string, source: YamlSource, stages: readonly Stage[
       where: { file: PROJECT_FILE, line: source.lineOf(['external', i]), field: `external[${i}]` },
     })
   })
-}
-
-/** The value a stage sees for a params key: from the validated params (defaults applied), else from the file. */
-function paramValue(params: LoadedParams, key: string): unknown {
-  const value = getAt(params.params, key) ?? params.source.doc.getIn(key.split('.'))
-  // YAML nodes (from the raw document) become plain values; validated values already are
-  return JSON.parse(JSON.stringify(value ?? null)) ?? undefined
 }

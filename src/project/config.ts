@@ -4,10 +4,11 @@
 // Imports zod: the CLI's fast paths use files.ts instead.
 import { z } from 'zod'
 import { checksSchema, type ChecksConfig } from '../check/schema.js'
-import { parseYaml, validateYaml, type YamlSource } from '../config/index.js'
-import type { ErrorCode } from '../errors/index.js'
+import { parseYaml, readYaml, validateYaml, type YamlSource } from '../config/index.js'
+import { MlskelError, quote, type ErrorCode } from '../errors/index.js'
 import { externalSchema, normalizeProjectPath, stagesSchema } from '../pipeline/schema.js'
-import { PROJECT_FILE, readProjectText } from './files.js'
+import { join } from 'node:path'
+import { PARAMS_FILE, PROJECT_FILE, readProjectText } from './files.js'
 
 /** The sections of mlskel.yaml, each with the error code its owner gives a problem in it. */
 const SECTIONS = {
@@ -80,6 +81,23 @@ export function normalizeExternal(path: string): string {
  */
 export async function readExternalInputs(root: string): Promise<string[]> {
   return ((await readProjectSection(root, 'external')) ?? []).map(normalizeExternal)
+}
+
+/**
+ * params.yaml parsed, not validated (its schema is src/params/'s, the project's), with `overrides` applied: what
+ * loadParams validates, and what the pipeline reads its stages' params keys from.
+ * An override for a key whose parent params.yaml does not have is refused (MLSKEL_SET_INVALID).
+ */
+export async function readParamsYaml(root: string, overrides: Record<string, unknown> = {}): Promise<YamlSource> {
+  const source = await readYaml(join(root, PARAMS_FILE), PARAMS_FILE)
+  for (const [key, value] of Object.entries(overrides)) {
+    const path = key.split('.')
+    if (!source.doc.hasIn(path.slice(0, -1)) && path.length > 1) {
+      throw new MlskelError('MLSKEL_SET_INVALID', `--set ${key}: params.yaml has no ${quote(path.slice(0, -1).join('.'))}`, { where: { file: PARAMS_FILE, field: key } })
+    }
+    source.doc.setIn(path, value)
+  }
+  return source
 }
 
 /** The `checks:` section, defaults applied. */
