@@ -1,9 +1,11 @@
-// mlskel's library: what a project's own code needs (settings, paths, params, hashing, model metadata), and
-// what the CLI is built on.
+// mlskel's library: what a project's own scripts need (settings and paths, params, the data's reading rules, training
+// and evaluating, model metadata, the stage's context, hashing and atomic writes), and the high-level entries of what
+// the CLI does (runPipeline, the runs). Internals stay internal: the surface is kept in api/mlskel.api.md, which a test
+// compares, so a change to it is always deliberate (`npm run api` writes it anew).
 export { z } from 'zod'
-export { MlskelError, isMlskelError, formatError, errorCatalog, type ErrorCode, type ErrorLocation } from './errors/index.js'
+export { MlskelError, isMlskelError, formatError, type ErrorCode, type ErrorLocation } from './errors/index.js'
 export { writeFileAtomic, writeDirAtomic } from './fs/index.js'
-export { Hasher, hashFile, hashBytes, listFiles, type Digest } from './hashing/index.js'
+export { Hasher, hashFile, hashBytes, type Digest } from './hashing/index.js'
 export { settingsSchema, loadSettings, projectPaths, type Settings, type ProjectPaths } from './settings/index.js'
 export {
   paramsSchema,
@@ -34,48 +36,32 @@ export {
   type DatetimePart,
   type DateFormat,
   type ReadOptions,
-  type ColumnCounts,
-  type InferredType,
   type PlannedColumn,
   type DatasetPlan,
   type InputField,
   type InputSchema,
   type UnseenCategory,
 } from './data/index.js'
-export { runScript, isEntryPoint } from './script/index.js'
-export { stageContext, readHandoff, STAGE_ENV, type StageContext, type StageContextOptions, type StageHandoff } from './stage/index.js'
-export { createLogger, textStream, LOG_FORMATS, type Logger, type LogFormat } from './logging/index.js'
+export { runScript } from './script/index.js'
+export { stageContext, type StageContext, type StageContextOptions } from './stage/index.js'
+export { createLogger, type Logger } from './logging/index.js'
 export {
   trainModel,
   trainingProgress,
-  progressLine,
   trainRandomForest,
   trainGradientBoosting,
   registerModelKind,
-  registeredModelKinds,
-  trainableModelKinds,
-  modelKind,
-  modelParamsSchema,
-  parseHyperParameters,
   describeKind,
   DEFAULT_MODEL_TYPE,
   GRADIENT_BOOSTING,
   RANDOM_FOREST,
   XGBOOST,
-  XGBOOST_OBJECTIVES,
   readXgboostModel,
   xgboostMargins,
-  gradientBoostingParamsSchema,
-  randomForestParamsSchema,
   evaluate,
   summarizeHoldOut,
-  summarizeFeatures,
-  summarizeTarget,
   crossValidate,
-  splitFolds,
-  foldsOf,
   combineScores,
-  validateScores,
   saveModel,
   listModelIds,
   signatureSchema,
@@ -108,11 +94,7 @@ export {
   type RandomForestParams,
   type ReadXgboostOptions,
   type ReadXgboostResult,
-  type XgboostObjective,
-  type FeatureSummary,
   type FoldStrategy,
-  type Fold,
-  type TargetSummary,
   type HoldOutSummary,
   type Evaluation,
 } from './models/index.js'
@@ -123,35 +105,17 @@ export {
   newestModelId,
   readRecords,
   readRecord,
-  recordFileNames,
-  trainingRecordFiles,
-  recordDiffPath,
-  newRunId,
-  METADATA_SCHEMA_VERSION,
   recordPrediction,
   predictionRecordSchema,
-  predictionRecordPath,
-  PREDICTION_SCHEMA_VERSION,
-  DEFAULT_DIFF_CAP_BYTES,
   type MetadataRecord,
   type RecordTrainingOptions,
   type PredictionRecord,
   type RecordPredictionOptions,
 } from './metadata/index.js'
-export { canonicalJson, sortKeys } from './json/index.js'
+export { canonicalJson } from './json/index.js'
 export { projectConfigSchema, findProjectRoot, PROJECT_FILE, PARAMS_FILE, type ProjectConfig } from './project/index.js'
 export {
-  lockFileSchema,
-  loadPipeline,
-  selectStages,
   runPipeline,
-  readLockFile,
-  reasonsToRun,
-  LOCK_FILE,
-  type Pipeline,
-  type Stage,
-  type LockFile,
-  type StageRecord,
   type RunPipelineOptions,
   type RunSummary,
   type StageSummary,
@@ -164,7 +128,6 @@ export {
   summarize as summarizeRun,
   diffRuns,
   verifyRun,
-  compareRuns,
   VERIFY_EXIT,
   type ProjectRuns,
   type RunSummaryRow,
@@ -172,7 +135,6 @@ export {
   type RunDiff,
   type VerifyOptions,
   type VerifyResult,
-  type Difference,
 } from './runs/index.js'
 
 // The prediction API (Fastify, Swagger UI, prom-client) is `import … from 'mlskel/serve'`: kept out of this entry
