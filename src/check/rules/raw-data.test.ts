@@ -332,18 +332,15 @@ describe('the raw-data rule', () => {
     expect((await check(root, { settings: { DATA_RAW: 'input/raw' } })).findings).toEqual([expect.objectContaining({ code: 'MLSKEL_CHECK_RAW_CHANGED', file: 'input/raw/a.csv' })])
   })
 
-  it('checks 3,000 unchanged raw files well under a second with a warm stat cache', async () => {
+  it('checks 3,000 unchanged raw files from a warm stat cache (bench/check.ts times it)', async () => {
     const files: Record<string, string> = {}
     for (let i = 0; i < 3000; i++) files[`part-${i % 30}/row-${i}.csv`] = `id,value\n${i},${i * 2}\n`
     const root = await project(files)
     await check(root, AHEAD)
 
-    const started = performance.now()
     const outcome = await check(root, AHEAD)
-    const elapsed = performance.now() - started
 
     expect(outcome.findings).toEqual([])
     expect(outcome.summary).toMatch(/^3000 files, .* as in data\/raw.manifest.json$/)
-    expect(elapsed).toBeLessThan(1000)
   })
 })
