@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { Extractor, ExtractorConfig } from '@microsoft/api-extractor'
+import { Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-extractor'
 
 const repo = resolve(import.meta.dirname, '..')
 
@@ -39,9 +39,9 @@ export function apiReport(local: boolean): ApiReportResult {
           tsdocMetadata: { enabled: false },
           // the report is the contract; release tags and TSDoc style are not what it checks
           messages: {
-            compilerMessageReporting: { default: { logLevel: 'none' } },
-            extractorMessageReporting: { default: { logLevel: 'none' } },
-            tsdocMessageReporting: { default: { logLevel: 'none' } },
+            compilerMessageReporting: { default: { logLevel: ExtractorLogLevel.None } },
+            extractorMessageReporting: { default: { logLevel: ExtractorLogLevel.None } },
+            tsdocMessageReporting: { default: { logLevel: ExtractorLogLevel.None } },
           },
         },
         configObjectFullPath: undefined,

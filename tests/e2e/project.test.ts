@@ -1,41 +1,13 @@
-// End to end, as a user gets it: npm pack, install mlskel from the tarball, `mlskel new`, install the project,
-// run its pipeline and its own tests; then the skip rules, and other data sets switched to through params.yaml.
-import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process'
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+// End to end, as a user gets it: mlskel packed, installed as a tool, a project created with `mlskel new` (made once
+// and shared by the e2e files: ./shared.ts), then its own npm test, its pipeline, the skip rules, the runs, serving and
+// stopping the server through its wrappers. datasets.test.ts and adopt.test.ts run beside this file.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
-import { basename, join, resolve } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
-import { hostPath, runDockerfile } from '../deploy/dockerfile.js'
-import { packMlskel } from '../pack.js'
-
-const repo = resolve(import.meta.dirname, '../..')
-
-/** The environment of a user's shell: none of this test runner's or npm-script variables. */
-function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('VITEST') || key.startsWith('npm_') || key === 'NODE_OPTIONS' || key === 'TEST' || key === 'NODE_ENV') continue
-    env[key] = value
-  }
-  return { ...env, NO_COLOR: '1', CI: 'true' }
-}
-
-interface Run {
-  status: number | null
-  stdout: string
-  stderr: string
-}
-
-function run(command: string, args: string[], options: SpawnSyncOptions & { cwd: string }): Run {
-  const result = spawnSync(command, args, { env: userEnv(), encoding: 'utf8', maxBuffer: 64 << 20, timeout: 600_000, ...options })
-  return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) }
-}
-
-function ok(result: Run): Run {
-  if (result.status !== 0) throw new Error(`exit ${result.status}\n--- stdout\n${result.stdout.slice(-4000)}\n--- stderr\n${result.stderr.slice(-4000)}`)
-  return result
-}
+import { basename, join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { copyProject, ok, repo, run, shared, userEnv } from './shared.js'
 
 interface Summary {
   ok: boolean
@@ -95,19 +67,13 @@ function startServe(): { server: ChildProcess; exited: Promise<number | null>; l
 }
 
 beforeAll(() => {
+  const made = shared()
+  ;({ tarball, mlskel } = made)
   work = mkdtempSync(join(tmpdir(), 'mlskel-e2e-'))
-  // 1. the package as published
-  tarball = join(work, packMlskel(work, userEnv()))
-  // 2. mlskel installed from the tarball, as a user's tool
-  const tool = join(work, 'tool')
-  mkdirSync(tool)
-  writeFileSync(join(tool, 'package.json'), '{"private":true}')
-  ok(run('npm', ['install', '--no-audit', '--no-fund', tarball], { cwd: tool }))
-  mlskel = join(tool, 'node_modules', '.bin', 'mlskel')
-  // 3. a project created from it, installed
-  const created = ok(run(mlskel, ['new', 'iris-project', '--pm', 'npm'], { cwd: work }))
-  expect(created.stdout).toContain('iris-project is ready')
-  project = join(work, 'iris-project')
+  project = copyProject(made.pristine, join(work, 'iris-project'))
+})
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true })
 })
 
 describe('a project created from the packed tarball', () => {
@@ -119,7 +85,12 @@ describe('a project created from the packed tarball', () => {
     expect(ok(run('git', ['log', '--oneline'], { cwd: project })).stdout).toContain('Initial commit from mlskel')
   })
 
-  it('passes mlskel check as created, warning only about its missing reports and README placeholders', { timeout: 180_000 }, () => {
+  it('passes its own npm test as created (typecheck, tests with coverage, mlskel check with lint), the check warning only about its missing reports and README placeholders', { timeout: 300_000 }, () => {
+    const tested = ok(run('npm', ['test'], { cwd: project }))
+    expect(tested.stdout).toMatch(/Tests\s+\d+ passed/)
+    // the check reuses the coverage summary the tests have just written, rather than running them again
+    expect(tested.stdout).toMatch(/✓ coverage +line coverage of the tests: .*reused coverage\/coverage-summary\.json/)
+    expect(tested.stdout).toContain('✓ passed:')
     const report = JSON.parse(ok(run(mlskel, ['check', '--json'], { cwd: project })).stdout) as CheckReport
     expect(report.ok).toBe(true)
     const status = Object.fromEntries(report.rules.map((r) => [r.id, r.status]))
@@ -144,6 +115,8 @@ describe('a project created from the packed tarball', () => {
     expect(existsSync(join(project, 'models', record.model_id, 'model.json'))).toBe(true)
     const predictions = readdirSync(join(project, 'data', 'predictions')).filter((f) => f.endsWith('.csv'))
     expect(predictions.length).toBeGreaterThan(0)
+    // the model and its record pass the check
+    expect(ok(run(mlskel, ['check', '--only', 'models,pipeline'], { cwd: project })).stdout).toMatch(/✓ models +models and their records: 1 model, 1 record/)
   })
 
   it('skips every stage when nothing changed', () => {
@@ -188,15 +161,6 @@ describe('a project created from the packed tarball', () => {
     expect(range.stderr).toContain('model.max_features')
     expect(range.stderr).toContain('-2')
     setModel('type: gradient_boosting')
-  })
-
-  it('passes its own npm test: typecheck, tests with coverage, then mlskel check (lint included)', { timeout: 240_000 }, () => {
-    const result = ok(run('npm', ['test'], { cwd: project }))
-    expect(result.stdout).toMatch(/Tests\s+\d+ passed/)
-    // the check reuses the coverage summary the tests have just written, rather than running them again
-    expect(result.stdout).toMatch(/✓ coverage +line coverage of the tests: .*reused coverage\/coverage-summary\.json/)
-    expect(result.stdout).toMatch(/✓ models +models and their records: \d+ models?, \d+ records?/)
-    expect(result.stdout).toContain('✓ passed:')
   })
 
   it('mlskel check catches a raw data file changed by one byte, and passes once it is restored', () => {
@@ -278,23 +242,6 @@ describe('mlskel runs on the trained project', () => {
     expect(verify.status, verify.stderr).toBe(0)
     expect(verify.stdout).toContain(`verified: run ${latest!.run_id}`)
     expect(newestRecord()).toMatchObject({ model_type: 'gradient_boosting' })
-  })
-})
-
-describe('a 200,000-row data set, switched to through params.yaml alone', () => {
-  it('trains and predicts it with both kinds', { timeout: 600_000 }, () => {
-    ok(run(join(repo, 'node_modules', '.bin', 'tsx'), [join(repo, 'scripts', 'make-dataset.ts'), '--task', 'classification', '--rows', '200000', '--cols', '20', '--seed', '11', '--out', join(project, 'data', 'raw', 'large.csv')], { cwd: project }))
-    setParams((text) => text.replace(/^ {2}raw: \S+/m, '  raw: large.csv').replace(/^ {2}target: \S+/m, '  target: label').replace(/^task: \S+/m, 'task: classification').replace(/cv_folds: \d+/, 'cv_folds: 2'))
-    for (const model of [['type: gradient_boosting', 'max_iter: 40'], ['type: random_forest', 'n_estimators: 12', 'min_samples_leaf: 5']]) {
-      setModel(...model)
-      const result = ok(run(mlskel, ['run', '--json'], { cwd: project }))
-      expect((JSON.parse(result.stdout) as Summary).ok).toBe(true)
-      const record = newestRecord() as ReturnType<typeof newestRecord> & { model_type: string; data: { rows: number } }
-      expect(record.model_type).toBe(model[0]!.slice('type: '.length))
-      expect(record.data.rows).toBeGreaterThan(190_000)
-      expect(record.scores.accuracy!.hold_out).toBeGreaterThan(0.6)
-      expect(record.scores.accuracy!.cv).toBeGreaterThan(0.6)
-    }
   })
 })
 
@@ -409,195 +356,4 @@ describe('mlskel serve stopped through its wrappers (issue 14, item 18)', () => 
       }
     })
   }
-})
-
-/** A table of every type, `;`-delimited: numbers with gaps, integers, yes/no, a category with a rare value, dates, ids. */
-function customersCsv(rows: number): string {
-  const lines = ['customer_id;monthly_spend;visits;member;plan;signup;churn']
-  for (let i = 0; i < rows; i++) {
-    const spend = i % 11 === 0 ? 'NA' : (20 + ((i * 7) % 80) + (i % 3) / 4).toFixed(2)
-    const visits = i % 13 === 0 ? '' : String(i % 9)
-    // platinum: 4 rows, fewer than dataset.min_category_count (5), so folded into "(other)"
-    const plan = i % 300 === 5 ? 'platinum' : i % 17 === 0 ? '' : ['basic', 'pro', 'team'][i % 3]!
-    const signup = `2023-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`
-    // churn follows the plan and a low spend, with some noise
-    const churn = (plan === 'pro' || (i % 5 === 0 && Number(spend) < 50)) !== (i % 23 === 0) ? 'left' : 'stayed'
-    lines.push([`C-${10_000 + i}`, spend, visits, i % 2 ? 'yes' : 'no', plan, signup, churn].join(';'))
-  }
-  return `${lines.join('\n')}\n`
-}
-
-describe('a table of every type, switched to through params.yaml alone', () => {
-  it('infers its column types, trains on them, and passes the project\'s own npm test', { timeout: 300_000 }, () => {
-    writeFileSync(join(project, 'data', 'raw', 'customers.csv'), customersCsv(1200))
-    setParams((text) => text.replace(/^ {2}raw: \S+/m, '  raw: customers.csv').replace(/^ {2}target: \S+/m, '  target: churn').replace(/^task: \S+/m, 'task: classification').replace(/cv_folds: \d+/, 'cv_folds: 5'))
-    setModel('type: gradient_boosting')
-    const generated = ok(run(mlskel, ['run', 'generate-dataset'], { cwd: project }))
-    // the stage's own table of columns, types and why
-    expect(generated.stdout).toMatch(/customer_id\s+identifier\s+identifier/)
-    expect(generated.stdout).toMatch(/plan\s+categorical\s+feature\s+\d+\s+0\s+3 categories \+ \(other\)/)
-    expect(generated.stdout).toMatch(/signup\s+datetime\s+feature/)
-    expect(generated.stdout).toContain('delimiter ";"')
-    expect(mlskelRun().ok).toBe(true)
-    const record = newestRecord() as ReturnType<typeof newestRecord> & { data: { columns: { name: string; type: string; missing: number }[]; features: string[]; rows: number } }
-    expect(record.data.columns.map((c) => [c.name, c.type])).toEqual([
-      ['customer_id', 'identifier'],
-      ['monthly_spend', 'numeric'],
-      ['visits', 'numeric'],
-      ['member', 'boolean'],
-      ['plan', 'categorical'],
-      ['signup', 'datetime'],
-      ['churn', 'categorical'],
-    ])
-    expect(record.data.columns.filter((c) => c.missing > 0).map((c) => c.name)).toEqual(['monthly_spend', 'visits', 'plan'])
-    expect(record.data.features).toContain('signup_month')
-    expect(record.data.rows).toBe(1200)
-    expect(record.scores.accuracy!.hold_out).toBeGreaterThan(0.8)
-    const predictions = readFileSync(join(project, 'data', 'predictions', 'test.csv'), 'utf8').split('\n')
-    expect(predictions[0]).toMatch(/^customer_id,monthly_spend,visits,member,plan,signup,prediction,probability$/)
-    expect(predictions[1]).toMatch(/^C-\d+,/)
-    const tested = ok(run('npm', ['test'], { cwd: project }))
-    expect(tested.stdout).toContain('✓ passed:')
-  })
-
-  it('serves it: raw values in, an unseen category and nulls predicted, a wrong type refused', { timeout: 120_000 }, async () => {
-    const { server, exited, listening } = startServe()
-    try {
-      const base = await listening
-      const post = async (body: unknown) => {
-        const response = await fetch(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-        return { status: response.status, body: (await response.json()) as { result?: string[]; error?: { details: { row: number; field: string; problem: string }[] } } }
-      }
-      const records = [
-        { monthly_spend: 30.5, visits: 2, member: true, plan: 'pro', signup: '2024-05-01' },
-        { monthly_spend: null, visits: null, member: false, plan: 'enterprise', signup: null },
-        { monthly_spend: 95, visits: 7, member: false, plan: 'basic', signup: '2023-12-24T10:30:00' },
-      ]
-      const predicted = await post({ records })
-      expect(predicted.status).toBe(200)
-      expect(predicted.body.result).toHaveLength(3)
-      expect(predicted.body.result![0]).toBe('left')
-      for (const label of predicted.body.result!) expect(['left', 'stayed']).toContain(label)
-      expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/mlskel_unseen_category_total\{feature="plan"\} 1/)
-
-      const csv = await fetch(`${base}/invocations`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'monthly_spend,visits,member,plan,signup\n30.5,2,yes,pro,2024-05-01\n,,no,enterprise,\n' })
-      expect(csv.status).toBe(200)
-      expect(((await csv.json()) as { predictions: string[] }).predictions[0]).toBe('left')
-
-      const wrong = await post({ records: [{ ...records[0], monthly_spend: 'a lot' }] })
-      expect(wrong.status).toBe(400)
-      expect(wrong.body.error!.details[0]).toMatchObject({ row: 0, field: 'monthly_spend' })
-      const openapi = JSON.stringify(await (await fetch(`${base}/openapi.json`)).json())
-      expect(openapi).toContain('"format":"date-time"')
-      expect(openapi).toContain('"platinum"')
-    } finally {
-      server.kill('SIGTERM')
-    }
-    expect(await exited).toBe(0)
-  })
-})
-
-describe('mlskel init in an existing TypeScript project', () => {
-  it('merges into its package.json and .gitignore, keeping its own scripts and dependencies; mlskel run and npm test pass', { timeout: 300_000 }, () => {
-    const app = join(work, 'legacy-app')
-    mkdirSync(join(app, 'src'), { recursive: true })
-    mkdirSync(join(app, 'test'), { recursive: true })
-    const own = { name: 'legacy-app', version: '1.4.0', private: true, type: 'module', scripts: { build: 'tsc -p tsconfig.build.json', test: 'node --test' }, dependencies: { zod: '^4.1.0' }, devDependencies: { typescript: '5.9' } }
-    writeFileSync(join(app, 'package.json'), `${JSON.stringify(own, null, 2)}\n`)
-    writeFileSync(join(app, 'tsconfig.build.json'), JSON.stringify({ compilerOptions: { outDir: 'dist', module: 'NodeNext', target: 'ES2022', strict: true }, include: ['src/app.ts'] }))
-    writeFileSync(join(app, 'src', 'app.ts'), 'export const greet = (name: string): string => `hello ${name}`\n')
-    writeFileSync(join(app, 'test', 'app.test.js'), "import { test } from 'node:test'\nimport assert from 'node:assert'\ntest('adds', () => assert.equal(1 + 1, 2))\n")
-    writeFileSync(join(app, '.gitignore'), 'dist/\nnode_modules/\n')
-    ok(run('git', ['init', '-q'], { cwd: app }))
-
-    const init = ok(run(mlskel, ['init'], { cwd: app }))
-    expect(init.stdout).toContain('Merged into package.json and .gitignore')
-    expect(init.stdout).toMatch(/scripts\.test: kept "node --test"/)
-    const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as typeof own & { scripts: Record<string, string>; dependencies: Record<string, string> }
-    expect(pkg).toMatchObject({ name: 'legacy-app', version: '1.4.0', scripts: own.scripts, dependencies: own.dependencies, devDependencies: own.devDependencies })
-    expect(pkg.scripts.pipeline).toBe('mlskel run')
-    expect(pkg.dependencies.mlskel).toMatch(/^file:vendor\/mlskel-.*\.tgz$/)
-    expect(readFileSync(join(app, '.gitignore'), 'utf8')).toMatch(/^\.env$/m)
-
-    ok(run('npm', ['install', '--no-audit', '--no-fund'], { cwd: app }))
-    expect((JSON.parse(ok(run(mlskel, ['run', '--json'], { cwd: app })).stdout) as Summary).ok).toBe(true)
-    expect(existsSync(join(app, 'data', 'predictions', 'test.csv'))).toBe(true)
-    // its own test script, with its own tests
-    expect(ok(run('npm', ['test'], { cwd: app })).stdout).toMatch(/# pass 1/)
-    ok(run('npm', ['run', 'build'], { cwd: app }))
-    expect(existsSync(join(app, 'dist', 'app.js'))).toBe(true)
-    // mlskel's checks, .env ignored by git among them
-    const check = JSON.parse(ok(run(mlskel, ['check', '--json', '--only', 'structure,secrets,pipeline'], { cwd: app })).stdout) as CheckReport
-    expect(check.ok).toBe(true)
-  })
-})
-
-describe('npm create mlskel', () => {
-  it('through the packed create-mlskel tarball, makes the same project as mlskel new', { timeout: 300_000 }, () => {
-    const packed = ok(run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: join(repo, 'packages', 'create-mlskel') })).stdout.trim().split('\n').pop()!
-    const creator = join(work, packed)
-    const viaCreate = join(work, 'via-create')
-    const viaNew = join(work, 'via-new')
-    mkdirSync(viaCreate)
-    mkdirSync(viaNew)
-    // what `npm create mlskel@latest churn-model` runs, with both packages from their tarballs instead of the registry
-    const created = ok(run('npm', ['exec', '--yes', `--package=${tarball}`, `--package=${creator}`, '--', 'create-mlskel', 'churn-model', '-y', '--no-install', '--no-git'], { cwd: viaCreate }))
-    expect(created.stderr).toContain('created churn-model from the template')
-    ok(run(mlskel, ['new', 'churn-model', '--no-install', '--no-git'], { cwd: viaNew }))
-    const tree = (root: string) => readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(root.length + 1)).sort()
-    const a = join(viaCreate, 'churn-model')
-    const b = join(viaNew, 'churn-model')
-    expect(tree(a)).toEqual(tree(b))
-    for (const file of tree(a)) expect(readFileSync(join(a, file)).equals(readFileSync(join(b, file))), file).toBe(true)
-    expect(JSON.parse(readFileSync(join(a, 'package.json'), 'utf8')).dependencies.mlskel).toBe(`file:vendor/${basename(tarball)}`)
-    // and it says how to use it
-    expect(ok(run('npm', ['exec', '--yes', `--package=${tarball}`, `--package=${creator}`, '--', 'create-mlskel', '--help'], { cwd: viaCreate })).stdout).toContain('npm create mlskel@latest <dir>')
-  })
-})
-
-describe('a project that travels', () => {
-  // Made by `mlskel new` from the packed tarball (beforeAll), the project carries mlskel in vendor/. Here every trace
-  // of mlskel outside it goes (the tarball, the tool's install), the project is cloned elsewhere from its first
-  // commit, and there installs, runs, tests, and builds its API image step by step. This checkout is never named:
-  // nothing of the clone may point at it or at the deleted tarball.
-  it('installs, runs its pipeline and its tests, and builds Dockerfile.api, cloned where mlskel never was', { timeout: 600_000 }, async () => {
-    const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
-    expect(pkg.dependencies.mlskel).toMatch(/^file:vendor\/mlskel-\d+\.\d+\.\d+\.tgz$/)
-    expect(ok(run('git', ['ls-files', 'vendor'], { cwd: project })).stdout).toContain('.tgz')
-    rmSync(tarball)
-    rmSync(join(work, 'tool'), { recursive: true, force: true })
-
-    const elsewhere = mkdtempSync(join(tmpdir(), 'mlskel-elsewhere-'))
-    try {
-      const clone = join(elsewhere, 'teammate', 'iris-project')
-      ok(run('git', ['clone', '-q', project, clone], { cwd: elsewhere }))
-      for (const file of ['package.json', 'package-lock.json']) {
-        const text = readFileSync(join(clone, file), 'utf8')
-        expect(text, file).not.toContain(repo)
-        expect(text, file).not.toContain(work)
-      }
-      const installed = ok(run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: clone }))
-      // no dependency asks for a newer Node than the project's engines (light-my-request is pinned for that)
-      expect(installed.stdout + installed.stderr).not.toContain('EBADENGINE')
-      const pipeline = ok(run('npm', ['run', 'pipeline'], { cwd: clone }))
-      expect(pipeline.stdout + pipeline.stderr).toContain('predict')
-      expect(ok(run('npm', ['test'], { cwd: clone })).stdout).toContain('✓ passed:')
-
-      // Dockerfile.api's steps in the clone (the build context), with this machine as the base image; the build
-      // stage links the deps stage's production install rather than installing the dev tools again
-      chmodSync(elsewhere, 0o755)
-      const stages = await runDockerfile(join(clone, 'Dockerfile.api'), clone, elsewhere, {
-        substitute: (command, stage, all) => {
-          if (!/^npm ci\b/.test(command) || command.includes('--omit=dev')) return undefined
-          const deps = all.find((s) => s.name === 'deps')!
-          return async () => symlinkSync(hostPath(deps, '/app/node_modules'), hostPath(stage, 'node_modules'))
-        },
-      })
-      const final = stages.at(-1)!
-      expect(existsSync(hostPath(final, '/app/node_modules/mlskel/package.json'))).toBe(true)
-      expect(readdirSync(hostPath(final, '/app/models')).filter((d) => d !== 'metadata' && !d.startsWith('.'))).toHaveLength(1)
-    } finally {
-      rmSync(elsewhere, { recursive: true, force: true })
-    }
-  })
 })

@@ -1,0 +1,172 @@
+// End to end: other data sets in a copy of the shared project, switched to through params.yaml alone: a table of
+// every type (trained, tested by the project's own npm test, served raw values) and a 100,000-row one.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { copyProject, ok, repo, run, shared, userEnv } from './shared.js'
+
+interface Summary {
+  ok: boolean
+  stages: { name: string; status: string; reasons: string[] }[]
+}
+
+
+
+let work: string
+let mlskel: string
+let project: string
+
+function mlskelRun(args: string[] = []): Summary {
+  const result = ok(run(mlskel, ['run', '--json', ...args], { cwd: project }))
+  return JSON.parse(result.stdout) as Summary
+}
+
+function newestRecord(): { model_id: string; model_type: string; scores: Record<string, Record<string, number>>; task: string } {
+  const dir = join(project, 'models', 'metadata')
+  const newest = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().pop()!
+  return JSON.parse(readFileSync(join(dir, newest), 'utf8'))
+}
+
+function setParams(edit: (text: string) => string): void {
+  const file = join(project, 'params.yaml')
+  writeFileSync(file, edit(readFileSync(file, 'utf8')))
+}
+
+/** params.yaml's `model:` section replaced by these lines (indented under it), the rest as it is. */
+function setModel(...lines: string[]): void {
+  setParams((text) => text.replace(/^model:\n(?: {2}.*\n?)*/m, `model:\n${lines.map((line) => `  ${line}\n`).join('')}`))
+}
+
+/** `mlskel serve` in the project on a free port of 127.0.0.1: the process, its exit code, and its URL once it listens. */
+function startServe(): { server: ChildProcess; exited: Promise<number | null>; listening: Promise<string> } {
+  const server = spawn(mlskel, ['serve', '--host', '127.0.0.1', '--port', '0'], { cwd: project, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<number | null>((resolveExit) => server.on('exit', (code) => resolveExit(code)))
+  let stderr = ''
+  const listening = new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 60_000)
+    server.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+      const url = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]
+      if (url) {
+        clearTimeout(timer)
+        resolveUrl(url)
+      }
+    })
+  })
+  return { server, exited, listening }
+}
+
+beforeAll(() => {
+  const made = shared()
+  mlskel = made.mlskel
+  work = mkdtempSync(join(tmpdir(), 'mlskel-e2e-'))
+  project = copyProject(made.pristine, join(work, 'iris-project'))
+})
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true })
+})
+
+/** A table of every type, `;`-delimited: numbers with gaps, integers, yes/no, a category with a rare value, dates, ids. */
+function customersCsv(rows: number): string {
+  const lines = ['customer_id;monthly_spend;visits;member;plan;signup;churn']
+  for (let i = 0; i < rows; i++) {
+    const spend = i % 11 === 0 ? 'NA' : (20 + ((i * 7) % 80) + (i % 3) / 4).toFixed(2)
+    const visits = i % 13 === 0 ? '' : String(i % 9)
+    // platinum: 4 rows, fewer than dataset.min_category_count (5), so folded into "(other)"
+    const plan = i % 300 === 5 ? 'platinum' : i % 17 === 0 ? '' : ['basic', 'pro', 'team'][i % 3]!
+    const signup = `2023-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`
+    // churn follows the plan and a low spend, with some noise
+    const churn = (plan === 'pro' || (i % 5 === 0 && Number(spend) < 50)) !== (i % 23 === 0) ? 'left' : 'stayed'
+    lines.push([`C-${10_000 + i}`, spend, visits, i % 2 ? 'yes' : 'no', plan, signup, churn].join(';'))
+  }
+  return `${lines.join('\n')}\n`
+}
+
+describe('a table of every type, switched to through params.yaml alone', () => {
+  it('infers its column types, trains on them, and passes the project\'s own npm test', { timeout: 300_000 }, () => {
+    writeFileSync(join(project, 'data', 'raw', 'customers.csv'), customersCsv(1200))
+    setParams((text) => text.replace(/^ {2}raw: \S+/m, '  raw: customers.csv').replace(/^ {2}target: \S+/m, '  target: churn').replace(/^task: \S+/m, 'task: classification').replace(/cv_folds: \d+/, 'cv_folds: 5'))
+    setModel('type: gradient_boosting')
+    const generated = ok(run(mlskel, ['run', 'generate-dataset'], { cwd: project }))
+    // the stage's own table of columns, types and why
+    expect(generated.stdout).toMatch(/customer_id\s+identifier\s+identifier/)
+    expect(generated.stdout).toMatch(/plan\s+categorical\s+feature\s+\d+\s+0\s+3 categories \+ \(other\)/)
+    expect(generated.stdout).toMatch(/signup\s+datetime\s+feature/)
+    expect(generated.stdout).toContain('delimiter ";"')
+    expect(mlskelRun().ok).toBe(true)
+    const record = newestRecord() as ReturnType<typeof newestRecord> & { data: { columns: { name: string; type: string; missing: number }[]; features: string[]; rows: number } }
+    expect(record.data.columns.map((c) => [c.name, c.type])).toEqual([
+      ['customer_id', 'identifier'],
+      ['monthly_spend', 'numeric'],
+      ['visits', 'numeric'],
+      ['member', 'boolean'],
+      ['plan', 'categorical'],
+      ['signup', 'datetime'],
+      ['churn', 'categorical'],
+    ])
+    expect(record.data.columns.filter((c) => c.missing > 0).map((c) => c.name)).toEqual(['monthly_spend', 'visits', 'plan'])
+    expect(record.data.features).toContain('signup_month')
+    expect(record.data.rows).toBe(1200)
+    expect(record.scores.accuracy!.hold_out).toBeGreaterThan(0.8)
+    const predictions = readFileSync(join(project, 'data', 'predictions', 'test.csv'), 'utf8').split('\n')
+    expect(predictions[0]).toMatch(/^customer_id,monthly_spend,visits,member,plan,signup,prediction,probability$/)
+    expect(predictions[1]).toMatch(/^C-\d+,/)
+    const tested = ok(run('npm', ['test'], { cwd: project }))
+    expect(tested.stdout).toContain('✓ passed:')
+  })
+
+  it('serves it: raw values in, an unseen category and nulls predicted, a wrong type refused', { timeout: 120_000 }, async () => {
+    const { server, exited, listening } = startServe()
+    try {
+      const base = await listening
+      const post = async (body: unknown) => {
+        const response = await fetch(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        return { status: response.status, body: (await response.json()) as { result?: string[]; error?: { details: { row: number; field: string; problem: string }[] } } }
+      }
+      const records = [
+        { monthly_spend: 30.5, visits: 2, member: true, plan: 'pro', signup: '2024-05-01' },
+        { monthly_spend: null, visits: null, member: false, plan: 'enterprise', signup: null },
+        { monthly_spend: 95, visits: 7, member: false, plan: 'basic', signup: '2023-12-24T10:30:00' },
+      ]
+      const predicted = await post({ records })
+      expect(predicted.status).toBe(200)
+      expect(predicted.body.result).toHaveLength(3)
+      expect(predicted.body.result![0]).toBe('left')
+      for (const label of predicted.body.result!) expect(['left', 'stayed']).toContain(label)
+      expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/mlskel_unseen_category_total\{feature="plan"\} 1/)
+
+      const csv = await fetch(`${base}/invocations`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'monthly_spend,visits,member,plan,signup\n30.5,2,yes,pro,2024-05-01\n,,no,enterprise,\n' })
+      expect(csv.status).toBe(200)
+      expect(((await csv.json()) as { predictions: string[] }).predictions[0]).toBe('left')
+
+      const wrong = await post({ records: [{ ...records[0], monthly_spend: 'a lot' }] })
+      expect(wrong.status).toBe(400)
+      expect(wrong.body.error!.details[0]).toMatchObject({ row: 0, field: 'monthly_spend' })
+      const openapi = JSON.stringify(await (await fetch(`${base}/openapi.json`)).json())
+      expect(openapi).toContain('"format":"date-time"')
+      expect(openapi).toContain('"platinum"')
+    } finally {
+      server.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
+  })
+})
+
+describe('a 100,000-row data set, switched to through params.yaml alone', () => {
+  it('trains and predicts it with both kinds', { timeout: 600_000 }, () => {
+    ok(run(join(repo, 'node_modules', '.bin', 'tsx'), [join(repo, 'scripts', 'make-dataset.ts'), '--task', 'classification', '--rows', '100000', '--cols', '20', '--seed', '11', '--out', join(project, 'data', 'raw', 'large.csv')], { cwd: project }))
+    setParams((text) => text.replace(/^ {2}raw: \S+/m, '  raw: large.csv').replace(/^ {2}target: \S+/m, '  target: label').replace(/^task: \S+/m, 'task: classification').replace(/cv_folds: \d+/, 'cv_folds: 2'))
+    for (const model of [['type: gradient_boosting', 'max_iter: 40'], ['type: random_forest', 'n_estimators: 12', 'min_samples_leaf: 5']]) {
+      setModel(...model)
+      const result = ok(run(mlskel, ['run', '--json'], { cwd: project }))
+      expect((JSON.parse(result.stdout) as Summary).ok).toBe(true)
+      const record = newestRecord() as ReturnType<typeof newestRecord> & { model_type: string; data: { rows: number } }
+      expect(record.model_type).toBe(model[0]!.slice('type: '.length))
+      expect(record.data.rows).toBeGreaterThan(95_000)
+      expect(record.scores.accuracy!.hold_out).toBeGreaterThan(0.6)
+      expect(record.scores.accuracy!.cv).toBeGreaterThan(0.6)
+    }
+  })
+})

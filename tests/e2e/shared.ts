@@ -1,0 +1,120 @@
+// What the end-to-end files share, made once per version of mlskel and reused: mlskel packed as published, installed
+// as a user's tool, and a project created from it with its dependencies installed (`mlskel new`). Each file gets a
+// copy of that project of its own: its files copied, its node_modules hard-linked (an install is what every file
+// would otherwise repeat; the files run side by side). The cache is keyed by the tarball's content (npm pack is
+// reproducible), under the system's temp folder, so a re-run after no change to mlskel reuses it too.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { packMlskel } from '../pack.js'
+
+export const repo = resolve(import.meta.dirname, '../..')
+
+/** The environment of a user's shell: none of this test runner's or npm-script variables. */
+export function userEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('VITEST') || key.startsWith('npm_') || key === 'NODE_OPTIONS' || key === 'TEST' || key === 'NODE_ENV') continue
+    env[key] = value
+  }
+  return { ...env, NO_COLOR: '1', CI: 'true' }
+}
+
+export interface Run {
+  status: number | null
+  stdout: string
+  stderr: string
+}
+
+export function run(command: string, args: string[], options: SpawnSyncOptions & { cwd: string }): Run {
+  const result = spawnSync(command, args, { env: userEnv(), encoding: 'utf8', maxBuffer: 64 << 20, timeout: 600_000, ...options })
+  return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) }
+}
+
+export function ok(result: Run): Run {
+  if (result.status !== 0) throw new Error(`exit ${result.status}\n--- stdout\n${result.stdout.slice(-4000)}\n--- stderr\n${result.stderr.slice(-4000)}`)
+  return result
+}
+
+export interface Shared {
+  /** The packed tarball. */
+  tarball: string
+  /** The `mlskel` command of the tool installed from it. */
+  mlskel: string
+  /** The project `mlskel new` made, installed and committed: copy it (copyProject), never change it. */
+  pristine: string
+}
+
+const LOCK_WAIT_MS = 900_000
+
+/** The shared tool and project, made now if no file made them for this mlskel yet. */
+export function shared(): Shared {
+  const pack = mkdtempSync(join(tmpdir(), 'mlskel-pack-'))
+  const name = packMlskel(pack, userEnv())
+  const digest = createHash('sha256').update(readFileSync(join(pack, name))).digest('hex').slice(0, 16)
+  const home = join(tmpdir(), `mlskel-e2e-${digest}`)
+  const made: Shared = { tarball: join(home, name), mlskel: join(home, 'tool', 'node_modules', '.bin', 'mlskel'), pristine: join(home, 'iris-project') }
+  const ready = join(home, 'ready')
+  if (!existsSync(ready)) {
+    // one maker at a time: the files that start together wait for the first (a lock folder, made atomically)
+    const lock = `${home}.lock`
+    const deadline = Date.now() + LOCK_WAIT_MS
+    for (;;) {
+      try {
+        mkdirSync(lock)
+        break
+      } catch {
+        if (existsSync(ready)) break
+        // a maker that died (its lock older than the wait) is not waited for
+        if (Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs > LOCK_WAIT_MS) rmSync(lock, { recursive: true, force: true })
+        if (Date.now() > deadline) throw new Error(`waited ${LOCK_WAIT_MS / 1000} s for another test file to make ${home}`)
+        spawnSync('sleep', ['1'])
+      }
+    }
+    try {
+      if (!existsSync(ready)) make(home, pack, name)
+    } finally {
+      rmSync(lock, { recursive: true, force: true })
+    }
+  }
+  rmSync(pack, { recursive: true, force: true })
+  sweepOthers(home)
+  return made
+}
+
+function make(home: string, pack: string, name: string): void {
+  const building = `${home}.building`
+  rmSync(building, { recursive: true, force: true })
+  mkdirSync(join(building, 'tool'), { recursive: true })
+  cpSync(join(pack, name), join(building, name))
+  // mlskel installed from the tarball, as a user's tool, and a project created with it
+  writeFileSync(join(building, 'tool', 'package.json'), '{"private":true}')
+  ok(run('npm', ['install', '--no-audit', '--no-fund', join(building, name)], { cwd: join(building, 'tool') }))
+  const created = ok(run(join(building, 'tool', 'node_modules', '.bin', 'mlskel'), ['new', 'iris-project', '--pm', 'npm'], { cwd: building }))
+  if (!created.stdout.includes('iris-project is ready')) throw new Error(`mlskel new did not say the project is ready:\n${created.stdout}`)
+  writeFileSync(join(building, 'ready'), '')
+  rmSync(home, { recursive: true, force: true })
+  renameSync(building, home)
+}
+
+/** Shared folders of earlier mlskel versions: each holds an installed project, hundreds of MB. */
+function sweepOthers(keep: string): void {
+  for (const entry of readdirSync(tmpdir())) {
+    const path = join(tmpdir(), entry)
+    if (!/^mlskel-e2e-[0-9a-f]{16}$/.test(entry) || path === keep) continue
+    // only those no run has used for a day: another checkout's run may be using its own right now
+    if (Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true })
+  }
+}
+
+/**
+ * A copy of the shared project at `into` (a folder that does not exist yet): its files and git history copied,
+ * its node_modules hard-linked (read by the tests, never written).
+ */
+export function copyProject(from: string, into: string): string {
+  cpSync(from, into, { recursive: true, filter: (source) => source !== join(from, 'node_modules') })
+  ok(run('cp', ['-al', join(from, 'node_modules'), join(into, 'node_modules')], { cwd: into }))
+  return into
+}
