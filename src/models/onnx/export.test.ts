@@ -86,8 +86,6 @@ function missingRows(base: readonly number[][]): number[][] {
 interface Comparison {
   /** Largest difference of a probability (classifiers) or a value (regressors). */
   maxDifference: number
-  /** Largest difference of a value relative to max(1, |mlskel's value|) (regressors). */
-  maxRelative: number
   /** Labels that differ where the classes' probabilities are not tied within 1e-6. */
   labelsDiffer: number
   /** Labels that differ on such a tie. */
@@ -116,16 +114,10 @@ function compare(model: Predictor, onnx: Predictor, X: number[][]): Comparison {
       }
       return true
     }).length
-    return { maxDifference: a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0), maxRelative: 0, labelsDiffer, nearTies, rows: X.length }
+    return { maxDifference: a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0), labelsDiffer, nearTies, rows: X.length }
   }
-  let maxDifference = 0
-  let maxRelative = 0
-  ours.forEach((v, i) => {
-    const d = Math.abs(Number(v) - Number(theirs[i]))
-    maxDifference = Math.max(maxDifference, d)
-    maxRelative = Math.max(maxRelative, d / Math.max(1, Math.abs(Number(v))))
-  })
-  return { maxDifference, maxRelative, labelsDiffer: 0, nearTies: 0, rows: X.length }
+  const maxDifference = ours.reduce<number>((m, v, i) => Math.max(m, Math.abs(Number(v) - Number(theirs[i]))), 0)
+  return { maxDifference, labelsDiffer: 0, nearTies: 0, rows: X.length }
 }
 
 const SETS = {
@@ -156,9 +148,16 @@ describe('mlskel\'s trees exported to ONNX, predicted by ONNX Runtime', () => {
           if (setName === 'mixed') for (const code of [3, 99, -1, 1.5, Number.NaN]) X.push(...s.test.X.slice(0, 10).map((row) => [...row.slice(0, 4), code]))
           const c = compare(model, onnx, X)
           expect(c.labelsDiffer).toBe(0)
-          if (task === 'classification' || inputType === 'double') expect(c.maxDifference).toBeLessThanOrEqual(1e-5)
-          // float32 arithmetic (thresholds, leaf values and sums): within 1e-5 of the value, relatively
-          else expect(c.maxRelative).toBeLessThanOrEqual(1e-5)
+          // double input: ONNX Runtime chooses the label from float64 sums, as mlskel does, ties included
+          if (inputType === 'double') expect(c.nearTies).toBe(0)
+          if (task === 'classification' || inputType === 'double') {
+            expect(c.maxDifference).toBeLessThanOrEqual(1e-5)
+          } else {
+            // float input, a regression: ONNX Runtime sums the trees' leaves in float32, each sum rounded by up to
+            // 2^-24 of its size, so the error grows with the trees and the target's scale (measured: 6e-7 × scale)
+            const scale = Math.max(1, ...model.predict(X).map((v) => Math.abs(Number(v))))
+            expect(c.maxDifference).toBeLessThanOrEqual(treesOf(model).trees * 2 ** -24 * scale)
+          }
           // the same through predictBatch, on ONNX Runtime's threads
           const batch = await onnx.predictBatch!(X, { probabilities: true, threads: 2 })
           expect(batch.predictions).toEqual(onnx.predict(X))
