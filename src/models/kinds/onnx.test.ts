@@ -228,6 +228,15 @@ describe('the onnx kind, on graphs written here', () => {
     expect(refused.message).toContain('how many classes')
   })
 
+  it('gives ONNX Runtime\'s own failure to predict as a coded error', () => {
+    // a LinearRegressor of 2 coefficients for 3 features: ONNX Runtime loads it, and fails on a row
+    const { predictor } = readOnnxModel(graph({ nodes: [linearNode('x', 'y', [1, 2], [0.5])], inputs: [tensor('x', ['N', 3])], outputs: [tensor('y', ['N', 1])] }))
+    const failed = errorOf(() => predictor.predict([[1, 2, 3]]))
+    expect(failed.code).toBe('MLSKEL_ONNX_RUN_FAILED')
+    expect(failed.message).toContain('ONNX Runtime failed to predict')
+    expect(failed.message).toContain('coefficients length (2)')
+  })
+
   it('refuses inputs it cannot map, naming the input', () => {
     const cases: [ValueInfoSpec, string][] = [
       [tensor('ids', ['N', 3], ELEM.INT64), 'int64'],

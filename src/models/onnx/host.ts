@@ -50,8 +50,9 @@ function session(key: string): Promise<OrtSession> {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
-        // errors only: ONNX Runtime warns about unused initializers and the like, on stderr
-        logSeverityLevel: 3,
+        // fatal only: ONNX Runtime writes warnings (unused initializers …) and the errors it also returns (which mlskel
+        // turns into coded errors) to stderr, which is the server's log
+        logSeverityLevel: 4,
       }),
     )
     sessions.set(key, s)
