@@ -8,6 +8,7 @@
 // a 1M-row Parquet file. The sixth is training's (bench/training.ts): the tree kinds against scikit-learn and XGBoost
 // on up to 1M rows (`npm run bench -- --quick`: 20,000 rows and the bundled sets only). The seventh is the xgboost
 // kind's batch prediction against XGBoost's own predict on the same 100,000 rows and models (bench/xgboost.ts). The
+// eighth is the onnx kind's one-row predictions against ONNX Runtime's own run of one row (bench/onnx.ts). The
 // last is the whole pipeline on 1,000,000 rows (bench/pipeline.ts; --quick: 100,000).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,6 +17,7 @@ import { performance } from 'node:perf_hooks'
 import { Hasher } from '../src/hashing/index.js'
 import { checkBench, printCheckRows } from './check.js'
 import { hashingBench, printHashingRows } from './hashing.js'
+import { onnxBench, printOnnxRows } from './onnx.js'
 import { pipelineBench, printPipelineRow } from './pipeline.js'
 import { printReportRows, reportBench } from './report.js'
 import { printServeRows, serveBench } from './serve.js'
@@ -100,7 +102,10 @@ printTrainingRows(trainingRows)
 const xgboostRows = await xgboostBench()
 printXgboostRows(xgboostRows)
 
+const onnxRows = await onnxBench()
+printOnnxRows(onnxRows)
+
 const pipelineRow = await pipelineBench({ fixture: project, work, ...(process.argv.includes('--quick') ? { rows: 100_000 } : {}) })
 printPipelineRow(pipelineRow)
 process.exitCode =
-  cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) && checkRows.every((row) => row.ok) && reportRows.every((row) => row.ok !== false) && trainingRows.every((row) => row.ok !== false) && xgboostRows.every((row) => row.ok) && pipelineRow.ok ? 0 : 1
+  cliOk && hashingRows.every((row) => row.ok !== false) && serveRows.every((row) => row.ok !== false) && checkRows.every((row) => row.ok) && reportRows.every((row) => row.ok !== false) && trainingRows.every((row) => row.ok !== false) && xgboostRows.every((row) => row.ok) && onnxRows.every((row) => row.ok) && pipelineRow.ok ? 0 : 1

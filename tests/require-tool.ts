@@ -34,6 +34,8 @@ const TOOLS = {
   yamllint: { probe: () => (runs('yamllint', ['--version']) ? undefined : 'yamllint is not installed'), install: 'apt-get install yamllint' },
   sklearn: { probe: () => pythonImports('sklearn'), install: 'apt-get install python3-sklearn' },
   xgboost: { probe: () => pythonImports('xgboost'), install: 'apt-get install python3-xgboost' },
+  onnx: { probe: () => pythonImports('onnx'), install: 'apt-get install python3-onnx' },
+  torch: { probe: () => pythonImports('torch'), install: 'apt-get install python3-torch' },
   pandas: { probe: () => pythonImports('pandas'), install: 'apt-get install python3-pandas' },
   rscript: { probe: () => (runs('Rscript', ['--version']) ? undefined : 'Rscript is not installed'), install: 'apt-get install r-base-core' },
 } satisfies Record<string, Tool>

@@ -105,6 +105,20 @@ export function buildProgram(): Command {
     )
     .action(lazy(async () => ({ default: (await runsCommand()).verify })))
 
+  const models = program
+    .command('models')
+    .description('models trained elsewhere, and mlskel\'s own in other formats')
+  const modelsCommand = () => import('./commands/models.js')
+  models
+    .command('export')
+    .description('write a random_forest or gradient_boosting model as an ONNX file (an ai.onnx.ml tree ensemble: label and probabilities, or the value), its id and signature in the file\'s metadata')
+    .argument('<id>', 'model id, a unique prefix of one, or latest (the newest training\'s)')
+    .addOption(new Option('--format <format>', 'the file\'s format').choices(['onnx']).default('onnx'))
+    .option('--out <file>', 'where to write it (default: model.onnx in the model\'s folder, models/<id>/)')
+    .addOption(new Option('--input-type <type>', 'the input tensor\'s element type: double computes as mlskel does; float for runtimes without double tree ensembles (see docs/models-from-elsewhere.md)').choices(['double', 'float']).default('double'))
+    .option('--json', 'print { id, kind, format, inputType, path, bytes, sha256 }')
+    .action(lazy(async () => ({ default: (await modelsCommand()).exportCommand })))
+
   program
     .command('check')
     .description('the project doctor: structure, reports, tests, coverage, lint, raw data unchanged, models and records, secrets, pipeline, README')

@@ -62,6 +62,12 @@ export const errorCatalog = {
   MLSKEL_XGBOOST_UNSUPPORTED: 'Train the model with booster gbtree and one of the objectives binary:logistic, multi:softprob, multi:softmax, reg:squarederror or reg:logistic (one target, one value per leaf), or serve it with XGBoost itself.',
   MLSKEL_XGBOOST_MALFORMED: 'Save the model again from XGBoost (`booster.save_model("model.json")`) and use that file unchanged: this one is damaged, or not an XGBoost JSON model.',
   MLSKEL_XGBOOST_SIGNATURE_MISMATCH: 'Give as many feature names as the model has features (or none when the file names them), as many classes as it predicts, and categories only for its categorical features, at least as many as its splits name.',
+  MLSKEL_ONNX_RUNTIME_MISSING: 'Install ONNX Runtime for Node in the project: `npm install onnxruntime-node` (where its install script cannot download, add --onnxruntime-node-install=skip, or set ONNXRUNTIME_NODE_INSTALL=skip: the CPU runtime is in the package itself).',
+  MLSKEL_ONNX_MALFORMED: 'Export the model to ONNX again from the library that trained it and use that file unchanged: this one is damaged, or not an ONNX model.',
+  MLSKEL_ONNX_UNSUPPORTED: 'Export the model with one float input [N, F] (or one [N, 1] input per feature) and a label and/or probabilities output (a regression: one value per row); the message names the input or output that does not fit.',
+  MLSKEL_ONNX_SIGNATURE_MISMATCH: 'Give as many feature names as the model has features (the input names of a model with one input per feature), as many classes as it predicts, and nothing that contradicts the signature an mlskel export carries.',
+  MLSKEL_ONNX_RUN_FAILED: 'Read ONNX Runtime\'s message: the model may need other inputs than mlskel gives it, or its outputs may not be a prediction (probabilities that are not a distribution: export the model with its softmax).',
+  MLSKEL_ONNX_EXPORT_UNSUPPORTED: 'Export a random_forest or gradient_boosting model; a model mlskel did not train (xgboost, onnx) is exported by the library that trained it.',
   MLSKEL_METADATA_INVALID: 'Fix or remove the record named above; records are written by mlskel and should not be edited by hand.',
   MLSKEL_METRIC_UNKNOWN: 'Use a known metric name (accuracy, f1_macro, log_loss, r2, mean_squared_error, mean_absolute_error, …) or prefix your own with custom_, and a split cv, hold_out or custom_*.',
 
