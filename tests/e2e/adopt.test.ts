@@ -3,9 +3,13 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { hostPath, runDockerfile } from '../deploy/dockerfile.js'
 import { copyProject, ok, repo, run, shared } from './shared.js'
+
+// Each test here runs the user's commands on a real project, trainings among them: under a loaded CI runner a minute
+// or more, far from the 30 s that fits the unit tests
+vi.setConfig({ testTimeout: 300_000 })
 
 interface Summary {
   ok: boolean

@@ -4,8 +4,12 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { copyProject, ok, repo, run, shared, userEnv } from './shared.js'
+
+// Each test here runs the user's commands on a real project, trainings among them: under a loaded CI runner a minute
+// or more, far from the 30 s that fits the unit tests
+vi.setConfig({ testTimeout: 300_000 })
 
 interface Summary {
   ok: boolean
