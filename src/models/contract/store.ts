@@ -148,6 +148,19 @@ export async function loadSavedModel(modelsDir: string, idOrPrefix: string): Pro
   return { manifest, predictor, dir }
 }
 
+/**
+ * Whether saved model `id` holds `file` as it was imported (its kind's holdsFile: an XGBoost JSON value for value, an
+ * ONNX file to the byte); undefined when its kind cannot say (a kind mlskel trains). model.json is read as it is: check
+ * it against its manifest first (loadSavedModel).
+ */
+export async function modelHoldsFile(modelsDir: string, id: string, file: Uint8Array): Promise<boolean | undefined> {
+  const manifest = await readManifest(join(modelsDir, id), id)
+  const holds = modelKind(manifest.kind)?.holdsFile
+  if (!holds) return undefined
+  const text = await readFile(join(modelsDir, id, MODEL_FILE), 'utf8')
+  return holds(JSON.parse(text) as unknown, file)
+}
+
 /** The ids of the models in `modelsDir`, sorted. */
 export async function listModelIds(modelsDir: string): Promise<string[]> {
   let entries
