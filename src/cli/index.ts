@@ -118,6 +118,29 @@ export function buildProgram(): Command {
     .addOption(new Option('--input-type <type>', 'the input tensor\'s element type: double computes as mlskel does; float for runtimes without double tree ensembles (see docs/models-from-elsewhere.md)').choices(['double', 'float']).default('double'))
     .option('--json', 'print { id, kind, format, inputType, path, bytes, sha256 }')
     .action(lazy(async () => ({ default: (await modelsCommand()).exportCommand })))
+  models
+    .command('import')
+    .description('register a model trained elsewhere (XGBoost\'s JSON or an ONNX file, told by its content) as one of the project\'s: a model folder holding the original file, and a metadata record; scored on --data, or on the project\'s test split when the file fits its data set')
+    .argument('<file>', 'the model file: XGBoost\'s save_model("model.json"), or ONNX (torch.onnx.export, skl2onnx, onnx.helper, …)')
+    .option('--name <name>', 'a name for the model, said in its description (default: the file\'s name)')
+    .addOption(new Option('--task <task>', 'checked against an XGBoost objective; for an ONNX graph with one value per row, classification reads it as a probability').choices(['classification', 'regression']))
+    .option('--target <column>', 'the target\'s name (with --data: its column; default: the one column of --data that is no feature, or "target")')
+    .option('--data <file>', 'CSV or Parquet with the features and the target: names what the file does not (its columns, in order), and is the hold-out mlskel scores the model on')
+    .option('--json', 'print { run_id, model_id, kind, task, model_location, record, imported, features, target, scores, hold_out, warnings, unscored? }')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The signature (features, their types, the target) comes from the file: XGBoost\'s feature_names and',
+        'feature_types, an ONNX graph\'s inputs and outputs. --data names what the file does not; without --data, the',
+        'project\'s data set (data/transformed/dataset.json) is the signature when the file names the same features,',
+        'and its test split the hold-out. Otherwise the model has no scores, and the output says why.',
+        'Docs: docs/models-from-elsewhere.md#importing.',
+        '',
+        'Exit codes: 0 imported; 1 refused (a coded error says why and how to fix it); 2 bad usage.',
+      ].join('\n'),
+    )
+    .action(lazy(async () => ({ default: (await modelsCommand()).importCommand })))
 
   program
     .command('check')
