@@ -86,7 +86,7 @@ export function buildProgram(): Command {
     .action(lazy(async () => ({ default: (await runsCommand()).diff })))
   runs
     .command('verify')
-    .description('prove a record: its raw inputs hash as recorded, and training again in a clean checkout of its commit gives the same model hash and scores')
+    .description('prove a record: its raw inputs hash as recorded, and training again in a clean checkout of its commit gives the same model hash and scores (an imported model: its stored bytes are those recorded)')
     .argument('<id>', 'run id, a unique prefix of one, or latest')
     .option('--keep', 'keep the temporary checkout for inspection (its path is printed)')
     .option('--json', 'print { verified, status, reason?, code?, differences?, ... } on stdout')
@@ -96,11 +96,16 @@ export function buildProgram(): Command {
         '',
         'Progress goes to stderr; with --verbose the training\'s own output too.',
         '',
+        'An imported model (mlskel models import) is verified by its bytes, not by training it again: its folder\'s',
+        'model.json must hash as recorded, its original file (source.json, source.onnx) as imported, and model.json\'s',
+        'model must be that file\'s. No git, checkout or training is involved.',
+        '',
         'Exit codes:',
-        '  0  verified: same model hash and scores (within 1e-12)',
-        '  1  not verified: reproduced, differently (each difference is listed)',
+        '  0  verified: same model hash and scores (within 1e-12); an import: the bytes recorded',
+        '  1  not verified: reproduced, differently (each difference is listed); an import: other bytes',
         '  2  cannot verify: not a git repository, commit missing, dirty without a usable diff, an input gone or',
-        '     changed, training failed in the checkout, or an unknown run id',
+        '     changed, training failed in the checkout, an imported model\'s folder or original file gone, or an',
+        '     unknown run id',
       ].join('\n'),
     )
     .action(lazy(async () => ({ default: (await runsCommand()).verify })))

@@ -242,18 +242,20 @@ export function formatDiff(d: RunDiff): string {
 /** `runs verify`'s verdict, after the progress lines. */
 export function formatVerify(result: VerifyResult): string {
   const lines: string[] = []
-  if (result.status === 'verified') lines.push(`verified: run ${result.run_id} reproduced with the same model hash and scores`)
+  const bytes = result.method === 'bytes'
+  if (result.status === 'verified') lines.push(bytes ? `verified: run ${result.run_id}'s stored model and imported file are the bytes recorded` : `verified: run ${result.run_id} reproduced with the same model hash and scores`)
   else if (result.status === 'differs') {
-    lines.push(`not verified: run ${result.run_id} reproduced differently`)
+    lines.push(bytes ? `not verified: run ${result.run_id}'s stored files are not the bytes recorded` : `not verified: run ${result.run_id} reproduced differently`)
     for (const d of result.differences ?? []) {
       const delta = typeof d.recorded === 'number' && typeof d.reproduced === 'number' ? `  (delta ${formatDelta(d.reproduced - d.recorded)})` : ''
-      lines.push(`  ${d.field}: recorded ${d.recorded === undefined ? '(absent)' : text(d.recorded)}, reproduced ${d.reproduced === undefined ? '(absent)' : text(d.reproduced)}${delta}`)
+      lines.push(`  ${d.field}: recorded ${d.recorded === undefined ? '(absent)' : text(d.recorded)}, ${bytes ? 'found' : 'reproduced'} ${d.reproduced === undefined ? '(absent)' : text(d.reproduced)}${delta}`)
     }
   } else {
     lines.push(`cannot verify run ${result.run_id} (${result.code}): ${result.reason}`)
     if (result.fix) lines.push(`  fix: ${result.fix}`)
   }
   if (result.checkout) lines.push(`checkout kept at ${result.checkout}`)
+  if (result.note) lines.push(`note: ${result.note}`)
   return lines.join('\n')
 }
 
