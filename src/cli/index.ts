@@ -140,7 +140,7 @@ export function buildProgram(): Command {
         'feature_types, an ONNX graph\'s inputs and outputs. --data names what the file does not; without --data, the',
         'project\'s data set (data/transformed/dataset.json) is the signature when the file names the same features,',
         'and its test split the hold-out. Otherwise the model has no scores, and the output says why.',
-        'Docs: docs/models-from-elsewhere.md#importing.',
+        'Docs: docs/models-from-elsewhere.md (Importing).',
         '',
         'Exit codes: 0 imported; 1 refused (a coded error says why and how to fix it); 2 bad usage.',
       ].join('\n'),

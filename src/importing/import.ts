@@ -31,11 +31,14 @@ export interface ImportOptions {
   cwd?: string
   /** The import's command line, for the record. */
   command?: string[]
+  /** The record's run id (default: a new one, newRunId). */
   runId?: string
 }
 
 export interface ImportResult {
+  /** The metadata record written (source imported). */
   record: MetadataRecord
+  /** The model folder written, with the original file in it. */
   model: SavedModel
   /** The record's file, relative to the project root. */
   recordFile: string
@@ -66,6 +69,11 @@ interface ReadHints {
 
 type Read = (hints: ReadHints) => { predictor: Predictor; signature: Signature; task: Task; producer: { tool: string; version: string }; named: boolean; labelled: boolean }
 
+/**
+ * Import the model file `o.file` into the project at `o.root` (`mlskel models import`): its kind by its content, its
+ * signature, hold-out scores when there is data, the model folder and its record. Refusals are coded MlskelErrors, and
+ * nothing is written then.
+ */
 export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const started = performance.now()
   const cwd = o.cwd ?? process.cwd()
