@@ -2,8 +2,8 @@
 // whole-command wall times, shown beside its target and as a ratio to the baseline measured in the same run
 // (`node -e 0`: the cost of starting Node at all on this machine). The second part is the hashing benchmark
 // (bench/hashing.ts); `npm run bench -- --keep` keeps its 12 GiB of generated data for the next run. The third is
-// the prediction API's (bench/serve.ts): `mlskel serve`'s /predict on the iris fixture's model against a bare
-// node:http server, over loopback. The fourth is `mlskel check`'s (bench/check.ts): every rule but coverage, on the
+// the prediction API's (bench/serve.ts): `mlskel serve`'s /predict on the iris fixture's model, and on imported
+// XGBoost and ONNX models, against a bare node:http server, over loopback. The fourth is `mlskel check`'s (bench/check.ts): every rule but coverage, on the
 // iris project and on one of 10,000 files. The fifth is the reports' (bench/report.ts): `mlskel report explore` on
 // a 1M-row Parquet file. The sixth is training's (bench/training.ts): the tree kinds against scikit-learn and XGBoost
 // on up to 1M rows (`npm run bench -- --quick`: 20,000 rows and the bundled sets only). The seventh is the xgboost

@@ -11,10 +11,14 @@
 //   3. 100-row POST /predict batches on the same server;
 //   (figure) single-row /predict with LOG_LEVEL=info, so one JSON log line per request on stdout (here /dev/null):
 //      what per-request logging costs; reported beside the target, not judged by it.
+//   (figures, issue 16) single-row /predict on imported models, each `mlskel models import`ed into a project of its
+//      own (bench/.data/imports-*): an XGBoost model XGBoost trains on iris here (multi:softprob, 100 rounds of 3
+//      trees, depth 6; skipped without Python's xgboost, saying so), and an ONNX model (mlskel's gradient_boosting
+//      on iris exported to ONNX: 300 trees, predicted by ONNX Runtime through the onnx kind's worker thread).
 // Targets (issue 4): single-row ≥ 0.6× the ceiling's req/s with p99 ≤ 5 ms; batches ≥ 100,000 rows/s. Any non-2xx
 // answer or socket error fails its row.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -76,6 +80,51 @@ async function load(url: string, body: string, seconds: number): Promise<autocan
   return autocannon({ url, method: 'POST', connections: CONNECTIONS, headers: { 'content-type': 'application/json' }, body, duration: seconds })
 }
 
+/** XGBoost at Debian's Python (the `python3` on PATH may be another interpreter). */
+const PYTHON = '/usr/bin/python3'
+
+/** The iris species as XGBoost's class numbers, in sorted order. */
+function irisLabels(): number[] {
+  const species = readFileSync(join(repo, 'template', 'data', 'raw', 'iris.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')[4]!)
+  const classes = [...new Set(species)].sort()
+  return species.map((s) => classes.indexOf(s))
+}
+
+/** A project holding one model, imported by `mlskel models import`'s library from `file` (written by `make`). */
+async function importedProject(name: string, fileName: string, make: (file: string) => Promise<void> | void): Promise<string> {
+  const root = join(repo, 'bench', '.data', name)
+  rmSync(root, { recursive: true, force: true })
+  mkdirSync(join(root, 'models', 'metadata'), { recursive: true })
+  writeFileSync(join(root, 'mlskel.yaml'), 'stages: {}\n')
+  await make(join(root, fileName))
+  const { importModel } = await import('../src/importing/index.js')
+  await importModel({ root, cwd: root, file: fileName, name })
+  return root
+}
+
+/** Imported models to serve: XGBoost's own (when Python's xgboost is there; else why not), and an ONNX file. */
+async function importedProjects(): Promise<{ xgboost: string | { skipped: string }; onnx: string }> {
+  const probe = spawnSync(PYTHON, ['-c', 'import numpy, xgboost'], { encoding: 'utf8', timeout: 60_000 })
+  const xgboost =
+    probe.status === 0
+      ? await importedProject('imports-xgboost', 'iris-xgboost.json', (file) => {
+          const spec = join(repo, 'bench', '.data', 'iris-xgboost-spec.json')
+          writeFileSync(spec, JSON.stringify({ objective: 'multi:softprob', num_class: 3, X: irisRows(), y: irisLabels(), rounds: 100, max_depth: 6, seed: 0, nthread: 1 }))
+          const trained = spawnSync(PYTHON, [join(repo, 'scripts', 'fixtures', 'xgboost_models.py'), '--train', spec, file], { encoding: 'utf8' })
+          if (trained.status !== 0) throw new Error(`XGBoost could not train the benchmark's model: ${trained.stderr}`)
+        })
+      : { skipped: `${PYTHON} cannot import xgboost (apt-get install python3-xgboost)` }
+  const onnx = await importedProject('imports-onnx', 'iris-gb.onnx', async (file) => {
+    const { exportOnnx, trainGradientBoosting } = await import('../src/models/index.js')
+    const X = irisRows()
+    const labels = irisLabels()
+    const signature = { features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map((name) => ({ name, type: 'number' as const })), target: { name: 'species', type: 'category' as const, classes: [0, 1, 2] } }
+    const model = await trainGradientBoosting({ task: 'classification', signature, data: { X, y: labels }, seed: 1, hyperParameters: { max_iter: 100 } })
+    writeFileSync(file, exportOnnx(model, { modelId: 'bench' }))
+  })
+  return { xgboost, onnx }
+}
+
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 /** Rounds of one target: median req/s, p50 and p99 over the rounds; failures summed. */
@@ -100,7 +149,8 @@ export async function serveBench(o: { project: string; seconds?: number; rounds?
   const batch = JSON.stringify({ features: rows.slice(0, 100) })
 
   const children: ChildProcess[] = []
-  const results = { ceiling: [] as autocannon.Result[], floor: [] as autocannon.Result[], one: [] as autocannon.Result[], hundred: [] as autocannon.Result[], logged: [] as autocannon.Result[] }
+  const results = { ceiling: [] as autocannon.Result[], floor: [] as autocannon.Result[], one: [] as autocannon.Result[], hundred: [] as autocannon.Result[], logged: [] as autocannon.Result[], xgboost: [] as autocannon.Result[], onnx: [] as autocannon.Result[] }
+  const imported = await importedProjects()
   try {
     const echo = await startChild('echo', o.project)
     children.push(echo.child)
@@ -110,12 +160,18 @@ export async function serveBench(o: { project: string; seconds?: number; rounds?
     children.push(server.child)
     const logging = await startChild('predict', o.project, 'info')
     children.push(logging.child)
+    const onnxServer = await startChild('predict', imported.onnx)
+    children.push(onnxServer.child)
+    const xgboostServer = typeof imported.xgboost === 'string' ? await startChild('predict', imported.xgboost) : undefined
+    if (xgboostServer) children.push(xgboostServer.child)
     const targets = [
       [results.ceiling, `http://127.0.0.1:${echo.port}/`, single],
       [results.floor, `http://127.0.0.1:${bare.port}/predict`, single],
       [results.one, `http://127.0.0.1:${server.port}/predict`, single],
       [results.hundred, `http://127.0.0.1:${server.port}/predict`, batch],
       [results.logged, `http://127.0.0.1:${logging.port}/predict`, single],
+      ...(xgboostServer ? ([[results.xgboost, `http://127.0.0.1:${xgboostServer.port}/predict`, single]] as const) : []),
+      [results.onnx, `http://127.0.0.1:${onnxServer.port}/predict`, single],
     ] as const
     for (const [, url, body] of targets) await load(url, body, WARMUP_SECONDS)
     for (let round = 0; round < rounds; round++) {
@@ -130,12 +186,21 @@ export async function serveBench(o: { project: string; seconds?: number; rounds?
   const hundred = summarize(results.hundred)
   const logged = summarize(results.logged)
   const ratio = median(results.one.map((r, i) => r.requests.average / results.ceiling[i]!.requests.average))
+  const ratioOf = (of: autocannon.Result[]) => median(of.map((r, i) => r.requests.average / results.ceiling[i]!.requests.average))
+  const importedRow = (name: string, of: autocannon.Result[]): ServeRow => {
+    const s = summarize(of)
+    return { name, ...s, ratio: ratioOf(of), target: '(figure)', ok: s.failures === 0 ? undefined : false }
+  }
   return [
     { name: 'node:http JSON echo (ceiling)', ...ceiling, target: '', ok: ceiling.failures === 0 ? undefined : false },
     { name: 'bare Fastify route + model, 1 row', ...floor, ratio: median(results.floor.map((r, i) => r.requests.average / results.ceiling[i]!.requests.average)), target: '(reference)', ok: floor.failures === 0 ? undefined : false },
     { name: '/predict, 1 row', ...one, ratio, target: '≥ 0.6× ceiling, p99 ≤ 5 ms', ok: ratio >= 0.6 && one.p99 <= 5 && one.failures === 0 },
     { name: '/predict, 100 rows', ...hundred, rowsPerSec: hundred.reqPerSec * 100, target: '≥ 100,000 rows/s', ok: hundred.reqPerSec * 100 >= 100_000 && hundred.failures === 0 },
     { name: '/predict, 1 row, LOG_LEVEL=info', ...logged, ratio: median(results.logged.map((r, i) => r.requests.average / results.ceiling[i]!.requests.average)), target: '(a log line per request)', ok: logged.failures === 0 ? undefined : false },
+    typeof imported.xgboost === 'string'
+      ? importedRow('/predict, 1 row, imported XGBoost', results.xgboost)
+      : { name: '/predict, 1 row, imported XGBoost', reqPerSec: 0, p50: 0, p99: 0, failures: 0, target: `skipped: ${imported.xgboost.skipped}`, ok: undefined },
+    importedRow('/predict, 1 row, imported ONNX', results.onnx),
   ]
 }
 

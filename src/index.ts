@@ -146,6 +146,7 @@ export {
   type VerifyOptions,
   type VerifyResult,
 } from './runs/index.js'
+export { importModel, type ImportOptions, type ImportResult } from './importing/index.js'
 
 // The prediction API (Fastify, Swagger UI, prom-client) is `import … from 'mlskel/serve'`: kept out of this entry
 // so a project's scripts, which import 'mlskel' at every stage, do not load a web server.

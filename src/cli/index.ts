@@ -86,7 +86,7 @@ export function buildProgram(): Command {
     .action(lazy(async () => ({ default: (await runsCommand()).diff })))
   runs
     .command('verify')
-    .description('prove a record: its raw inputs hash as recorded, and training again in a clean checkout of its commit gives the same model hash and scores')
+    .description('prove a record: its raw inputs hash as recorded, and training again in a clean checkout of its commit gives the same model hash and scores (an imported model: its stored bytes are those recorded)')
     .argument('<id>', 'run id, a unique prefix of one, or latest')
     .option('--keep', 'keep the temporary checkout for inspection (its path is printed)')
     .option('--json', 'print { verified, status, reason?, code?, differences?, ... } on stdout')
@@ -96,11 +96,16 @@ export function buildProgram(): Command {
         '',
         'Progress goes to stderr; with --verbose the training\'s own output too.',
         '',
+        'An imported model (mlskel models import) is verified by its bytes, not by training it again: its folder\'s',
+        'model.json must hash as recorded, its original file (source.json, source.onnx) as imported, and model.json\'s',
+        'model must be that file\'s. No git, checkout or training is involved.',
+        '',
         'Exit codes:',
-        '  0  verified: same model hash and scores (within 1e-12)',
-        '  1  not verified: reproduced, differently (each difference is listed)',
+        '  0  verified: same model hash and scores (within 1e-12); an import: the bytes recorded',
+        '  1  not verified: reproduced, differently (each difference is listed); an import: other bytes',
         '  2  cannot verify: not a git repository, commit missing, dirty without a usable diff, an input gone or',
-        '     changed, training failed in the checkout, or an unknown run id',
+        '     changed, training failed in the checkout, an imported model\'s folder or original file gone, or an',
+        '     unknown run id',
       ].join('\n'),
     )
     .action(lazy(async () => ({ default: (await runsCommand()).verify })))
@@ -118,6 +123,29 @@ export function buildProgram(): Command {
     .addOption(new Option('--input-type <type>', 'the input tensor\'s element type: double computes as mlskel does; float for runtimes without double tree ensembles (see docs/models-from-elsewhere.md)').choices(['double', 'float']).default('double'))
     .option('--json', 'print { id, kind, format, inputType, path, bytes, sha256 }')
     .action(lazy(async () => ({ default: (await modelsCommand()).exportCommand })))
+  models
+    .command('import')
+    .description('register a model trained elsewhere (XGBoost\'s JSON or an ONNX file, told by its content) as one of the project\'s: a model folder holding the original file, and a metadata record; scored on --data, or on the project\'s test split when the file fits its data set')
+    .argument('<file>', 'the model file: XGBoost\'s save_model("model.json"), or ONNX (torch.onnx.export, skl2onnx, onnx.helper, …)')
+    .option('--name <name>', 'a name for the model, said in its description (default: the file\'s name)')
+    .addOption(new Option('--task <task>', 'checked against an XGBoost objective; for an ONNX graph with one value per row, classification reads it as a probability').choices(['classification', 'regression']))
+    .option('--target <column>', 'the target\'s name (with --data: its column; default: the one column of --data that is no feature, or "target")')
+    .option('--data <file>', 'CSV or Parquet with the features and the target: names what the file does not (its columns, in order), and is the hold-out mlskel scores the model on')
+    .option('--json', 'print { run_id, model_id, kind, task, model_location, record, imported, features, target, scores, hold_out, warnings, unscored? }')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The signature (features, their types, the target) comes from the file: XGBoost\'s feature_names and',
+        'feature_types, an ONNX graph\'s inputs and outputs. --data names what the file does not; without --data, the',
+        'project\'s data set (data/transformed/dataset.json) is the signature when the file names the same features,',
+        'and its test split the hold-out. Otherwise the model has no scores, and the output says why.',
+        'Docs: docs/models-from-elsewhere.md (Importing).',
+        '',
+        'Exit codes: 0 imported; 1 refused (a coded error says why and how to fix it); 2 bad usage.',
+      ].join('\n'),
+    )
+    .action(lazy(async () => ({ default: (await modelsCommand()).importCommand })))
 
   program
     .command('check')

@@ -80,7 +80,8 @@ export function formatRunList(records: readonly MetadataRecord[], options: ListF
         cells.push(formatScore(r.scores[m]?.hold_out))
         if (withCv) cells.push(formatScore(r.scores[m]?.cv))
       }
-      cells.push(r.data.identifier.slice(0, 8), commitCell(r))
+      // an imported model's training data is not known: the cell says where the model came from instead
+      cells.push(r.data.identifier?.slice(0, 8) ?? 'imported', commitCell(r))
       return cells
     })
     return formatTable([head, ...rows], { right })
@@ -89,7 +90,8 @@ export function formatRunList(records: readonly MetadataRecord[], options: ListF
   const longest = Math.max(...wide.split('\n').map((line) => line.length))
   const table = longest <= (options.width ?? 120) ? wide : build(false)
   const notes: string[] = []
-  if (records.some((r) => r.git.dirty)) notes.push('* trained from uncommitted changes')
+  if (records.some((r) => r.git.dirty)) notes.push(records.some((r) => r.git.dirty && r.source === 'imported') ? '* trained or imported from uncommitted changes' : '* trained from uncommitted changes')
+  if (records.some((r) => r.source === 'imported')) notes.push('imported: trained elsewhere (mlskel models import); its commit is the project\'s at import')
   if (options.sortBy) notes.push(`sorted by ${options.sortBy} (hold-out), ${lowerIsBetter(options.sortBy) ? 'lowest' : 'highest'} first`)
   return notes.length > 0 ? `${table}\n\n${notes.join('; ')}` : table
 }
@@ -132,6 +134,13 @@ export function formatRecord(record: MetadataRecord, options: { recordFile?: str
   ]))
   take('model_id', 'model_type', 'task', 'model_location', 'model_hash', 'model_size')
 
+  const imported = record.source === 'imported'
+  if (record.imported !== undefined) {
+    const { hold_out: holdOut, ...file } = record.imported
+    section('imported (trained elsewhere)', pairs([...Object.entries(flatten(file)), ['hold_out', holdOut ? `${holdOut.path} (${holdOut.from === 'project' ? 'the project\'s test split' : '--data'})` : 'none: no data to score on']]))
+  }
+  take('source', 'imported')
+
   const { inputs, features, ...data } = record.data
   section('data and inputs', [
     ...pairs([...Object.entries(flatten(data)), ['features', features.join(', ')]]),
@@ -141,7 +150,9 @@ export function formatRecord(record: MetadataRecord, options: { recordFile?: str
     if (record[key] === undefined) continue
     take(key)
     const value = record[key]
-    if (key === 'feature_schema' && Array.isArray(value) && value.every((v) => v !== null && typeof v === 'object')) {
+    if (key === 'feature_schema' && Array.isArray(value) && value.length === 0) {
+      out.push(`  ${key}: none${imported ? ' (its training data is not known)' : ''}`)
+    } else if (key === 'feature_schema' && Array.isArray(value) && value.every((v) => v !== null && typeof v === 'object')) {
       const columns = [...new Set(value.flatMap((v) => Object.keys(v as object)))]
       out.push(`  ${key}:`, formatTable([columns, ...value.map((v) => columns.map((c) => text((v as Record<string, unknown>)[c])))], { indent: '    ' }))
     } else {
@@ -151,7 +162,8 @@ export function formatRecord(record: MetadataRecord, options: { recordFile?: str
   take('data')
 
   const overrides = Object.entries(record.overrides)
-  section('params and overrides', [
+  if (imported) section('params and overrides', ['  none: the model was trained elsewhere'])
+  else section('params and overrides', [
     ...pairs(Object.entries(flatten(record.params))),
     `  seed: ${record.seed ?? 'unknown'}`,
     overrides.length > 0 ? `  overrides (mlskel run --set): ${overrides.map(([k, v]) => `${k}=${text(v)}`).join(', ')}` : '  overrides: none',
@@ -161,7 +173,7 @@ export function formatRecord(record: MetadataRecord, options: { recordFile?: str
   take('params', 'overrides', 'seed', 'hyper_parameters')
 
   const splits = [...new Set(Object.values(record.scores).flatMap((s) => Object.keys(s)))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
-  section(`scores (${record.testing_strategy})`, formatTable([['metric', ...splits], ...Object.entries(record.scores).map(([m, s]) => [m, ...splits.map((sp) => formatScore(s[sp]))])], { indent: '  ', right: [false, ...splits.map(() => true)] }).split('\n'))
+  section(`scores (${record.testing_strategy ?? 'none: imported without data to score it on'})`, formatTable([['metric', ...splits], ...Object.entries(record.scores).map(([m, s]) => [m, ...splits.map((sp) => formatScore(s[sp]))])], { indent: '  ', right: [false, ...splits.map(() => true)] }).split('\n'))
   take('scores', 'testing_strategy')
   if (record.evaluation !== undefined) {
     const { confusion_matrix: matrix, ...rest } = (record.evaluation.hold_out ?? {}) as { confusion_matrix?: { labels: unknown[]; matrix: number[][] } }
@@ -230,18 +242,20 @@ export function formatDiff(d: RunDiff): string {
 /** `runs verify`'s verdict, after the progress lines. */
 export function formatVerify(result: VerifyResult): string {
   const lines: string[] = []
-  if (result.status === 'verified') lines.push(`verified: run ${result.run_id} reproduced with the same model hash and scores`)
+  const bytes = result.method === 'bytes'
+  if (result.status === 'verified') lines.push(bytes ? `verified: run ${result.run_id}'s stored model and imported file are the bytes recorded` : `verified: run ${result.run_id} reproduced with the same model hash and scores`)
   else if (result.status === 'differs') {
-    lines.push(`not verified: run ${result.run_id} reproduced differently`)
+    lines.push(bytes ? `not verified: run ${result.run_id}'s stored files are not the bytes recorded` : `not verified: run ${result.run_id} reproduced differently`)
     for (const d of result.differences ?? []) {
       const delta = typeof d.recorded === 'number' && typeof d.reproduced === 'number' ? `  (delta ${formatDelta(d.reproduced - d.recorded)})` : ''
-      lines.push(`  ${d.field}: recorded ${d.recorded === undefined ? '(absent)' : text(d.recorded)}, reproduced ${d.reproduced === undefined ? '(absent)' : text(d.reproduced)}${delta}`)
+      lines.push(`  ${d.field}: recorded ${d.recorded === undefined ? '(absent)' : text(d.recorded)}, ${bytes ? 'found' : 'reproduced'} ${d.reproduced === undefined ? '(absent)' : text(d.reproduced)}${delta}`)
     }
   } else {
     lines.push(`cannot verify run ${result.run_id} (${result.code}): ${result.reason}`)
     if (result.fix) lines.push(`  fix: ${result.fix}`)
   }
   if (result.checkout) lines.push(`checkout kept at ${result.checkout}`)
+  if (result.note) lines.push(`note: ${result.note}`)
   return lines.join('\n')
 }
 

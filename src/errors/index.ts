@@ -68,6 +68,9 @@ export const errorCatalog = {
   MLSKEL_ONNX_SIGNATURE_MISMATCH: 'Give as many feature names as the model has features (the input names of a model with one input per feature), as many classes as it predicts, and nothing that contradicts the signature an mlskel export carries.',
   MLSKEL_ONNX_RUN_FAILED: 'Read ONNX Runtime\'s message: the model may need other inputs than mlskel gives it, or its outputs may not be a prediction (probabilities that are not a distribution: export the model with its softmax).',
   MLSKEL_ONNX_EXPORT_UNSUPPORTED: 'Export a random_forest or gradient_boosting model; a model mlskel did not train (xgboost, onnx) is exported by the library that trained it.',
+  MLSKEL_IMPORT_FORMAT_UNKNOWN: 'Import XGBoost\'s JSON (`booster.save_model("model.json")`) or an ONNX file (torch.onnx.export, skl2onnx, tf2onnx); the message says what this file looks like.',
+  MLSKEL_IMPORT_TASK_MISMATCH: 'Leave --task out for an XGBoost model (its objective says the task), or import the model trained for the task you meant.',
+  MLSKEL_IMPORT_DATA_MISMATCH: 'Give --data a CSV (with a header row) or Parquet file holding the model\'s feature columns (the names the file gives them; when it names none, exactly its features, in order) and the target column (--target names it); the message says what is missing.',
   MLSKEL_METADATA_INVALID: 'Fix or remove the record named above; records are written by mlskel and should not be edited by hand.',
   MLSKEL_METRIC_UNKNOWN: 'Use a known metric name (accuracy, f1_macro, log_loss, r2, mean_squared_error, mean_absolute_error, …) or prefix your own with custom_, and a split cv, hold_out or custom_*.',
 
@@ -79,6 +82,7 @@ export const errorCatalog = {
   MLSKEL_VERIFY_INPUT_CHANGED: 'Restore the input named above to its recorded content (raw data is immutable), or train again from the data as it is now.',
   MLSKEL_VERIFY_CHECKOUT_FAILED: 'Read the git message above; run again with --keep to inspect the temporary checkout.',
   MLSKEL_VERIFY_TRAINING_FAILED: 'Read the training output above; run again with --keep to inspect the temporary checkout, and check that the project\'s dependencies are installed.',
+  MLSKEL_VERIFY_IMPORT_MISSING: 'Import the file again (`mlskel models import <file>`, which writes a new record), or restore the model folder from a backup: an imported model cannot be trained again, only its stored bytes verified.',
 
   MLSKEL_SERVE_INVALID_INPUT: 'Send rows that match the served model\'s inputs (GET /openapi.json): every input, by name or in order, as the training data had it (a number as a JSON number, a category as a string, a date as an ISO 8601 string, a boolean as true or false), and null for a missing value.',
   MLSKEL_SERVE_MALFORMED_REQUEST: 'Send a well-formed body of the type named in Content-Type (JSON: check quotes, commas and brackets).',

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { saveModel, trainRandomForest, type SavedModel } from '../models/index.js'
 import { clusters } from '../models/test-data.js'
-import { loadModel, mapBounded, portableCommand, metadataRecordSchema, newRunId, readRecord, readRecords, recordTraining, type RecordTrainingOptions } from './index.js'
+import { loadModel, mapBounded, portableCommand, metadataRecordSchema, newRunId, readRecord, readRecords, recordImport, recordTraining, type RecordTrainingOptions } from './index.js'
 
 let root: string
 let models: string
@@ -242,5 +242,97 @@ describe('reading records', () => {
     })
     expect(out).toEqual(items.map((i) => i * 2))
     expect(most).toBe(7)
+  })
+})
+
+describe('records of imported models', () => {
+  const imported = { file: 'churn.json', path: null, sha256: 'd'.repeat(64), size: 1234, tool: 'xgboost', tool_version: '1.7.4', signature: 'file' as const }
+
+  it('reads a record written before imports (no source) as a trained model\'s', async () => {
+    const record = await recordTraining(options(await trainAndSave()))
+    const path = join(metadata, `${record.run_id}.json`)
+    const { source: _, ...old } = record
+    await writeFile(path, JSON.stringify(old))
+    expect((await readRecord(path)).source).toBe('trained')
+    expect(record.source).toBe('trained')
+  })
+
+  it('records an import without data honestly: what was imported, the project\'s git, and no training fields', async () => {
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: root, encoding: 'utf8' }).trim()
+    git('init', '-q', '-b', 'main')
+    await writeFile(join(root, 'train.ts'), '// code\n')
+    git('add', '.')
+    git('commit', '-q', '-m', 'init')
+    // the imported file in the project, uncommitted: it is the import's input, not a change of code
+    await writeFile(join(root, 'churn.json'), '{}')
+    const model = await trainAndSave()
+    const record = await recordImport({ root, metadataDir: metadata, model, description: 'an XGBoost classifier', task: 'classification', imported: { ...imported, path: 'churn.json' }, command: ['/usr/bin/node', '/opt/mlskel/cli.js', 'models', 'import', join(root, 'churn.json')] })
+    expect(record).toMatchObject({
+      source: 'imported',
+      imported: { ...imported, path: 'churn.json', hold_out: null },
+      model_id: model.id,
+      model_hash: model.manifest.files.model.sha256,
+      hyper_parameters: {},
+      params: null,
+      overrides: {},
+      seed: null,
+      data: { location: null, identifier: null, rows: null, n_features: 4, features: ['f0', 'f1', 'f2', 'f3'], target: 'label', inputs: [] },
+      testing_strategy: null,
+      scores: {},
+      feature_schema: [],
+      target: null,
+      evaluation: { hold_out: null },
+      git: { commit: git('rev-parse', 'HEAD'), branch: 'main', dirty: false, diff: null },
+      command: ['node', 'cli.js', 'models', 'import', 'churn.json'],
+    })
+    // committed: the record is the commit point, and it reads back as written
+    expect(await readdir(model.dir)).not.toContain('.mlskel-pending.json')
+    expect(await readRecord(join(metadata, `${record.run_id}.json`))).toEqual(record)
+  })
+
+  it('records the hold-out it scored: its file among the inputs, hold-out scores only, the summary', async () => {
+    const model = await trainAndSave()
+    const summary = { rows: 3, confusion_matrix: { labels: ['a', 'b', 'c'], matrix: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] } }
+    const record = await recordImport({
+      root,
+      metadataDir: metadata,
+      model,
+      description: 'imported',
+      task: 'classification',
+      imported: { ...imported, signature: 'data' },
+      holdOut: { path: 'holdout.csv', sha256: 'e'.repeat(64), from: 'data', dropped: { missing_target: 1, invalid_values: 0 }, summary, scores: { accuracy: 1, log_loss: 0.1 } },
+    })
+    expect(record).toMatchObject({
+      imported: { signature: 'data', hold_out: { path: 'holdout.csv', from: 'data', dropped: { missing_target: 1, invalid_values: 0 } } },
+      data: { inputs: [{ path: 'holdout.csv', sha256: 'e'.repeat(64) }] },
+      scores: { accuracy: { hold_out: 1 }, log_loss: { hold_out: 0.1 } },
+      evaluation: { hold_out: summary },
+      testing_strategy: expect.stringContaining('holdout.csv (3 rows)'),
+    })
+    await expect(recordImport({ root, metadataDir: metadata, model, description: 'x', task: 'classification', imported, holdOut: { path: 'h.csv', sha256: 'e'.repeat(64), from: 'data', dropped: {}, summary, scores: { precision: 1 } } })).rejects.toMatchObject({ code: 'MLSKEL_METRIC_UNKNOWN' })
+  })
+
+  it('refuses the null training fields in a trained model\'s record, and an imported record without what it imported', async () => {
+    const record = await recordTraining(options(await trainAndSave()))
+    const path = join(metadata, `${record.run_id}.json`)
+    await writeFile(path, JSON.stringify({ ...record, data: { ...record.data, location: null } }))
+    await expect(readRecord(path)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { field: 'data.location' }, message: expect.stringContaining('only an imported model') })
+    await writeFile(path, JSON.stringify({ ...record, evaluation: { hold_out: null } }))
+    await expect(readRecord(path)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { field: 'evaluation.hold_out' } })
+    await writeFile(path, JSON.stringify({ ...record, imported: { ...imported, hold_out: null } }))
+    await expect(readRecord(path)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { field: 'imported' } })
+    await writeFile(path, JSON.stringify({ ...record, source: 'imported' }))
+    await expect(readRecord(path)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { field: 'imported' } })
+    await writeFile(path, JSON.stringify({ ...record, source: 'downloaded' }))
+    await expect(readRecord(path)).rejects.toMatchObject({ code: 'MLSKEL_METADATA_INVALID', where: { field: 'source' } })
+  })
+
+  it('leaves no model when the record cannot be written', async () => {
+    const model = await trainAndSave()
+    // the metadata folder is a file: the record's write fails, and the save is undone
+    await mkdir(models, { recursive: true })
+    await writeFile(metadata, 'not a folder')
+    await expect(recordImport({ root, metadataDir: metadata, model, description: 'x', task: 'classification', imported })).rejects.toThrow()
+    expect(await readdir(models)).toEqual(['metadata'])
   })
 })

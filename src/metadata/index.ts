@@ -8,18 +8,57 @@ import { COLUMN_TYPES, type ColumnType } from '../data/index.js'
 import { describeIssues, MlskelError } from '../errors/index.js'
 import { TEMP_PREFIX, writeFileAtomic } from '../fs/index.js'
 import { sortKeys } from '../json/index.js'
-import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, abandonPendingModel, claimPendingModel, listModelIds, loadSavedModel, rawValue, settlePendingModel, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type FeatureImportance, type LoadedModel, type SavedModel, type Scores } from '../models/index.js'
+import { METRIC_NAME_PATTERN, SPLIT_NAME_PATTERN, abandonPendingModel, claimPendingModel, listModelIds, loadSavedModel, rawValue, settlePendingModel, summarizeFeatures, summarizeTarget, validateScores, type Dataset, type Evaluation, type FeatureImportance, type HoldOutSummary, type LoadedModel, type SavedModel, type Scores } from '../models/index.js'
 import { getAt, type Task } from '../params/index.js'
 import { LOCK_FILE } from '../project/index.js'
 import { newRunId, portableCommand, RUN_ID_PATTERN } from '../stage/index.js'
 
 export { newRunId, portableCommand, RUN_ID_PATTERN }
-import { environmentOf, LOCKFILES } from './environment.js'
-import { DEFAULT_DIFF_CAP_BYTES, gitState } from './git.js'
+import { environmentOf, LOCKFILES, type Environment } from './environment.js'
+import { DEFAULT_DIFF_CAP_BYTES, gitState, type GitState, type WorkingTreeDiff } from './git.js'
+
+/** The project's git state at a record's writing, with its diff from the commit. */
+type ProjectGit = GitState & { diff: WorkingTreeDiff | null }
 
 export const METADATA_SCHEMA_VERSION = 1
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/)
+
+/** How a model came to a project: trained by its pipeline, or imported from a file made elsewhere. */
+export const MODEL_SOURCES = ['trained', 'imported'] as const
+export type ModelSource = (typeof MODEL_SOURCES)[number]
+
+/** The fields a record of each source may leave null: those that describe a training (its data, target, strategy, hold-out). */
+interface SourceFields {
+  source: ModelSource
+  imported?: unknown
+  data: { location: string | null; identifier: string | null; rows: number | null }
+  testing_strategy: string | null
+  target: unknown
+  evaluation: { hold_out: unknown }
+}
+
+/**
+ * A trained model's record has every training field, and no `imported`; an imported one has its `imported`. (The
+ * published JSON Schema cannot say this; the field descriptions do, and mlskel checks it on write and on read.)
+ */
+function sourceRules(record: SourceFields, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message, input: record })
+  if (record.source === 'imported') {
+    if (record.imported === undefined) issue(['imported'], 'a record of source imported says what was imported')
+    return
+  }
+  if (record.imported !== undefined) issue(['imported'], 'only a record of source imported has it')
+  const nulls: [(string | number)[], unknown][] = [
+    [['data', 'location'], record.data.location],
+    [['data', 'identifier'], record.data.identifier],
+    [['data', 'rows'], record.data.rows],
+    [['testing_strategy'], record.testing_strategy],
+    [['target'], record.target],
+    [['evaluation', 'hold_out'], record.evaluation.hold_out],
+  ]
+  for (const [path, value] of nulls) if (value === null) issue(path, 'is null, which only an imported model\'s record may be')
+}
 
 /** run ids: UTC time to the millisecond, then 6 random hex digits: 20261126T174233.123Z-3fa9c1. */
 
@@ -36,6 +75,30 @@ export const metadataRecordSchema = z
     model_location: z.string().min(1).describe('the model\'s folder, relative to the project root, with / separators'),
     model_hash: sha256.describe('SHA-256 of model.json'),
     model_size: z.int().min(0).describe('bytes of the model\'s folder'),
+    source: z
+      .enum(MODEL_SOURCES)
+      .default('trained')
+      .describe('how the model came to the project: trained by its pipeline, or imported (`mlskel models import`: trained elsewhere, so the fields that describe a training are empty or null); absent in records written before imports: trained'),
+    imported: z
+      .looseObject({
+        file: z.string().min(1).describe('the imported file\'s name (never its path on the importing machine)'),
+        path: z.string().min(1).nullable().describe('where the file was, relative to the project root, when it was inside the project; null when it was outside (only its name is recorded)'),
+        sha256: sha256.describe('SHA-256 of the imported file, as it was'),
+        size: z.int().min(0).describe('bytes of the imported file'),
+        tool: z.string().min(1).describe('the tool that produced the file, as the file states it (xgboost; an ONNX file\'s producer_name, e.g. pytorch); "unknown" when it states none'),
+        tool_version: z.string().min(1).describe('that tool\'s version, as the file states it; "unknown" when it states none'),
+        signature: z.enum(['file', 'data', 'project']).describe('where the signature came from: the file alone, the --data file\'s columns, or the project\'s data set (data/transformed/dataset.json)'),
+        hold_out: z
+          .looseObject({
+            path: z.string().min(1).describe('the data scored on: relative to the project root, or its file name when outside the project; its SHA-256 is in data.inputs'),
+            from: z.enum(['data', 'project']).describe('--data, or the project\'s own test split'),
+            dropped: z.record(z.string(), z.int().min(0)).describe('rows left out, by reason (missing_target, invalid_values)'),
+          })
+          .nullable()
+          .describe('the hold-out data mlskel scored the model on at import; null when it had none'),
+      })
+      .optional()
+      .describe('source imported: what was imported, and from what (absent for a trained model)'),
 
     hyper_parameters: z.record(z.string(), z.unknown()).describe('hyper-parameters the model was trained with'),
     params: z.unknown().describe('params.yaml as resolved for this run (defaults filled, overrides applied)'),
@@ -44,13 +107,13 @@ export const metadataRecordSchema = z
 
     data: z
       .looseObject({
-        location: z.string().min(1).describe('the input data the model was trained from, relative to the project root'),
-        identifier: sha256.describe('SHA-256 of the input data\'s content'),
-        rows: z.int().min(0).describe('number of rows'),
+        location: z.string().min(1).nullable().describe('the input data the model was trained from, relative to the project root; null for an imported model (its training data is not known)'),
+        identifier: sha256.nullable().describe('SHA-256 of the input data\'s content; null for an imported model'),
+        rows: z.int().min(0).nullable().describe('number of rows; null for an imported model'),
         n_features: z.int().min(0).describe('number of features'),
         features: z.array(z.string()).describe('feature names, in the model\'s column order'),
         target: z.string().describe('the column predicted'),
-        inputs: z.array(z.strictObject({ path: z.string().min(1), sha256 })).describe('every input file and its content hash (raw data, splits, ...), paths relative to the project root'),
+        inputs: z.array(z.strictObject({ path: z.string().min(1), sha256 })).describe('every input file and its content hash (raw data, splits, ...; an imported model\'s hold-out data), paths relative to the project root'),
         columns: z
           .array(z.strictObject({ name: z.string(), type: z.enum(COLUMN_TYPES), missing: z.int().min(0) }))
           .optional()
@@ -66,7 +129,10 @@ export const metadataRecordSchema = z
       })
       .describe('the data the model was trained on'),
 
-    testing_strategy: z.string().describe('how the scores were measured, e.g. 5-fold cross-validation on the train split, and a 20% hold-out'),
+    testing_strategy: z
+      .string()
+      .nullable()
+      .describe('how the scores were measured, e.g. 5-fold cross-validation on the train split, and a 20% hold-out; an imported model: the hold-out mlskel scored it on, or null when it has no scores'),
     scores: z
       .record(z.string().regex(METRIC_NAME_PATTERN), z.record(z.string().regex(SPLIT_NAME_PATTERN), z.number()))
       .describe('{ metric: { split: value } }: known metric names or custom_*, splits cv, hold_out or custom_*'),
@@ -126,7 +192,7 @@ export const metadataRecordSchema = z
           }),
         ]),
       )
-      .describe('per feature, in the model\'s column order: what training saw; the server validates inputs with it and reports draw it'),
+      .describe('per feature, in the model\'s column order: what training saw; the server validates inputs with it and reports draw it; empty for an imported model (its training data is not known)'),
     target: z
       .union([
         z.looseObject({
@@ -137,7 +203,8 @@ export const metadataRecordSchema = z
         }),
         z.looseObject({ name: z.string().min(1), type: z.literal('number'), min: z.number(), max: z.number(), mean: z.number() }),
       ])
-      .describe('the target in the training data: its classes and their counts, or its range and mean'),
+      .nullable()
+      .describe('the target in the training data: its classes and their counts, or its range and mean; null for an imported model (its classes are in the manifest\'s signature)'),
     input_example: z.array(z.record(z.string(), rawValue)).describe('a few input rows, raw values keyed by input column (as in the model\'s manifest; null: a missing value)'),
     importances: z
       .array(z.strictObject({ feature: z.string(), gain: z.number().min(0).describe('share of the model\'s total split gain'), splits: z.int().min(0).describe('splits on the feature, over all trees') }))
@@ -166,11 +233,13 @@ export const metadataRecordSchema = z
                 .describe('statistics of actual − predicted'),
             }),
           ])
-          .describe('the hold-out predictions summarized: a confusion matrix (classification) or the residuals (regression)'),
+          .nullable()
+          .describe('the hold-out predictions summarized: a confusion matrix (classification) or the residuals (regression); null for an imported model scored on no data'),
       })
       .describe('what reports need of the model\'s predictions on held-out data'),
   })
-  .describe('mlskel model metadata record: what produced a trained model')
+  .superRefine(sourceRules)
+  .describe('mlskel model metadata record: what produced a trained or imported model')
 
 export type MetadataRecord = z.output<typeof metadataRecordSchema>
 
@@ -240,17 +309,14 @@ export interface RecordTrainingOptions {
  */
 export async function recordTraining(o: RecordTrainingOptions): Promise<MetadataRecord> {
   validateScores(o.scores)
-  const runId = o.runId ?? newRunId()
-  if (!RUN_ID_PATTERN.test(runId)) throw new MlskelError('MLSKEL_METADATA_INVALID', `run id ${JSON.stringify(runId)} is not one mlskel makes (newRunId)`, { where: { field: 'run_id' } })
+  const runId = checkedRunId(o.runId)
   const modelLocation = toPosix(relative(o.root, o.model.dir))
   const seed = o.seed ?? getAt(o.params, 'split.seed')
   const signature = o.model.manifest.signature
   // the data inputs are recorded by their hashes: an uncommitted raw file is not code, and a copy of it in the diff
   // would put megabytes of data in models/metadata for every training (runs verify copies inputs from the project)
-  const inputs = (o.data.inputs ?? []).map((input) => toPosix(input.path)).filter((path) => !isAbsolute(path) && !path.startsWith('../'))
-  const exclude = [modelLocation, toPosix(relative(o.root, o.metadataDir)), ...MLSKEL_WRITES, ...inputs, ...(o.gitExclude ?? []).map(toPosix)]
-  const [git, environment] = await Promise.all([gitState(o.root, { exclude, diffCapBytes: o.diffCapBytes ?? DEFAULT_DIFF_CAP_BYTES }), environmentOf(o.root)])
-  const diffFile = `${runId}.diff`
+  const inputs = (o.data.inputs ?? []).map((input) => input.path)
+  const { git, environment } = await projectState(o, modelLocation, [...inputs, ...(o.gitExclude ?? [])])
   const draft = {
     schema_version: METADATA_SCHEMA_VERSION,
     run_id: runId,
@@ -281,13 +347,7 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
     testing_strategy: o.testingStrategy,
     scores: o.scores,
     durations: o.durations ?? {},
-    git: {
-      commit: git.commit,
-      branch: git.branch,
-      remote_url: git.remote_url,
-      dirty: git.dirty,
-      diff: git.diff && { file: git.diff.patch ? diffFile : null, sha256: git.diff.sha256, bytes: git.diff.bytes, cap_bytes: git.diff.cap_bytes, truncated: git.diff.truncated },
-    },
+    git: recordedGit(git, runId),
     command: portableCommand(o.command ?? [], o.root),
     environment,
     feature_schema: summarizeFeatures(signature, o.trainingData, o.data.missing),
@@ -297,12 +357,148 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
     ...(o.warnings ? { warnings: [...o.warnings] } : {}),
     evaluation: o.evaluation,
   }
+  return commitRecord(o, runId, draft, git)
+}
+
+export interface RecordImportOptions {
+  /** The project root; locations in the record are relative to it, and the git state is that of its files. */
+  root: string
+  metadataDir: string
+  /** The imported model, saved (pending until this record commits it). */
+  model: SavedModel
+  description: string
+  task: Task
+  /** What was imported: the file (its name, and its project-relative path when it was inside the project), its hash, size and producer. */
+  imported: ImportedFile
+  /** The hold-out data mlskel scored the model on (absent: none): its file's path and hash, its summary and scores. */
+  holdOut?: {
+    /** Relative to the project root, or the file's name when it is outside the project. */
+    path: string
+    sha256: string
+    from: 'data' | 'project'
+    /** Rows left out, by reason. */
+    dropped: Record<string, number>
+    summary: HoldOutSummary
+    /** { metric: value } on the hold-out rows (evaluate). */
+    scores: Record<string, number>
+  }
+  runId?: string
+  /** The import's command line (portableCommand keeps no machine paths); default none recorded. */
+  command?: string[]
+  importances?: FeatureImportance[]
+  /** What the import noticed (the kind's warnings, classes the file does not name). */
+  warnings?: readonly string[]
+  durations?: Record<string, number>
+  diffCapBytes?: number
+  /** More paths (relative to root) that do not make the record dirty: the pipeline's outputs, data folders. */
+  gitExclude?: string[]
+}
+
+/** What a record keeps of an imported file. */
+export interface ImportedFile {
+  file: string
+  path: string | null
+  sha256: string
+  size: number
+  tool: string
+  tool_version: string
+  signature: 'file' | 'data' | 'project'
+}
+
+/**
+ * Write the metadata record of an imported model (`mlskel models import`): source imported, what was imported, the
+ * project's git state and environment at import, the signature's features and target, and the hold-out scores and
+ * summary when there was data to score on. What only a training has (hyper-parameters, params, seed, the training
+ * data, cross-validation) is empty or null: the model was trained elsewhere. Commits the model as recordTraining does.
+ */
+export async function recordImport(o: RecordImportOptions): Promise<MetadataRecord> {
+  const scores: Scores = o.holdOut ? Object.fromEntries(Object.entries(o.holdOut.scores).map(([metric, value]) => [metric, { hold_out: value }])) : {}
+  validateScores(scores)
+  const runId = checkedRunId(o.runId)
+  const modelLocation = toPosix(relative(o.root, o.model.dir))
+  const signature = o.model.manifest.signature
+  const projectPaths = [o.imported.path, o.holdOut?.path].filter((p): p is string => p !== undefined && p !== null)
+  const { git, environment } = await projectState(o, modelLocation, [...projectPaths, ...(o.gitExclude ?? [])])
+  const holdOut = o.holdOut
+  const draft = {
+    schema_version: METADATA_SCHEMA_VERSION,
+    run_id: runId,
+    timestamp: timestampOf(runId),
+    description: o.description,
+    task: o.task,
+    model_id: o.model.id,
+    model_type: o.model.manifest.kind,
+    model_location: modelLocation,
+    model_hash: o.model.manifest.files.model.sha256,
+    model_size: o.model.size,
+    source: 'imported',
+    imported: { ...o.imported, hold_out: holdOut ? { path: toPosix(holdOut.path), from: holdOut.from, dropped: holdOut.dropped } : null },
+    hyper_parameters: {},
+    params: null,
+    overrides: {},
+    seed: null,
+    data: {
+      location: null,
+      identifier: null,
+      rows: null,
+      n_features: signature.features.length,
+      features: signature.features.map((f) => f.name),
+      target: signature.target.name,
+      inputs: holdOut ? [{ path: toPosix(holdOut.path), sha256: holdOut.sha256 }] : [],
+    },
+    testing_strategy: holdOut ? `hold-out: scored by mlskel at import on ${toPosix(holdOut.path)} (${holdOut.summary.rows} rows); trained elsewhere, so no cross-validation` : null,
+    scores,
+    durations: o.durations ?? {},
+    git: recordedGit(git, runId),
+    command: portableCommand(o.command ?? [], o.root),
+    environment,
+    feature_schema: [],
+    target: null,
+    input_example: o.model.manifest.input_example,
+    ...(o.importances ? { importances: o.importances } : {}),
+    ...(o.warnings && o.warnings.length > 0 ? { warnings: [...o.warnings] } : {}),
+    evaluation: { hold_out: holdOut ? holdOut.summary : null },
+  }
+  return commitRecord(o, runId, draft, git)
+}
+
+function checkedRunId(given: string | undefined): string {
+  const runId = given ?? newRunId()
+  if (!RUN_ID_PATTERN.test(runId)) throw new MlskelError('MLSKEL_METADATA_INVALID', `run id ${JSON.stringify(runId)} is not one mlskel makes (newRunId)`, { where: { field: 'run_id' } })
+  return runId
+}
+
+/**
+ * The project's git state and environment as a record keeps them. What mlskel writes (the model's folder, the
+ * metadata folder, mlskel.lock, .mlskel/) and the `exclude` paths inside the project never make it dirty.
+ */
+async function projectState(o: { root: string; metadataDir: string; diffCapBytes?: number }, modelLocation: string, exclude: readonly string[]): Promise<{ git: ProjectGit; environment: Environment }> {
+  const inside = exclude.map(toPosix).filter((path) => !isAbsolute(path) && !path.startsWith('../'))
+  const excluded = [modelLocation, toPosix(relative(o.root, o.metadataDir)), ...MLSKEL_WRITES, ...inside]
+  const [git, environment] = await Promise.all([gitState(o.root, { exclude: excluded, diffCapBytes: o.diffCapBytes ?? DEFAULT_DIFF_CAP_BYTES }), environmentOf(o.root)])
+  return { git, environment }
+}
+
+function recordedGit(git: ProjectGit, runId: string): MetadataRecord['git'] {
+  return {
+    commit: git.commit,
+    branch: git.branch,
+    remote_url: git.remote_url,
+    dirty: git.dirty,
+    diff: git.diff && { file: git.diff.patch ? `${runId}.diff` : null, sha256: git.diff.sha256, bytes: git.diff.bytes, cap_bytes: git.diff.cap_bytes, truncated: git.diff.truncated },
+  }
+}
+
+/**
+ * Validate the record and write it to <metadataDir>/<run_id>.json (atomically), with its diff beside it first when
+ * there is one. The record commits the model: until it is written the model's folder names the record and diff to
+ * come (models/contract/pending.ts), and if it cannot be written the model folder the save created is removed again.
+ */
+async function commitRecord(o: { metadataDir: string; model: SavedModel }, runId: string, draft: unknown, git: ProjectGit): Promise<MetadataRecord> {
   const parsed = metadataRecordSchema.safeParse(draft)
   if (!parsed.success) throw invalid(parsed.error, `the record of run ${runId}`, undefined)
   const path = join(o.metadataDir, `${runId}.json`)
-  const diffPath = join(o.metadataDir, diffFile)
-  // The record commits the model. Until it is written, the model's folder names the record and diff to come, so
-  // that whoever finds it after a crash can tell a committed model from an abandoned one (models/contract/pending.ts).
+  const diffPath = join(o.metadataDir, `${runId}.diff`)
   await claimPendingModel(o.model.dir, { run_id: runId, record: path, ...(git.diff?.patch ? { diff: diffPath } : {}) })
   try {
     if (git.diff?.patch) await writeFileAtomic(diffPath, git.diff.patch)
@@ -317,7 +513,6 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
   await settlePendingModel(o.model.dir).catch(() => undefined)
   return parsed.data
 }
-
 
 /** The saved diff of a dirty record (<metadataDir>/<run_id>.diff), or null when it has none. */
 export function recordDiffPath(metadataDir: string, record: Pick<MetadataRecord, 'git'>): string | null {

@@ -138,9 +138,26 @@ async function loadRecordedModel(modelsDir: string, record: MetadataRecord): Pro
  * recorded content: a chart of other rows would not be what the model learned from or was scored on.
  */
 async function findSplit(root: string, record: MetadataRecord, role: 'train' | 'test'): Promise<Maybe<string>> {
+  const input = record.source === 'imported' ? importedSplit(record, role) : splitInput(record, role)
+  if (!input.ok) return input
+  return checkedSplit(root, input.value, role)
+}
+
+function splitInput(record: MetadataRecord, role: 'train' | 'test'): Maybe<{ path: string; sha256: string }> {
   const pattern = new RegExp(`(^|[^a-z])${role}([^a-z]|$)`, 'i')
   const input = record.data.inputs.find((i) => ['.parquet', '.csv'].includes(extname(i.path).toLowerCase()) && pattern.test(basename(i.path, extname(i.path))))
-  if (!input) return missing(`the record names no ${role} split among its inputs`)
+  return input ? { ok: true, value: input } : missing(`the record names no ${role} split among its inputs`)
+}
+
+/** An imported model has no training split; its test split is the data it was scored on at import, if any. */
+function importedSplit(record: MetadataRecord, role: 'train' | 'test'): Maybe<{ path: string; sha256: string }> {
+  if (role === 'train') return missing('the model was imported: the data it was trained on is not known')
+  const holdOut = record.imported?.hold_out
+  const input = holdOut ? record.data.inputs.find((i) => i.path === holdOut.path) : undefined
+  return input ? { ok: true, value: input } : missing('the model was imported without data to score it on')
+}
+
+async function checkedSplit(root: string, input: { path: string; sha256: string }, role: 'train' | 'test'): Promise<Maybe<string>> {
   const file = resolve(root, input.path)
   if (!(await stat(file).then((s) => s.isFile(), () => false))) return missing(`the ${role} split ${input.path} is not there`)
   if ((await hashFile(file)) !== input.sha256) return missing(`the ${role} split ${input.path} has changed since the training (its SHA-256 differs from the record's)`)
@@ -227,6 +244,7 @@ function modelCard(record: MetadataRecord, root: string): ReportSection {
 function modelFacts(record: MetadataRecord, root: string): [string, string][] {
   const { data, environment: env } = record
   const deps = Object.entries(env.dependencies).filter(([name]) => name !== 'mlskel').map(([name, v]) => `${name} ${v}`)
+  if (record.imported) return importedFacts(record, record.imported, root, deps)
   return [
     ['Description', record.description],
     ['Task', record.task],
@@ -235,16 +253,43 @@ function modelFacts(record: MetadataRecord, root: string): [string, string][] {
     ['Model hash', `SHA-256 ${record.model_hash}`],
     ['Model location', `${record.model_location} (${kilobytes(record.model_size)})`],
     ['Hyper-parameters', Object.entries(record.hyper_parameters).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ') || 'none'],
-    ['Data', `${data.location} (SHA-256 ${short(data.identifier)}), ${data.rows} rows, ${data.n_features} features → ${data.target}`],
+    // a trained record has its data (the schema's source rules): the fallbacks only satisfy the type
+    ['Data', `${data.location ?? 'unknown'}${data.identifier ? ` (SHA-256 ${short(data.identifier)})` : ''}, ${data.rows ?? '?'} rows, ${data.n_features} features → ${data.target}`],
     ['Features', data.features.join(', ')],
     ['Code', codeState(record)],
     ['Seed', record.seed === null ? 'unknown' : String(record.seed)],
-    ['Testing strategy', record.testing_strategy],
+    ['Testing strategy', record.testing_strategy ?? 'not recorded'],
     ['Cross-validation', crossValidation(record)],
     ['Hold-out', holdOut(record)],
     ['Trained', `${record.timestamp} (run ${record.run_id})`],
     ['Command', displayCommand(record.command, root)],
     ['Training time', Object.entries(record.durations).map(([phase, s]) => `${phase} ${s} s`).join(', ') || 'not recorded'],
+    ['Environment', `Node ${env.node} on ${env.os} ${env.arch} (${env.cpu}, ${env.cpus} CPUs); mlskel ${env.mlskel}${deps.length > 0 ? `; ${deps.join(', ')}` : ''}`],
+  ]
+}
+
+/** An imported model's card: what was imported and from what; what only a training would know is said to be unknown. */
+function importedFacts(record: MetadataRecord, imported: NonNullable<MetadataRecord['imported']>, root: string, deps: string[]): [string, string][] {
+  const env = record.environment
+  const unknown = 'not known: the model was trained elsewhere'
+  const from = imported.path ?? `${imported.file} (outside the project)`
+  return [
+    ['Description', record.description],
+    ['Task', record.task],
+    ['Model type', record.model_type],
+    ['Source', `imported from ${from}: made by ${imported.tool} ${imported.tool_version}, ${kilobytes(imported.size)}, SHA-256 ${imported.sha256}`],
+    ['Signature', imported.signature === 'file' ? 'from the file alone' : imported.signature === 'data' ? 'from the file and the columns of the data it was scored on' : 'the project\'s data set (data/transformed/dataset.json), which the file fits'],
+    ['Model id', record.model_id],
+    ['Model hash', `SHA-256 ${record.model_hash}`],
+    ['Model location', `${record.model_location} (${kilobytes(record.model_size)})`],
+    ['Hyper-parameters', unknown],
+    ['Training data', unknown],
+    ['Features', `${record.data.features.join(', ')} → ${record.data.target}`],
+    ['Code', `the project at import: ${codeState(record)}`],
+    ['Scored on', imported.hold_out ? `${imported.hold_out.path} (${imported.hold_out.from === 'project' ? 'the project\'s test split' : 'given with --data'}), ${holdOut(record)}` : 'nothing: imported without data to score it on'],
+    ['Cross-validation', 'none: the model was trained elsewhere'],
+    ['Imported', `${record.timestamp} (run ${record.run_id})`],
+    ['Command', displayCommand(record.command, root)],
     ['Environment', `Node ${env.node} on ${env.os} ${env.arch} (${env.cpu}, ${env.cpus} CPUs); mlskel ${env.mlskel}${deps.length > 0 ? `; ${deps.join(', ')}` : ''}`],
   ]
 }
@@ -260,7 +305,7 @@ function codeState(record: MetadataRecord): string {
 
 /** k of the k-fold cross-validation: from params.split.cv_folds, else from the testing strategy's words. */
 function crossValidation(record: MetadataRecord): string {
-  const folds = getAt(record.params, 'split.cv_folds') ?? /(\d+)-fold/.exec(record.testing_strategy)?.[1]
+  const folds = getAt(record.params, 'split.cv_folds') ?? /(\d+)-fold/.exec(record.testing_strategy ?? '')?.[1]
   const scored = Object.values(record.scores).some((splits) => splits.cv !== undefined)
   if (folds === undefined) return scored ? 'yes (number of folds not recorded)' : 'none recorded'
   return `${String(folds)}-fold on the training split`
@@ -268,6 +313,7 @@ function crossValidation(record: MetadataRecord): string {
 
 function holdOut(record: MetadataRecord): string {
   const share = getAt(record.params, 'split.test_size')
+  if (record.evaluation.hold_out === null) return 'none'
   const rows = record.evaluation.hold_out.rows
   return typeof share === 'number' ? `${Math.round(share * 100)}% of the rows (${rows} rows)` : `${rows} rows`
 }
@@ -280,7 +326,8 @@ function displayCommand(command: readonly string[], root: string): string {
 function scoresSection(record: MetadataRecord): ReportSection {
   const splits = splitNames(record.scores)
   const rows = Object.entries(record.scores).map(([metric, values]) => [metric, ...splits.map((s) => (values[s] === undefined ? null : round(values[s])))])
-  return { id: 'scores', title: 'Scores', html: `${table(['metric', ...splits], rows)}${note(record.testing_strategy)}` }
+  if (rows.length === 0) return { id: 'scores', title: 'Scores', html: note(record.testing_strategy ?? 'No scores: the model was imported without data to score it on (`mlskel models import --data`, or a project whose test split fits the model, scores it).') }
+  return { id: 'scores', title: 'Scores', html: `${table(['metric', ...splits], rows)}${note(record.testing_strategy ?? '')}` }
 }
 
 /** cv and hold_out first, then any custom splits, in name order. */
@@ -299,8 +346,9 @@ async function historySection(records: readonly MetadataRecord[], record: Metada
 
 async function evaluationSection(record: MetadataRecord, evidence: Evidence, charts: ChartCounter): Promise<ReportSection> {
   // the record's schema is loose (extra keys kept), which stops `in` from narrowing it; its shape is this union
-  const holdOut = record.evaluation.hold_out as HoldOutSummary
+  const holdOut = record.evaluation.hold_out as HoldOutSummary | null
   const section = (html: string): ReportSection => ({ id: 'evaluation', title: 'Hold-out evaluation', html })
+  if (holdOut === null) return section(note('Not evaluated: the model was imported without data to score it on.'))
   if ('confusion_matrix' in holdOut) {
     const { labels, matrix } = holdOut.confusion_matrix
     return section(await charts.figure(spec.confusionMatrixSpec(labels, matrix), `Confusion matrix on the ${holdOut.rows} hold-out rows: rows are the actual class, columns the predicted one.`))
@@ -369,6 +417,10 @@ async function featuresSection(record: MetadataRecord, evidence: Evidence, chart
     ['feature', 'range or categories', 'missing'],
     record.feature_schema.map((f) => [f.name, f.type === 'number' ? `${round(f.min)} – ${round(f.max)}` : f.categories.map(String).join(', '), f.missing]),
   )
+  if (record.feature_schema.length === 0) {
+    const inputs = evidence.model.ok ? table(['feature', 'type'], evidence.model.value.signature.features.map((f) => [f.name, f.type === 'category' ? `category: ${f.categories.map(String).join(', ')}` : f.type])) : ''
+    return { id: 'features', title: 'Features', html: `${note('What the training data held is not known: the model was trained elsewhere. Its inputs, as its signature takes them:')}${inputs}` }
+  }
   const section = (html: string): ReportSection => ({ id: 'features', title: 'Features', html: `${html}<h3>Seen in training</h3>${ranges}` })
   if (!evidence.train.ok) {
     const numeric = record.feature_schema.flatMap((f) => (f.type === 'number' ? [f] : []))
@@ -384,6 +436,11 @@ async function featuresSection(record: MetadataRecord, evidence: Evidence, chart
 
 async function targetSection(record: MetadataRecord, evidence: Evidence, charts: ChartCounter): Promise<ReportSection> {
   const t = record.target
+  if (t === null) {
+    const target = evidence.model.ok ? evidence.model.value.signature.target : undefined
+    const what = target?.type === 'category' ? ` It predicts the classes ${target.classes.map(String).join(', ')}.` : target ? ' It predicts a number.' : ''
+    return { id: 'target', title: `Target: ${record.data.target}`, html: note(`The target in the training data is not known: the model was trained elsewhere.${what}`) }
+  }
   const section = (html: string): ReportSection => ({ id: 'target', title: `Target: ${t.name}`, html })
   if (t.type === 'category') {
     const rows = table(['class', 'training rows'], t.classes.map((c) => [String(c), t.counts[String(c)] ?? 0]))

@@ -71,7 +71,8 @@ export async function diffRuns(a: MetadataRecord, b: MetadataRecord, options: { 
   return {
     a: a.run_id,
     b: b.run_id,
-    model: changes(pick(a, ['model_id', 'model_type', 'model_hash', 'model_size', 'task', 'seed']), pick(b, ['model_id', 'model_type', 'model_hash', 'model_size', 'task', 'seed'])),
+    // an import beside a training: where each model came from (source, and what was imported) is part of the model
+    model: changes(pick(a, MODEL_FIELDS), pick(b, MODEL_FIELDS)),
     params: changes(a.params, b.params),
     overrides: changes(a.overrides, b.overrides),
     hyper_parameters: changes(a.hyper_parameters, b.hyper_parameters),
@@ -83,6 +84,8 @@ export async function diffRuns(a: MetadataRecord, b: MetadataRecord, options: { 
     environment: changes(a.environment, b.environment),
   }
 }
+
+const MODEL_FIELDS = ['model_id', 'model_type', 'model_hash', 'model_size', 'task', 'seed', 'source', 'imported'] as const
 
 /** True when nothing but the run itself (id, time, durations) differs. */
 export function isEmptyDiff(d: RunDiff): boolean {

@@ -115,7 +115,7 @@ describe('listRuns', () => {
   })
 
   it('summarizes a run for --json with full hashes and every score', () => {
-    expect(summarize(mid)).toEqual({ run_id: mid.run_id, timestamp: mid.timestamp, model_id: mid.model_id, task: 'classification', scores: mid.scores, data_id: mid.data.identifier, commit: 'c'.repeat(40), dirty: true, description: mid.description })
+    expect(summarize(mid)).toEqual({ run_id: mid.run_id, timestamp: mid.timestamp, model_id: mid.model_id, task: 'classification', scores: mid.scores, data_id: mid.data.identifier, source: 'trained', commit: 'c'.repeat(40), dirty: true, description: mid.description })
   })
 })
 

@@ -2,4 +2,4 @@
 export { loadRuns, resolveRun, recordFileOf, type ProjectRuns } from './load.js'
 export { listRuns, summarize, checkSortMetric, lowerIsBetter, metricColumns, MAIN_METRICS, type RunSummaryRow, type ListOptions } from './list.js'
 export { diffRuns, isEmptyDiff, flatten, changes, scoreChanges, inputChanges, type RunDiff, type ValueChange, type ColumnChange, type ScoreChange, type InputChange, type CodeDiff, type CodeSide } from './diff.js'
-export { verifyRun, compareRuns, SCORE_TOLERANCE, TRAIN_STAGE, VERIFY_EXIT, type VerifyOptions, type VerifyResult, type Difference } from './verify.js'
+export { verifyRun, compareRuns, IMPORTED_NOTE, SCORE_TOLERANCE, TRAIN_STAGE, VERIFY_EXIT, type VerifyOptions, type VerifyResult, type Difference } from './verify.js'

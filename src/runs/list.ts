@@ -22,8 +22,10 @@ export interface RunSummaryRow {
   task: MetadataRecord['task']
   /** Every score of the run: { metric: { split: value } }. */
   scores: Record<string, Record<string, number>>
-  /** SHA-256 of the input data (data.identifier). */
-  data_id: string
+  /** SHA-256 of the input data (data.identifier); null for an imported model (its training data is not known). */
+  data_id: string | null
+  /** trained by the project's pipeline, or imported (`mlskel models import`). */
+  source: MetadataRecord['source']
   commit: string | null
   dirty: boolean | null
   description: string
@@ -44,6 +46,7 @@ export function summarize(record: MetadataRecord): RunSummaryRow {
     task: record.task,
     scores: record.scores,
     data_id: record.data.identifier,
+    source: record.source,
     commit: record.git.commit,
     dirty: record.git.dirty,
     description: record.description,

@@ -6,14 +6,14 @@
 // and, unlike `git worktree add`, leaves no trace in the user's .git (no worktree entry to prune after a crash,
 // no hooks of theirs run). Training runs through this mlskel's runPipeline with the clone as root, so it is the
 // project's own stage commands (tsx from node_modules/.bin) and the project's own mlskel library that train.
-import { copyFile, lstat, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { PassThrough, type Writable } from 'node:stream'
 import { stringify as stringifyYaml } from 'yaml'
 import { MlskelError, type ErrorCode } from '../errors/index.js'
-import { hashFile } from '../hashing/index.js'
-import { MODEL_FILE } from '../models/index.js'
+import { hashBytes, hashFile } from '../hashing/index.js'
+import { MANIFEST_FILE, MODEL_FILE, manifestSchema, modelHoldsFile } from '../models/index.js'
 import { readRecord, trainingRecordFiles, type MetadataRecord } from '../metadata/index.js'
 import { runPipeline, type StageOutput } from '../pipeline/index.js'
 import { declaredOutputs, PROJECT_FILE } from '../project/index.js'
@@ -64,7 +64,14 @@ export interface VerifyResult {
   reproduced_run_id?: string
   /** The temporary checkout, when kept. */
   checkout?: string
+  /** How it was verified: by training again (a trained model), or by its stored bytes (an imported one). */
+  method: 'retrained' | 'bytes'
+  /** What the method means, for an imported model. */
+  note?: string
 }
+
+/** What `runs verify` says of every imported model, verified or not. */
+export const IMPORTED_NOTE = 'an imported model is verified by its bytes, not by training it again: mlskel did not train it'
 
 /** Exit codes of `runs verify`. */
 export const VERIFY_EXIT = { verified: 0, differs: 1, cannot_verify: 2 } as const
@@ -88,6 +95,7 @@ export async function verifyRun(options: VerifyOptions): Promise<VerifyResult> {
   const { root, metadataDir, records } = await loadRuns(options.root)
   const record = resolveRun(records, options.id, metadataDir)
   const say = (line: string) => options.progress?.write(`verify: ${line}\n`)
+  if (record.source === 'imported') return verifyImported(root, record, say)
   let checkout: string | undefined
   let keep = false
   try {
@@ -185,14 +193,59 @@ export async function verifyRun(options: VerifyOptions): Promise<VerifyResult> {
       ...(differences.length > 0 ? { differences } : {}),
       reproduced_run_id: reproduced.run_id,
       ...(keep ? { checkout } : {}),
+      method: 'retrained',
     }
   } catch (error) {
     if (!(error instanceof CannotVerify)) throw error
     say(`cannot verify: ${error.message.split('\n')[0]}`)
-    return { verified: false, run_id: record.run_id, status: 'cannot_verify', reason: error.message, code: error.code, fix: error.fix ?? catalogFix(error.code), ...(keep && checkout ? { checkout } : {}) }
+    return { verified: false, run_id: record.run_id, status: 'cannot_verify', reason: error.message, code: error.code, fix: error.fix ?? catalogFix(error.code), ...(keep && checkout ? { checkout } : {}), method: 'retrained' }
   } finally {
     if (checkout && !keep) await rm(checkout, { recursive: true, force: true }).catch(() => undefined)
   }
+}
+
+/**
+ * Verify an imported model by its bytes: mlskel did not train it, so there is nothing to train again. The model folder
+ * must hold model.json as recorded (model_hash), the original file as it was imported (imported.sha256 and size, which
+ * model.json names too), and model.json's model must be that file's (the kind's holdsFile: XGBoost's JSON value for
+ * value, an ONNX file to the byte). A folder or original file that is not there cannot be verified (exit 2).
+ */
+async function verifyImported(root: string, record: MetadataRecord, say: (line: string) => void): Promise<VerifyResult> {
+  const imported = record.imported!
+  const base = { run_id: record.run_id, method: 'bytes' as const, note: IMPORTED_NOTE }
+  say(`run ${record.run_id}: model ${record.model_id}, imported from ${imported.file} (${imported.tool} ${imported.tool_version}); ${IMPORTED_NOTE}`)
+  const dir = resolve(root, record.model_location)
+  const cannot = (why: string): VerifyResult => {
+    say(`cannot verify: ${why}`)
+    return { ...base, verified: false, status: 'cannot_verify', reason: why, code: 'MLSKEL_VERIFY_IMPORT_MISSING', fix: catalogFix('MLSKEL_VERIFY_IMPORT_MISSING') }
+  }
+  const manifestText = await readFile(join(dir, MANIFEST_FILE), 'utf8').catch(() => undefined)
+  if (manifestText === undefined) return cannot(`the model folder ${record.model_location} (or its ${MANIFEST_FILE}) is not there`)
+  let parsedJson: unknown
+  try {
+    parsedJson = JSON.parse(manifestText)
+  } catch {
+    parsedJson = undefined
+  }
+  const manifest = manifestSchema.safeParse(parsedJson)
+  const source = manifest.success ? manifest.data.files.source : undefined
+  if (!source) return cannot(`${record.model_location}/${MANIFEST_FILE} names no original file (files.source): the folder is not the one the import wrote`)
+  const bytes = await readFile(join(dir, source.path)).catch(() => undefined)
+  if (bytes === undefined) return cannot(`the original file ${record.model_location}/${source.path} is not there`)
+
+  const differences: Difference[] = []
+  const modelHash = await hashFile(join(dir, MODEL_FILE)).catch(() => undefined)
+  if (modelHash !== record.model_hash) differences.push({ field: `model_hash (${record.model_location}/${MODEL_FILE})`, recorded: record.model_hash, ...(modelHash ? { reproduced: modelHash } : {}) })
+  const sha256 = hashBytes(bytes)
+  if (sha256 !== imported.sha256) differences.push({ field: `imported.sha256 (${record.model_location}/${source.path})`, recorded: imported.sha256, reproduced: sha256 })
+  if (bytes.length !== imported.size) differences.push({ field: `imported.size (${record.model_location}/${source.path})`, recorded: imported.size, reproduced: bytes.length })
+  if (modelHash !== undefined) {
+    // the kind's own word on whether model.json's model is that file (a model.json edited with its manifest and record aside)
+    const holds = await modelHoldsFile(dirname(dir), basename(dir), bytes).catch(() => false)
+    if (holds === false) differences.push({ field: `${record.model_location}/${MODEL_FILE} holds the imported file`, recorded: true, reproduced: false })
+  }
+  say(differences.length === 0 ? `verified by its bytes: ${MODEL_FILE} is the recorded model and ${source.path} the imported file (sha256 ${sha256.slice(0, 12)}…)` : `not verified: ${differences.length} difference${differences.length === 1 ? '' : 's'}`)
+  return { ...base, verified: differences.length === 0, status: differences.length === 0 ? 'verified' : 'differs', ...(differences.length > 0 ? { differences } : {}) }
 }
 
 /** What differs between a record and its reproduction: the model's hash, each score, each derived input's hash. */

@@ -3,8 +3,10 @@ import { execFileSync } from 'node:child_process'
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { importModel } from '../../importing/index.js'
 import { PENDING_FILE } from '../../models/index.js'
-import { irisProject, type IrisProject } from '../../serve/test-models.js'
+import { xgbModel } from '../../models/kinds/test-xgboost.js'
+import { IRIS_FEATURES, irisProject, type IrisProject } from '../../serve/test-models.js'
 import { makeContext } from '../test-context.js'
 import { modelSizeRule, modelsRule } from './models.js'
 
@@ -216,6 +218,20 @@ describe('the models rule', () => {
         { level: 'error', code: 'MLSKEL_CHECK_MODEL_MISMATCH', file: `${b.record.model_location}/model.json`, message: `${b.record.model_location}/model.json does not exist` },
       ]),
     )
+  })
+
+  it('checks an imported model\'s original file against its manifest, and takes its record as any other', async () => {
+    const p = await project()
+    await writeFile(join(p.root, 'm.json'), JSON.stringify(xgbModel({ objective: 'binary:logistic', names: IRIS_FEATURES, features: 4, trees: [{ f: 2, t: 2.5, left: { leaf: -2 }, right: { leaf: 2 } }] })))
+    const { model } = await importModel({ root: p.root, cwd: p.root, file: 'm.json' })
+    expect((await modelsRule.run(makeContext(p.root))).findings).toEqual([])
+
+    await appendFile(join(model.dir, 'source.json'), ' ')
+    const changed = (await modelsRule.run(makeContext(p.root))).findings
+    expect(changed).toEqual([expect.objectContaining({ level: 'error', code: 'MLSKEL_CHECK_MODEL_MISMATCH', file: `models/${model.id}/source.json` })])
+    expect(changed[0]!.message).toMatch(/has SHA-256 [0-9a-f]{12}…, but models\/[0-9a-f]{16}\/manifest.json says [0-9a-f]{12}… \(files.source.sha256\): the imported file changed after it was imported/)
+    await rm(join(model.dir, 'source.json'))
+    expect((await modelsRule.run(makeContext(p.root))).findings).toEqual([expect.objectContaining({ code: 'MLSKEL_CHECK_MODEL_MISMATCH', message: `models/${model.id}/source.json, the imported model's original file, does not exist (manifest.json names it)` })])
   })
 
   it('warns when a column\'s type changed between the newest training and the one before it', async () => {

@@ -4,6 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { describeIssues } from '../../errors/index.js'
 import { TEMP_PREFIX } from '../../fs/index.js'
+import type { Hasher } from '../../hashing/index.js'
 import { metadataRecordSchema, trainingRecordFiles, type MetadataRecord } from '../../metadata/index.js'
 import { MANIFEST_FILE, MODEL_FILE, manifestSchema, readPending } from '../../models/index.js'
 import { isProcessAlive, runText } from '../../process/index.js'
@@ -230,11 +231,22 @@ async function folderState(context: CheckContext, folder: ModelFolder): Promise<
   const manifestFile = `${folder.rel}/${MANIFEST_FILE}`
   const manifest = await readManifestHash(join(folder.dir, MANIFEST_FILE))
   if ('problem' in manifest) return { modelHash, findings: [mismatch(manifestFile, `${manifestFile} ${manifest.problem}`)] }
-  if (manifest.sha256 === modelHash) return { modelHash, findings: [] }
-  return { modelHash, findings: [mismatch(manifestFile, `${folder.rel}/${MODEL_FILE} has SHA-256 ${short(modelHash)}, but ${manifestFile} says ${short(manifest.sha256)} (files.model.sha256): the model changed after it was saved`)] }
+  const findings: Finding[] = []
+  if (manifest.sha256 !== modelHash) findings.push(mismatch(manifestFile, `${folder.rel}/${MODEL_FILE} has SHA-256 ${short(modelHash)}, but ${manifestFile} says ${short(manifest.sha256)} (files.model.sha256): the model changed after it was saved`))
+  if (manifest.source) findings.push(...(await sourceFindings(hasher, folder, manifest.source)))
+  return { modelHash, findings }
 }
 
-async function readManifestHash(path: string): Promise<{ sha256: string } | { problem: string }> {
+/** An imported model's original file (files.source): there, and the bytes that were imported. */
+async function sourceFindings(hasher: Hasher, folder: ModelFolder, source: { path: string; sha256: string }): Promise<Finding[]> {
+  const file = `${folder.rel}/${source.path}`
+  const actual = await hasher.file(join(folder.dir, source.path)).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? null : Promise.reject(error)))
+  if (actual === null) return [mismatch(file, `${file}, the imported model's original file, does not exist (${MANIFEST_FILE} names it)`)]
+  if (actual === source.sha256) return []
+  return [mismatch(file, `${file} has SHA-256 ${short(actual)}, but ${folder.rel}/${MANIFEST_FILE} says ${short(source.sha256)} (files.source.sha256): the imported file changed after it was imported`)]
+}
+
+async function readManifestHash(path: string): Promise<{ sha256: string; source?: { path: string; sha256: string } } | { problem: string }> {
   let raw: unknown
   try {
     raw = JSON.parse(await readFile(path, 'utf8'))
@@ -242,7 +254,7 @@ async function readManifestHash(path: string): Promise<{ sha256: string } | { pr
     return { problem: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `is not valid JSON: ${(error as Error).message}` }
   }
   const parsed = manifestSchema.safeParse(raw)
-  if (parsed.success) return { sha256: parsed.data.files.model.sha256 }
+  if (parsed.success) return { sha256: parsed.data.files.model.sha256, ...(parsed.data.files.source ? { source: parsed.data.files.source } : {}) }
   return { problem: `is invalid: ${describeIssues(parsed.error).text}` }
 }
 

@@ -17,5 +17,5 @@ export {
   type TrainInput,
   type TrainingProgress,
 } from './kinds.js'
-export { saveModel, loadSavedModel, listModelIds, manifestSchema, rawValue, MODEL_FILE, MANIFEST_FILE, MODEL_FORMAT, type SavedModel, type LoadedModel, type RawValue } from './store.js'
+export { saveModel, loadSavedModel, modelHoldsFile, listModelIds, manifestSchema, rawValue, MODEL_FILE, MANIFEST_FILE, MODEL_FORMAT, SOURCE_FILE_PATTERN, type SaveModelOptions, type SavedModel, type LoadedModel, type RawValue } from './store.js'
 export { PENDING_FILE, readPending, claimPendingModel, settlePendingModel, abandonPendingModel, recoverPendingModels, type PendingModel, type Recovered } from './pending.js'

@@ -37,6 +37,11 @@ export interface ModelKind<S extends z.ZodObject = z.ZodObject> {
   load: ModelLoader
   /** In words, for a model's description: e.g. 'gradient boosting classifier'. */
   describe?: (task: Task) => string
+  /**
+   * A kind that loads files made elsewhere (xgboost, onnx): whether a saved model's model.json holds this file, as
+   * it was imported. `mlskel runs verify` asks it of an imported model.
+   */
+  holdsFile?: (json: unknown, file: Uint8Array) => boolean
 }
 
 /** What params.yaml trains when `model:` says nothing else. */

@@ -52,6 +52,27 @@ describe('saveModel', () => {
     expect((await readdir(models)).filter((name) => name.startsWith('.'))).toEqual([])
     expect((await saveModel(models, await classifier(4), { description: 'x', inputExample: example })).id).not.toBe(first.id)
   })
+
+  it('keeps an imported model\'s original file beside it, named in model.json and the manifest with its hash', async () => {
+    const model = await classifier(5)
+    const bytes = new TextEncoder().encode('{"learner": {}}\n')
+    const saved = await saveModel(models, model, { description: 'imported', inputExample: example, source: { path: 'source.json', bytes } })
+    expect(await readFile(join(saved.dir, 'source.json'))).toEqual(Buffer.from(bytes))
+    const source = { path: 'source.json', sha256: hashBytes(bytes), size: bytes.length }
+    expect(saved.manifest.files.source).toEqual(source)
+    expect(JSON.parse(await readFile(join(saved.dir, 'model.json'), 'utf8'))).toMatchObject({ source })
+    expect(saved.size).toBe((await readFile(join(saved.dir, 'model.json'))).length + (await readFile(join(saved.dir, 'manifest.json'))).length + bytes.length)
+    // the id covers the original: another file that makes the same predictor is another model
+    const other = await saveModel(models, model, { description: 'imported', inputExample: example, source: { path: 'source.json', bytes: new TextEncoder().encode('{"learner": {} }') } })
+    expect(other.id).not.toBe(saved.id)
+    expect((await saveModel(models, model, { description: 'trained', inputExample: example })).id).not.toBe(saved.id)
+    // a kept folder whose original was lost gets it back
+    await rm(join(saved.dir, 'source.json'))
+    await saveModel(models, model, { description: 'imported', inputExample: example, source: { path: 'source.json', bytes } })
+    expect(await readFile(join(saved.dir, 'source.json'))).toEqual(Buffer.from(bytes))
+    expect((await loadSavedModel(models, saved.id)).predictor.predict([[0, 0, 0, 0]])).toEqual(model.predict([[0, 0, 0, 0]]))
+    await expect(saveModel(models, model, { description: 'x', inputExample: example, source: { path: '../model.json', bytes } })).rejects.toThrow(/source\.<extension>/)
+  })
 })
 
 describe('a saved model, until its record commits it', () => {

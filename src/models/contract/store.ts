@@ -20,6 +20,10 @@ export const MODEL_FILE = 'model.json'
 export const MANIFEST_FILE = 'manifest.json'
 /** Format of model.json's envelope ({ format, kind, ...the kind's own data }). */
 export const MODEL_FORMAT = 1
+/** The name an imported model's original file is kept under in its folder: source.json, source.onnx (see saveModel). */
+export const SOURCE_FILE_PATTERN = /^source\.[a-z0-9]{1,10}$/
+
+const fileEntry = z.strictObject({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.int().min(0) })
 
 export const manifestSchema = z
   .strictObject({
@@ -29,9 +33,25 @@ export const manifestSchema = z
     description: z.string(),
     signature: signatureSchema,
     input_example: z.array(z.record(z.string(), rawValue)).describe('a few input rows as the model takes them, raw values keyed by input column (null: a missing value)'),
-    files: z.strictObject({ model: z.strictObject({ path: z.literal(MODEL_FILE), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.int().min(0) }) }),
+    files: z.strictObject({
+      model: fileEntry.extend({ path: z.literal(MODEL_FILE) }),
+      source: fileEntry
+        .extend({ path: z.string().regex(SOURCE_FILE_PATTERN) })
+        .optional()
+        .describe('an imported model\'s original file, as it was imported (model.json names it too, so the model\'s hash covers it)'),
+    }),
   })
   .describe('mlskel model manifest: what a saved model is and how to check it')
+
+export interface SaveModelOptions {
+  description: string
+  inputExample: Record<string, RawValue>[]
+  /**
+   * An imported model's original file, kept beside model.json under `path` (source.<extension>) as it was imported:
+   * `mlskel runs verify` checks its bytes. Named in model.json and the manifest (files.source) with its SHA-256.
+   */
+  source?: { path: string; bytes: Uint8Array }
+}
 
 export interface SavedModel {
   id: string
@@ -55,12 +75,16 @@ export interface LoadedModel {
  * meanwhile. Saving first finishes what dead writers left pending in `modelsDir`: a model whose record never came is
  * removed (pending.ts), so a crash between a save and its record leaves no model without a record.
  */
-export async function saveModel(modelsDir: string, predictor: Predictor, o: { description: string; inputExample: Record<string, RawValue>[] }): Promise<SavedModel> {
+export async function saveModel(modelsDir: string, predictor: Predictor, o: SaveModelOptions): Promise<SavedModel> {
   const own = predictor.toJSON()
   if (own === null || typeof own !== 'object' || Array.isArray(own)) throw new TypeError(`predictor ${predictor.kind}: toJSON() must return an object`)
+  if (o.source && !SOURCE_FILE_PATTERN.test(o.source.path)) throw new TypeError(`saveModel: source.path ${JSON.stringify(o.source.path)} is not source.<extension>`)
+  // the original file is named in model.json, so that the model's id and hash cover its bytes: two files that make
+  // the same predictor (an XGBoost JSON re-indented) are two models, each with its own original beside it
+  const source = o.source && { path: o.source.path, sha256: hashBytes(o.source.bytes), size: o.source.bytes.byteLength }
   let text: string
   try {
-    text = canonicalJson({ ...(own as Record<string, unknown>), format: MODEL_FORMAT, kind: predictor.kind })
+    text = canonicalJson({ ...(own as Record<string, unknown>), format: MODEL_FORMAT, kind: predictor.kind, ...(source ? { source } : {}) })
   } catch (error) {
     // V8 holds no string longer than 2^29 - 24 characters: a model.json of half a gigabyte
     if (error instanceof RangeError && /string length/i.test(error.message)) {
@@ -80,20 +104,21 @@ export async function saveModel(modelsDir: string, predictor: Predictor, o: { de
     description: o.description,
     signature: predictor.signature,
     input_example: o.inputExample,
-    files: { model: { path: MODEL_FILE, sha256, size: Buffer.byteLength(text) } },
+    files: { model: { path: MODEL_FILE, sha256, size: Buffer.byteLength(text) }, ...(source ? { source } : {}) },
   })
   const dir = join(modelsDir, id)
   // housekeeping: a failure here must not stop a training (check still reports what is left)
   await recoverPendingModels(modelsDir).catch(() => undefined)
   const fill = async (temp: string) => {
     await writeFileAtomic(join(temp, MODEL_FILE), text)
+    if (o.source) await writeFileAtomic(join(temp, o.source.path), o.source.bytes)
     await writeFileAtomic(join(temp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
     // in the folder before it is renamed into place: it is never there, not even for a moment, unmarked
     await writeFileAtomic(join(temp, PENDING_FILE), pendingText(true))
   }
   const outcome = await writeDirAtomic(dir, fill)
-  if (outcome === 'kept' && !(await holds(dir, sha256))) {
-    // A folder by that name whose model.json is not this model (edited or half-deleted): put the real one back.
+  if (outcome === 'kept' && !((await holds(dir, MODEL_FILE, sha256)) && (!source || (await holds(dir, source.path, source.sha256))))) {
+    // A folder by that name whose model.json (or original file) is not this model's (edited or half-deleted): put the real one back.
     await writeDirAtomic(dir, fill, { replace: true })
   }
   const onDisk = outcome === 'kept' ? await readManifest(dir, id).catch(() => manifest) : manifest
@@ -148,6 +173,19 @@ export async function loadSavedModel(modelsDir: string, idOrPrefix: string): Pro
   return { manifest, predictor, dir }
 }
 
+/**
+ * Whether saved model `id` holds `file` as it was imported (its kind's holdsFile: an XGBoost JSON value for value, an
+ * ONNX file to the byte); undefined when its kind cannot say (a kind mlskel trains). model.json is read as it is: check
+ * it against its manifest first (loadSavedModel).
+ */
+export async function modelHoldsFile(modelsDir: string, id: string, file: Uint8Array): Promise<boolean | undefined> {
+  const manifest = await readManifest(join(modelsDir, id), id)
+  const holds = modelKind(manifest.kind)?.holdsFile
+  if (!holds) return undefined
+  const text = await readFile(join(modelsDir, id, MODEL_FILE), 'utf8')
+  return holds(JSON.parse(text) as unknown, file)
+}
+
 /** The ids of the models in `modelsDir`, sorted. */
 export async function listModelIds(modelsDir: string): Promise<string[]> {
   let entries
@@ -191,9 +229,9 @@ async function readManifest(dir: string, id: string): Promise<ModelManifest> {
   return parsed.data
 }
 
-async function holds(dir: string, sha256: string): Promise<boolean> {
+async function holds(dir: string, file: string, sha256: string): Promise<boolean> {
   try {
-    return hashBytes(await readFile(join(dir, MODEL_FILE))) === sha256
+    return hashBytes(await readFile(join(dir, file))) === sha256
   } catch {
     return false
   }

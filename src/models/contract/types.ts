@@ -75,5 +75,9 @@ export interface ModelManifest {
   signature: Signature
   /** A few input rows, keyed by feature name; null is a missing value. */
   input_example: Record<string, number | string | boolean | null>[]
-  files: { model: { path: 'model.json'; sha256: string; size: number } }
+  files: {
+    model: { path: 'model.json'; sha256: string; size: number }
+    /** An imported model's original file (source.json, source.onnx), as it was imported. */
+    source?: { path: string; sha256: string; size: number }
+  }
 }

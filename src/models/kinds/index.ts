@@ -15,6 +15,7 @@ export { RANDOM_FOREST, randomForestParamsSchema, featuresPerSplit, type RandomF
 export { RETIRED_KINDS } from './retired.js'
 export { ONNX, readOnnxModel, type ReadOnnxOptions, type ReadOnnxResult } from './onnx.js'
 export { XGBOOST, XGBOOST_OBJECTIVES, readXgboostModel, xgboostMargins, type ReadXgboostOptions, type ReadXgboostResult, type XgboostObjective } from './xgboost.js'
+export { modelFileFormat, type ModelFileFormat } from './file-format.js'
 
 /** Every kind mlskel registers at start. */
 export function builtInKinds(): ModelKind[] {

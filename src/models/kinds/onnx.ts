@@ -105,7 +105,7 @@ function inputLayout(g: GraphInfo, c: Context, knownFeatures: number | undefined
     if (shape.length !== 2) throw unsupported(c, `input ${quote(name)} is ${shapeText(type)}; mlskel maps features onto a 2-D input [N, F] (rows, features)`, `graph.input.${name}`)
     const width = shape[1]
     const features = typeof width === 'number' && width > 0 ? width : knownFeatures
-    if (features === undefined) throw unsupported(c, `input ${quote(name)} is ${shapeText(type)}: its number of features is not fixed in the graph`, `graph.input.${name}`, 'Give the features\' names (featureNames, or --features on import): their number is the input\'s width.')
+    if (features === undefined) throw unsupported(c, `input ${quote(name)} is ${shapeText(type)}: its number of features is not fixed in the graph`, `graph.input.${name}`, 'Give the features\' names (featureNames; on import, --data: its columns name them): their number is the input\'s width.')
     if (typeof width === 'number' && knownFeatures !== undefined && width !== knownFeatures) throw mismatch(c, `${knownFeatures} features given for the input ${quote(name)} of width ${width}`, 'featureNames')
     return { kind: 'matrix', inputs: [{ name, elem, dims: 2 }], features, rowByRow: batchOf(c, name, shape[0]) }
   }
@@ -187,7 +187,7 @@ function outputLayout(g: GraphInfo, c: Context, hint: { task?: Task; classes?: n
   if (!graphLabels && proba?.zipmap) graphLabels = labelsOf(proba.zipmap)
   const classes = proba?.columns ?? graphLabels?.length ?? hint.classes
   if (classes === undefined || classes === null) {
-    throw unsupported(c, `the graph does not say how many classes it predicts (${label ? `label output ${quote(label)}` : ''}${proba ? ` probabilities ${quote(proba.name)} of unknown width` : ''})`, 'graph.output', 'Give the classes (classes, or --classes on import), in the order of the model\'s probabilities.')
+    throw unsupported(c, `the graph does not say how many classes it predicts (${label ? `label output ${quote(label)}` : ''}${proba ? ` probabilities ${quote(proba.name)} of unknown width` : ''})`, 'graph.output', 'Give the classes (classes; on import, --data: its target\'s values name them), in the order of the model\'s probabilities.')
   }
   if (classes < 2) throw unsupported(c, `output ${quote(proba?.name ?? label)} has ${classes} column; a classifier predicts at least 2 classes`, 'graph.output')
   if (graphLabels && graphLabels.length !== classes) throw unsupported(c, `the graph's ${graphLabels.length} class labels do not fit its probabilities of ${classes} columns`, 'graph.output')
@@ -221,6 +221,12 @@ export interface ReadOnnxOptions {
   categories?: Record<string, (string | number)[]>
   /** classification or regression, when the graph does not say (one value per row: a regression unless told). */
   task?: Task
+  /**
+   * The whole signature instead (none of the options above but `task` with it): checked against the graph as a saved
+   * model's is (as many features, the names of per-feature inputs, the task and classes; an mlskel export's own
+   * signature must be it), then kept as it is. `mlskel models import` gives the project's, when the file fits it.
+   */
+  signature?: Signature
 }
 
 export interface ReadOnnxResult {
@@ -229,6 +235,10 @@ export interface ReadOnnxResult {
   task: Task
   /** The producing tool and version, as the file states them (producer_name, producer_version). */
   producer: { tool: string; version: string }
+  /** Whether the file names its features: one input per feature, or mlskel's embedded signature. */
+  named: boolean
+  /** Whether the file names its classes: its classifier's or ZipMap's labels, or mlskel's embedded signature. */
+  labelled: boolean
 }
 
 /** The signature mlskel's export wrote into the file's metadata, or null. */
@@ -254,6 +264,16 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 /** The signature of a file: mlskel's own (from its export) when it has one, else from its inputs, outputs and the options. */
 function signatureOf(m: ModelInfo, inputs: InputLayout, outputs: OutputLayout, o: ReadOnnxOptions, c: Context): Signature {
   const embedded = embeddedSignature(m, c)
+  if (o.signature) {
+    const others = (['featureNames', 'classes', 'target', 'categories'] as const).filter((key) => o[key] !== undefined)
+    if (others.length > 0) throw mismatch(c, `a signature was given, and ${others.join(', ')} beside it; the signature says them`, others[0]!)
+    const parsed = signatureSchema.safeParse(o.signature)
+    if (!parsed.success) throw mismatch(c, `the signature given is not one (${parsed.error.issues[0]!.path.join('.') || 'top level'}: ${parsed.error.issues[0]!.message})`, 'signature')
+    const signature = structuredClone(parsed.data) as Signature
+    if (embedded && !same(signature, embedded)) throw mismatch(c, 'a signature was given, but the file carries mlskel\'s own, which is the model\'s', 'signature')
+    checkFits(signature, inputs, outputs, c)
+    return signature
+  }
   if (embedded) {
     // mlskel's export: the file's signature is the model's; what is given must say the same
     const names = embedded.features.map((f) => f.name)
@@ -338,13 +358,28 @@ export function readOnnxModel(bytes: Uint8Array, o: ReadOnnxOptions = {}): ReadO
   const c: Context = { malformed: 'MLSKEL_ONNX_MALFORMED', what: 'the ONNX model', file: '' }
   const m = decode(bytes, c)
   const embedded = embeddedSignature(m, c)
-  const classes = o.classes?.length ?? (embedded?.target.type === 'category' ? embedded.target.classes.length : undefined)
-  const task = o.task ?? (embedded ? (embedded.target.type === 'category' ? 'classification' : 'regression') : undefined)
-  const a = analyze(m, c, { features: o.featureNames?.length ?? embedded?.features.length, ...(task ? { task } : {}), ...(classes !== undefined ? { classes } : {}) })
+  const known = o.signature ?? embedded
+  const given = o.classes?.length ?? (o.signature?.target.type === 'category' ? o.signature.target.classes.length : undefined)
+  const classes = given ?? (embedded?.target.type === 'category' ? embedded.target.classes.length : undefined)
+  const task = o.task ?? (known ? (known.target.type === 'category' ? 'classification' : 'regression') : undefined)
+  const a = analyze(m, c, { features: o.featureNames?.length ?? known?.features.length, ...(task ? { task } : {}), ...(classes !== undefined ? { classes } : {}) })
   const signature = signatureOf(m, a.inputs, a.outputs, o, c)
   const own = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const predictor = makePredictor({ signature, onnx: own.toString('base64') }, own, a)
-  return { predictor, signature, task: a.outputs.task, producer: { tool: m.producerName || 'unknown', version: m.producerVersion || 'unknown' } }
+  return {
+    predictor,
+    signature,
+    task: a.outputs.task,
+    producer: { tool: m.producerName || 'unknown', version: m.producerVersion || 'unknown' },
+    named: embedded !== null || a.inputs.kind === 'columns',
+    labelled: (embedded !== null && embedded.target.type === 'category') || a.outputs.labels !== null,
+  }
+}
+
+/** Whether a saved onnx model.json holds this file: its bytes, to the byte (model.json keeps them as base64). */
+function holdsOnnxFile(json: unknown, file: Uint8Array): boolean {
+  const saved = (json as { onnx?: unknown } | null)?.onnx
+  return typeof saved === 'string' && Buffer.from(saved, 'base64').equals(Buffer.from(file.buffer, file.byteOffset, file.byteLength))
 }
 
 /** What model.json holds for this kind (besides the store's envelope): the signature, and the ONNX file as base64. */
@@ -504,5 +539,6 @@ function makePredictor(frozen: OnnxModelJson, bytes: Uint8Array, a: Analysis): P
 export const onnxKind: ModelKind = {
   name: ONNX,
   load: loadOnnx,
+  holdsFile: holdsOnnxFile,
   describe: (task) => (task === 'classification' ? 'ONNX classifier' : 'ONNX regressor'),
 }

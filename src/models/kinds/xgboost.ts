@@ -5,6 +5,7 @@
 import secureJson from 'secure-json-parse'
 import { z } from 'zod'
 import { MlskelError, quote, type ErrorCode, describeIssues } from '../../errors/index.js'
+import { canonicalJson } from '../../json/index.js'
 import type { Task } from '../../params/index.js'
 import type { ModelKind } from '../contract/kinds.js'
 import { signatureSchema } from '../contract/signature.js'
@@ -298,6 +299,13 @@ export interface ReadXgboostOptions {
   target?: string
   /** A categorical feature's categories in code order, by feature name (default its codes 0 … the largest a split names). */
   categories?: Record<string, (string | number)[]>
+  /**
+   * The whole signature instead (none of the options above with it): checked against the file as a saved model's is
+   * (as many features, the file's names, categories for its categorical splits, the objective's target), then kept as
+   * it is, with what it adds (datetime parts, folded categories, how text is read). `mlskel models import` gives the
+   * project's, when the file fits it.
+   */
+  signature?: Signature
 }
 
 export interface ReadXgboostResult {
@@ -307,6 +315,10 @@ export interface ReadXgboostResult {
   task: Task
   /** The producing tool and version, as the file states them. */
   producer: { tool: 'xgboost'; version: string }
+  /** Whether the file names its features (feature_names); if not, the names are given or f0 … fn-1. */
+  named: boolean
+  /** Whether the file names its classes: never, for XGBoost (its classes are 0 … k-1). */
+  labelled: false
 }
 
 function mismatch(why: string, field: string): MlskelError {
@@ -314,7 +326,16 @@ function mismatch(why: string, field: string): MlskelError {
 }
 
 /** The signature of a file of XGBoost's: its feature names and types, the target the objective implies. */
-function signatureOf(m: XgboostModel, o: ReadXgboostOptions): Signature {
+function signatureOf(m: XgboostModel, o: ReadXgboostOptions, c: Context): Signature {
+  if (o.signature) {
+    const others = (['featureNames', 'classes', 'target', 'categories'] as const).filter((key) => o[key] !== undefined)
+    if (others.length > 0) throw mismatch(`a signature was given, and ${others.join(', ')} beside it; the signature says them`, others[0]!)
+    const parsed = signatureSchema.safeParse(o.signature)
+    if (!parsed.success) throw mismatch(`the signature given is not one (${describeIssues(parsed.error).text})`, 'signature')
+    const signature = structuredClone(parsed.data) as Signature
+    checkSignature(m, signature, c)
+    return signature
+  }
   if (o.featureNames && o.featureNames.length !== m.features) throw mismatch(`${o.featureNames.length} feature names given for the model's ${m.features} features`, 'featureNames')
   if (o.featureNames && m.featureNames) {
     const at = o.featureNames.findIndex((name, i) => name !== m.featureNames![i])
@@ -355,7 +376,9 @@ function signatureOf(m: XgboostModel, o: ReadXgboostOptions): Signature {
 
 /** A saved model's signature must describe its XGBoost file: the features in XGBoost's order, the target its objective's. */
 function checkSignature(m: XgboostModel, signature: Signature, c: Context): void {
-  const fail = (why: string, field: string) => new MlskelError(c.malformed, `${c.what}: its signature does not fit its XGBoost model (${why})`, { where: { file: c.file, field } })
+  // a saved model's signature that does not fit is a damaged model; a signature given for a file, a mismatch
+  const code = c.malformed === 'MLSKEL_MODEL_CORRUPT' ? c.malformed : 'MLSKEL_XGBOOST_SIGNATURE_MISMATCH'
+  const fail = (why: string, field: string) => new MlskelError(code, `${c.what}: ${code === 'MLSKEL_MODEL_CORRUPT' ? 'its signature' : 'the signature given'} does not fit its XGBoost model (${why})`, { where: { ...(c.file ? { file: c.file } : {}), field } })
   if (signature.features.length !== m.features) throw fail(`${signature.features.length} features for XGBoost's ${m.features}`, 'signature.features')
   signature.features.forEach((f, i) => {
     if (m.featureNames && m.featureNames[i] !== f.name) throw fail(`feature ${i} is ${quote(f.name)}, XGBoost's is ${quote(m.featureNames[i])}`, `signature.features.${i}.name`)
@@ -380,9 +403,26 @@ export function readXgboostModel(file: string | Uint8Array | object, o: ReadXgbo
   // as model.json will hold it: plain JSON (a NaN that was parsed elsewhere becomes null, as in parseXgboostText)
   const json = typeof file === 'string' ? parseXgboostText(file, c) : file instanceof Uint8Array ? parseXgboostText(Buffer.from(file.buffer, file.byteOffset, file.byteLength).toString('utf8'), c) : (JSON.parse(JSON.stringify(file)) as unknown)
   const m = readLearner(json, c)
-  const signature = signatureOf(m, o)
+  const signature = signatureOf(m, o, c)
   const predictor = makePredictor({ signature, xgboost: json }, m)
-  return { predictor, signature, objective: m.objective, task: m.task, producer: { tool: 'xgboost', version: m.version } }
+  return { predictor, signature, objective: m.objective, task: m.task, producer: { tool: 'xgboost', version: m.version }, named: m.featureNames !== null, labelled: false }
+}
+
+/**
+ * Whether a saved xgboost model.json holds this file of XGBoost's: the same JSON, value for value (model.json keeps
+ * it parsed, so its bytes differ from the file's). For `mlskel runs verify` of an imported model.
+ */
+function holdsXgboostFile(json: unknown, file: Uint8Array): boolean {
+  const saved = (json as { xgboost?: unknown } | null)?.xgboost
+  if (saved === undefined) return false
+  const c: Context = { malformed: 'MLSKEL_XGBOOST_MALFORMED', what: 'the XGBoost model', file: '', prefix: '' }
+  let parsed: unknown
+  try {
+    parsed = parseXgboostText(Buffer.from(file.buffer, file.byteOffset, file.byteLength).toString('utf8'), c)
+  } catch {
+    return false
+  }
+  return canonicalJson(parsed) === canonicalJson(saved)
 }
 
 export function loadXgboost(json: unknown, manifest: ModelManifest): Predictor {
@@ -510,5 +550,6 @@ function makePredictor(frozen: XgboostModelJson, m: XgboostModel): Predictor {
 export const xgboostKind: ModelKind = {
   name: XGBOOST,
   load: loadXgboost,
+  holdsFile: holdsXgboostFile,
   describe: (task) => (task === 'classification' ? 'XGBoost classifier' : 'XGBoost regressor'),
 }
