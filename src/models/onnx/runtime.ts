@@ -11,6 +11,7 @@
 // `npm run bench`, bench/onnx.ts).
 import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { MlskelError } from '../../errors/index.js'
@@ -39,8 +40,25 @@ function hostEntry(): { url: URL; entry?: string } {
   return { url: new URL('./host.js', here) }
 }
 
+/**
+ * onnxruntime-node's entry, as `require.resolve` finds it from the first of `bases` (module URLs) that has it. By
+ * default from mlskel's own location, as an import would, then from the project's (the working folder's): an mlskel
+ * installed globally or run by npx finds the package the project installed beside its other dependencies.
+ */
+export function resolveRuntimeFrom(bases: readonly string[]): string {
+  const failures: unknown[] = []
+  for (const base of bases) {
+    try {
+      return createRequire(base).resolve(ONNX_RUNTIME_PACKAGE)
+    } catch (error) {
+      failures.push(error)
+    }
+  }
+  throw failures[0] ?? new Error(`nowhere to look for ${ONNX_RUNTIME_PACKAGE}`)
+}
+
 export interface OnnxHostOptions {
-  /** Where onnxruntime-node's entry module is (default: resolved from mlskel's own location, as an import would). */
+  /** Where onnxruntime-node's entry module is (default: resolveRuntimeFrom mlskel's location, then the working folder's). */
   resolveRuntime?: () => string
 }
 
@@ -92,7 +110,7 @@ class WorkerHost implements OnnxHost {
   private runtimeEntry(): string {
     if (this.runtime) return this.runtime
     try {
-      this.runtime = (this.o.resolveRuntime ?? (() => createRequire(import.meta.url).resolve(ONNX_RUNTIME_PACKAGE)))()
+      this.runtime = (this.o.resolveRuntime ?? (() => resolveRuntimeFrom([import.meta.url, pathToFileURL(join(process.cwd(), 'package.json')).href])))()
     } catch (error) {
       throw new MlskelError('MLSKEL_ONNX_RUNTIME_MISSING', `ONNX models need the optional package ${ONNX_RUNTIME_PACKAGE}, which is not installed (${(error as Error).message.split('\n')[0]})`, { cause: error })
     }
