@@ -1,6 +1,7 @@
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import { describe, expect, it } from 'vitest'
 import type { Signature } from '../models/contract/types.js'
-import { emptyRow, encodeText, encodeValue, inputSchemaOf } from './encode.js'
+import { emptyRow, encodeChecked, encodeText, encodeValue, inputSchemaOf, valueSchemaOf } from './encode.js'
 
 const signature: Signature = {
   features: [
@@ -63,6 +64,25 @@ describe('encodeValue', () => {
       'is the string "2024-02-30", not a date or timestamp (ISO 8601, such as "2024-03-31" or "2024-03-31T12:00:00", or %d/%m/%Y)',
     ])
     expect(encode({ member: true, colour: 'red', signup: '2024-01-01' }).problems).toEqual(['is missing'])
+  })
+})
+
+describe('valueSchemaOf and encodeChecked', () => {
+  it('take, between them, what encodeValue takes: a value its schema refuses has a problem, one it takes encodes the same', () => {
+    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true })
+    const values = [null, 0, 1, -0, 0.5, 2, -1, 41, 1e308, Infinity, NaN, true, false, '', ' ', 'x', 'yes', 'No', '1', '2024-03-31', '31/03/2024', 'red', 'teal', [], ['red'], {}, { a: 1 }]
+    const schema = inputSchemaOf(signature)
+    for (const field of schema.fields) {
+      const valid = ajv.compile(valueSchemaOf(field))
+      for (const value of values) {
+        const [a, b] = [emptyRow(schema), emptyRow(schema)]
+        const problem = encodeValue(field, value, a)
+        if (valid(value)) {
+          expect(encodeChecked(field, value, b), `${field.name} ${String(value)}`).toBe(problem)
+          expect(b, `${field.name} ${String(value)}`).toEqual(a)
+        } else expect(problem, `${field.name} ${String(value)}`).toEqual(expect.any(String))
+      }
+    }
   })
 })
 

@@ -81,42 +81,75 @@ function buildSchema(signature: Signature): InputSchema {
 export type UnseenCategory = (field: string, value: string) => void
 
 /**
+ * The JSON values an input takes, as a JSON Schema (draft 2020-12): by type, what encodeValue takes. null, a missing
+ * value, is taken by every input; a number is finite (JSON has no NaN, and a number too large for a double is
+ * Infinity); a boolean is true, false, 0, 1 or a string (read as a boolean word by encodeChecked); a category is a
+ * string, a number or a boolean (read as its text); a date is a string. A request's values are validated against these
+ * (src/serve), then encoded by encodeChecked, which only reads: what no type says (a boolean word, a date) is found
+ * by reading it, once.
+ */
+export function valueSchemaOf(field: InputField): Record<string, unknown> {
+  switch (field.type) {
+    case 'number':
+      return { type: ['number', 'null'] }
+    case 'boolean':
+      return { type: ['boolean', 'integer', 'string', 'null'], minimum: 0, maximum: 1 }
+    case 'category':
+      return { type: ['string', 'number', 'boolean', 'null'] }
+    case 'datetime':
+      return { type: ['string', 'null'] }
+  }
+}
+
+/**
  * Put a JSON value of `field` into `row` (the model's columns). Returns what is wrong with it, or undefined.
  * `null` is a missing value; a number is a number (or a category spelled as one); a string is a category, an ISO
  * date or timestamp (or in the column's recorded format), or a boolean word; numbers in strings are refused for a
  * numeric field (send JSON numbers), as are NaN and Infinity.
  */
 export function encodeValue(field: InputField, value: unknown, row: number[], unseen?: UnseenCategory): string | undefined {
+  return typeProblem(field, value) ?? encodeChecked(field, value, row, unseen)
+}
+
+/** What is wrong with the type of a value of `field`, or undefined when valueSchemaOf(field) takes it. */
+function typeProblem(field: InputField, value: unknown): string | undefined {
+  if (value === null) return undefined
+  switch (field.type) {
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : numberProblem(value)
+    case 'boolean':
+      return typeof value === 'boolean' || value === 0 || value === 1 || typeof value === 'string' ? undefined : `is ${kindOf(value)}, not a boolean (true or false)`
+    case 'category':
+      return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean' ? undefined : `is ${kindOf(value)}, not a category (a string)`
+    case 'datetime':
+      return typeof value === 'string' ? undefined : `is ${kindOf(value)}, not a date or timestamp (an ISO 8601 string such as "2024-03-31" or "2024-03-31T12:00:00")`
+  }
+}
+
+/**
+ * Put a value that valueSchemaOf(field) takes (the caller validated it) into `row`, reading it without checking its
+ * type again. Returns what is wrong with text that does not read as the input (a boolean word, a date), or undefined.
+ */
+export function encodeChecked(field: InputField, value: unknown, row: number[], unseen?: UnseenCategory): string | undefined {
   if (value === null) {
     fillMissing(field, row)
     return undefined
   }
   switch (field.type) {
     case 'number':
-      if (typeof value === 'number' && Number.isFinite(value)) {
-        row[field.column] = value
+      row[field.column] = value as number
+      return undefined
+    case 'boolean': {
+      if (typeof value !== 'string') {
+        row[field.column] = value === true ? 1 : value === false ? 0 : (value as number)
         return undefined
       }
-      return numberProblem(value)
-    case 'boolean':
-      if (typeof value === 'boolean') {
-        row[field.column] = value ? 1 : 0
-        return undefined
-      }
-      if (value === 0 || value === 1) {
-        row[field.column] = value
-        return undefined
-      }
-      if (typeof value === 'string') {
-        const b = readBoolean(value, true)
-        if (b === b) {
-          row[field.column] = b
-          return undefined
-        }
-      }
-      return `is ${kindOf(value)}, not a boolean (true or false)`
+      const b = readBoolean(value, true)
+      if (b !== b) return `is ${kindOf(value)}, not a boolean (true or false)`
+      row[field.column] = b
+      return undefined
+    }
     case 'category': {
-      if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value)) && typeof value !== 'boolean') return `is ${kindOf(value)}, not a category (a string)`
       const text = typeof value === 'string' ? value.trim() : String(value)
       const code = field.codes.get(text)
       if (code === undefined) unseen?.(field.name, text)
@@ -124,8 +157,7 @@ export function encodeValue(field: InputField, value: unknown, row: number[], un
       return undefined
     }
     case 'datetime': {
-      if (typeof value !== 'string') return `is ${kindOf(value)}, not a date or timestamp (an ISO 8601 string such as "2024-03-31" or "2024-03-31T12:00:00")`
-      const c = readDatetime(value, field.format)
+      const c = readDatetime(value as string, field.format)
       if (!c) return `is ${kindOf(value)}, not a date or timestamp (ISO 8601, such as "2024-03-31" or "2024-03-31T12:00:00"${field.format === 'iso' ? '' : `, or ${field.format}`})`
       fillDatetime(field, c, row)
       return undefined
@@ -162,7 +194,7 @@ export function encodeText(schema: InputSchema, field: InputField, text: string,
     }
     case 'category':
     case 'datetime':
-      return encodeValue(field, t, row, unseen)
+      return encodeChecked(field, t, row, unseen) // a string, which both take
   }
 }
 

@@ -59,6 +59,11 @@ describe('nonEmptyLinesAtMost', () => {
     expect(nonEmptyLinesAtMost(bytes('a,b\n1,2\n'), Infinity)).toBe(2)
     expect(nonEmptyLinesAtMost(bytes(''), Infinity)).toBe(0)
     expect(nonEmptyLinesAtMost(bytes('x\n'.repeat(1000)), 5)).toBe(6)
+    expect(nonEmptyLinesAtMost(bytes('x\r'.repeat(1000)), 5)).toBe(6)
+  })
+
+  it('counts a quoted field\'s line breaks as its own, as csv-parse reads them', () => {
+    expect(nonEmptyLinesAtMost(bytes('a,b\n"one\ntwo\r\nthree",2\n"say ""hi""\n",3\n'), Infinity)).toBe(3)
   })
 })
 

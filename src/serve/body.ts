@@ -135,6 +135,7 @@ const COMMA = 0x2c
 const OPEN_BRACKET = 0x5b
 const OPEN_BRACE = 0x7b
 const NEWLINE = 0x0a
+const RETURN = 0x0d
 
 /**
  * An upper bound on the values JSON.parse would make of `body`: every array or object element follows an opening
@@ -157,13 +158,23 @@ export function jsonValuesAtMost(body: Uint8Array, stopAt: number): number {
   return values
 }
 
-/** Lines with something on them (CSV rows and the header); counting stops once past `stopAt`. */
+/**
+ * CSV lines with something on them (the header and the rows), each ended by \n, \r\n or \r outside a quoted field (a
+ * quoted field's line breaks are its own): at least the records csv-parse finds in `body`. Counting stops once past
+ * `stopAt`.
+ */
 export function nonEmptyLinesAtMost(body: Uint8Array, stopAt: number): number {
   let lines = 0
   let content = false
+  let quoted = false
   for (let i = 0; i < body.length; i++) {
     const byte = body[i]!
-    if (byte === NEWLINE) {
+    if (byte === QUOTE) {
+      // "" within a quoted field turns quoting off and on again
+      quoted = !quoted
+      content = true
+    } else if (quoted) continue
+    else if (byte === NEWLINE || byte === RETURN) {
       if (content && ++lines > stopAt) return lines
       content = false
     } else if (byte > 0x20) content = true
@@ -184,7 +195,7 @@ export function parseJsonBody(body: Buffer, limits: BodyLimits, maxRows: number)
   }
 }
 
-/** A CSV body within the limits, as text. */
+/** A CSV body within the limits (counted before csv-parse reads it), as text. */
 export function csvText(body: Buffer, limits: BodyLimits, maxRows: number): string {
   const lines = nonEmptyLinesAtMost(body, limits.lines)
   if (lines > limits.lines) throw new ServeError('MLSKEL_SERVE_TOO_MANY_ROWS', `the request has more than ${maxRows} rows; the server takes at most ${maxRows} per request`)

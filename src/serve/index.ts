@@ -6,6 +6,8 @@ export { ServeError, errorBody, toServeError, MAX_DETAILS, type Problem, type Er
 export { readPredictBody, readInvocationsBody, readCsv, fromArrays, fromRecords, type PredictRequest } from './validate.js'
 // what the readers take: the served model's inputs, and who is told of unseen categories (also in the main entry)
 export { inputSchemaOf, type InputSchema, type UnseenCategory } from '../data/index.js'
+// what they give: rows checked against the model's inputs, which its kind predicts without checking them again
+export type { CheckedRows } from '../models/index.js'
 export { createModelHolder, loadServedModel, type ModelHolder, type ModelHolderOptions, type LoadServedModelOptions, type ServedModel } from './model-holder.js'
 export { createMetrics, type ServeMetrics, type MetricsOptions } from './metrics.js'
 export { openApiDocument, type OpenApiOptions } from './openapi.js'

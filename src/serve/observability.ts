@@ -1,11 +1,12 @@
-// The routes that describe and watch the server: GET /metrics (Prometheus), GET /openapi.json (built from the served
-// model) and GET /docs (Swagger UI, its assets served from @fastify/swagger-ui's own folder: no CDN).
+// The routes that describe and watch the server: GET /metrics (Prometheus), GET /openapi.json (made by
+// @fastify/swagger of the routes' schemas, with the served model's) and GET /docs (Swagger UI, its assets served from
+// @fastify/swagger-ui's own folder: no CDN).
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ServeMetrics } from './metrics.js'
 import type { ModelHolder, ServedModel } from './model-holder.js'
-import { openApiDocument } from './openapi.js'
+import { openApiDocument, routeSchemas, sharedSchemas, swaggerOptions } from './openapi.js'
 
 export interface ObservabilityOptions {
   holder: ModelHolder
@@ -27,32 +28,34 @@ export interface ObservabilityOptions {
 export const DOCS_CSP = "default-src 'self'; base-uri 'self'; font-src 'self' data:; frame-ancestors 'self'; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'; connect-src 'self'"
 
 /**
- * A Fastify plugin (register it without a prefix). The document is rebuilt when the served model changes; /docs
- * shows the same document, which Swagger UI loads from /docs/json.
+ * A Fastify plugin, to register before the routes it documents: it runs in the app's own context (not encapsulated),
+ * so that @fastify/swagger sees every route registered after it, and the routes see the shared schemas (openapi.ts)
+ * that their schemas refer to. The document is made again when the served model changes; /docs shows the same
+ * document, which Swagger UI loads from /docs/json.
  */
 export function observabilityRoutes(o: ObservabilityOptions): FastifyPluginAsync {
-  return async (app) => {
+  const plugin: FastifyPluginAsync = async (app) => {
+    for (const schema of sharedSchemas(o.maxRows)) app.addSchema(schema)
+    await app.register(fastifySwagger, swaggerOptions(o))
+
     let cached: { model: ServedModel | undefined; document: Record<string, unknown>; text: string } | undefined
     const current = () => {
       const model = o.holder.current()
       if (!cached || cached.model !== model) {
-        const document = openApiDocument(model, o)
+        const document = openApiDocument(app, model, o)
         cached = { model, document, text: JSON.stringify(document) }
       }
       return cached
     }
 
-    app.get('/metrics', async (_request, reply) => {
+    const schemas = routeSchemas(o)
+    app.get('/metrics', { schema: schemas.metrics }, async (_request, reply) => {
       o.metrics.setSkipped(o.holder.current()?.skipped?.length ?? 0)
       return reply.header('content-type', o.metrics.contentType).send(await o.metrics.text())
     })
 
-    app.get('/openapi.json', async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(current().text))
+    app.get('/openapi.json', { schema: schemas.openapi }, async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(current().text))
 
-    // Static mode: @fastify/swagger does not collect the routes (the document is ours); swagger-ui asks it for the
-    // document through transformSpecification, which answers the current one. (Its static document type stops at
-    // OpenAPI 3.0, hence the cast; this placeholder is never shown.)
-    await app.register(fastifySwagger, { mode: 'static', specification: { document: openApiDocument(undefined, o) as never } })
     await app.register(fastifySwaggerUi, {
       routePrefix: '/docs',
       staticCSP: DOCS_CSP,
@@ -61,4 +64,7 @@ export function observabilityRoutes(o: ObservabilityOptions): FastifyPluginAsync
       uiConfig: { deepLinking: true, tryItOutEnabled: true },
     })
   }
+  // Fastify's own mark for a plugin that shares its parent's context (what fastify-plugin sets)
+  Object.assign(plugin, { [Symbol.for('skip-override')]: true })
+  return plugin
 }

@@ -1,11 +1,17 @@
-// The prediction API described as OpenAPI 3.1, built from the served model: its inputs in order, each by its type
-// (a number with its training range, a boolean, a category with the categories seen in training, a date), its
-// classes. Rebuilt when the model changes, so /docs always shows what is served.
+// The prediction API described as OpenAPI 3.1, schema first: every route declares its schema (what it takes, what it
+// answers, in which words), @fastify/swagger's dynamic mode makes the document of the routes, and the routes' answers
+// are serialized by Fastify from the same response schemas. The request and answer schemas are shared schemas
+// (components), generic until a model is served; the served model's replace them in the document: its inputs in order,
+// each by its type (a number with its training range, a boolean, a category with the categories seen in training, a
+// date), its classes, and an example request. Made again when the model changes, so /docs always shows what is served.
 //
-// Ranges are given as `minimum`/`maximum` because that is how OpenAPI tools display them, but they are the
-// training data's range, for information: the server accepts values outside it (drift is for monitoring to judge).
-// Likewise a category's `enum` sits beside a plain string: values never seen in training are accepted, and
-// predicted as missing values.
+// What a request's values must be is validated against the model's request schemas (validate.ts), built from the same
+// inputs; the document shows the forms to send. Ranges are given as `minimum`/`maximum` because that is how OpenAPI
+// tools display them, but they are the training data's range, for information: the server accepts values outside it
+// (drift is for monitoring to judge). Likewise a category's `enum` sits beside a plain string: values never seen in
+// training are accepted, and predicted as missing values. And every input takes null (a missing value), though only
+// those whose training saw missing values are documented nullable.
+import type { FastifyInstance, FastifySchema } from 'fastify'
 import type { InputField } from '../data/index.js'
 import type { FeatureSpec } from '../models/index.js'
 import type { ServedModel } from './model-holder.js'
@@ -23,13 +29,38 @@ export interface OpenApiOptions {
 
 type Schema = Record<string, unknown>
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
-const json = (schema: Schema, extra: Schema = {}) => ({ 'application/json': { schema, ...extra } })
+/** The shared schemas, by the name the document's components give them (and their $id in Fastify). */
+export const COMPONENTS = ['Row', 'Record', 'PredictRequest', 'PredictResponse', 'InvocationsRequest', 'InvocationsResponse', 'Error'] as const
+export type ComponentName = (typeof COMPONENTS)[number]
+
+/** A reference to a shared schema: by $id among Fastify's shared schemas, or within the document. */
+type Ref = (name: ComponentName) => Schema
+const sharedRef: Ref = (name) => ({ $ref: `${name}#` })
+const documentRef: Ref = (name) => ({ $ref: `#/components/schemas/${name}` })
+
 /** Any raw value, before a model says which. */
 const ANY_VALUE: Schema = { type: ['number', 'string', 'boolean', 'null'] }
 
-/** The OpenAPI 3.1 document of the API serving `model` (undefined: none loaded yet; the schemas are then generic). */
-export function openApiDocument(model: ServedModel | undefined, o: OpenApiOptions): Record<string, unknown> {
+/**
+ * The schemas the routes refer to, with no model (for app.addSchema): each with its name as $id. In the document,
+ * componentSchemas' replace them; what they do besides is serialize the answers (Fastify compiles the routes' response
+ * schemas with fast-json-stringify), so they hold every key an answer has. An answer's arrays (predictions,
+ * probabilities) are left to JSON.stringify whole: measured, fast-json-stringify's code per value takes two to four
+ * times as long for 100 rows, and it throws on a NaN prediction, which JSON.stringify writes as null.
+ */
+export function sharedSchemas(maxRows: number): Schema[] {
+  const schemas = componentSchemas(undefined, maxRows, sharedRef)
+  const arraysWhole = (schema: Schema): Schema => ({
+    ...schema,
+    properties: Object.fromEntries(Object.entries(schema.properties as Record<string, Schema>).map(([key, value]) => [key, value.type === 'array' ? { description: value.description } : value])),
+  })
+  schemas.PredictResponse = arraysWhole(schemas.PredictResponse)
+  schemas.InvocationsResponse = arraysWhole(schemas.InvocationsResponse)
+  return COMPONENTS.map((name) => ({ $id: name, ...schemas[name] }))
+}
+
+/** The schemas of requests and answers for `model` (undefined: none loaded yet; generic then), by name. */
+export function componentSchemas(model: ServedModel | undefined, maxRows: number, ref: Ref = documentRef): Record<ComponentName, Schema> {
   const names = model?.schema.names ?? []
   const inputs = model ? model.schema.fields.map((field) => describeInput(field, model)) : []
   const n = names.length
@@ -53,7 +84,7 @@ export function openApiDocument(model: ServedModel | undefined, o: OpenApiOption
         additionalProperties: false,
       }
     : { type: 'object', description: 'One row keyed by input name (no model is loaded yet).', additionalProperties: ANY_VALUE }
-  const rows = (description: string, items: Schema): Schema => ({ type: 'array', description, items, minItems: 1, maxItems: o.maxRows })
+  const rows = (description: string, items: Schema): Schema => ({ type: 'array', description, items, minItems: 1, maxItems: maxRows })
   const columns: Schema = {
     type: 'object',
     description: 'Columns: each input name mapped to its values, all of the same length.',
@@ -62,16 +93,14 @@ export function openApiDocument(model: ServedModel | undefined, o: OpenApiOption
   }
   const answer: Schema =
     model?.classes !== undefined ? { description: 'a class label', enum: model.classes } : model ? { type: 'number', description: 'the predicted value' } : { type: ['string', 'number'] }
+  const classes: Schema = model?.classes !== undefined ? { enum: model.classes } : { type: ['string', 'number'] }
 
-  const example = model?.inputExample ?? []
-  const exampleRows = example.map((r) => names.map((name) => r[name] ?? null))
-
-  const schemas: Record<string, Schema> = {
+  return {
     Row: row,
     Record: record,
     PredictRequest: {
       type: 'object',
-      description: `\`features\`: one row (values in input order) or rows (arrays of them); or \`records\`: rows keyed by input name. Values are raw, as the training data had them; null is a missing value. At most ${o.maxRows} rows.`,
+      description: `\`features\`: one row (values in input order) or rows (arrays of them); or \`records\`: rows keyed by input name. Values are raw, as the training data had them; null is a missing value. At most ${maxRows} rows.`,
       properties: {
         features: { oneOf: [ref('Row'), rows('Rows, each in input order.', ref('Row'))] },
         records: { oneOf: [ref('Record'), rows('Rows keyed by input name.', ref('Record'))] },
@@ -95,11 +124,12 @@ export function openApiDocument(model: ServedModel | undefined, o: OpenApiOption
           items: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 } },
           description: `when asked for: per row, a probability per class${model?.classes ? `, in the order ${model.classes.map((c) => JSON.stringify(c)).join(', ')}` : ''}`,
         },
+        classes: { type: 'array', items: classes, description: 'with probabilities: the classes, in their order' },
         timing: { type: 'number', description: 'seconds spent predicting' },
       },
     },
     InvocationsRequest: {
-      description: `MLflow's scoring protocol: exactly one of the keys. At most ${o.maxRows} rows.`,
+      description: `MLflow's scoring protocol: exactly one of the keys. At most ${maxRows} rows.`,
       oneOf: [
         {
           type: 'object',
@@ -150,77 +180,124 @@ export function openApiDocument(model: ServedModel | undefined, o: OpenApiOption
       },
     },
   }
+}
 
-  const error = (description: string) => ({ description, content: json(ref('Error')) })
+/** The schemas of the routes (Fastify's route `schema`): what @fastify/swagger makes the document's paths of. */
+export function routeSchemas(o: Pick<OpenApiOptions, 'maxRows' | 'auth'>) {
+  const error = (description: string): Schema => ({ description, ...sharedRef('Error') })
   const predictionErrors = {
-    '400': error('Invalid input: a wrong number of values, unknown or missing names, a value its input does not take (a word for a number, a number for a date), no rows; or a body that is not valid JSON.'),
-    ...(o.auth ? { '401': error('No bearer token, or a wrong one.') } : {}),
-    '413': error(`More than ${o.maxRows} rows, or a body larger than the server accepts.`),
-    '415': error('A Content-Type the route does not take.'),
-    '503': error('No model is loaded yet.'),
+    400: error('Invalid input: a wrong number of values, unknown or missing names, a value its input does not take (a word for a number, a number for a date), no rows; or a body that is not valid JSON.'),
+    ...(o.auth ? { 401: error('No bearer token, or a wrong one.') } : {}),
+    413: error(`More than ${o.maxRows} rows, or a body larger than the server accepts.`),
+    415: error('A Content-Type the route does not take.'),
+    503: error('No model is loaded yet.'),
   }
   const security = o.auth ? { security: [{ bearer: [] }] } : {}
-  const plain = (summary: string, description: string, content: Record<string, unknown> = json({ type: 'object' })) => ({ get: { summary, responses: { '200': { description, content } } } })
-  const health = (summary: string) => plain(summary, 'The server is alive.')
-  const ready = (summary: string) => ({ get: { summary, responses: { '200': { description: 'A model is loaded.', content: json({ type: 'object' }) }, '503': error('No model is loaded yet.') } } })
+  // an object with the keys named, and whatever else an answer holds (serialized as it is)
+  const object = (description: string, properties: Schema = {}): Schema => ({ description, type: 'object', properties, additionalProperties: true })
+  const nullableString = { type: ['string', 'null'] }
+  const health = (summary: string): FastifySchema => ({ summary, response: { 200: object('The server is alive.', { status: { type: 'string' } }) } })
+  const ready = (summary: string): FastifySchema => ({
+    summary,
+    response: {
+      200: object('A model is loaded.', { status: { type: 'string' }, model_id: { type: 'string' }, skipped_runs: { type: 'array', items: object('a newer run passed over', { run_id: { type: 'string' }, reason: { type: 'string' } }) } }),
+      503: error('No model is loaded yet.'),
+    },
+  })
+  return {
+    predict: {
+      summary: 'Predict rows (the mlskel request format)',
+      operationId: 'predict',
+      ...security,
+      querystring: { type: 'object', properties: { probabilities: { type: 'boolean', description: 'Classification: also answer the probability of each class, per row (as the body\'s `probabilities`).' } } },
+      body: { content: { 'application/json': { schema: sharedRef('PredictRequest') } } },
+      response: { 200: { description: 'One answer per row.', ...sharedRef('PredictResponse') }, ...predictionErrors },
+    },
+    invocations: {
+      summary: 'Predict rows (MLflow\'s scoring protocol)',
+      operationId: 'invocations',
+      ...security,
+      body: {
+        content: {
+          'application/json': { schema: sharedRef('InvocationsRequest') },
+          'text/csv': { schema: { type: 'string', description: csvDescription(o.maxRows) } },
+        },
+      },
+      response: { 200: { description: 'One answer per row.', ...sharedRef('InvocationsResponse') }, ...predictionErrors },
+    },
+    health: health('Liveness'),
+    livez: health('Liveness (alias of /health)'),
+    ping: health('Liveness (alias of /health, as MLflow)'),
+    ready: ready('Readiness: a model is loaded'),
+    readyz: ready('Readiness (alias of /ready)'),
+    version: {
+      summary: 'Versions of the server and of the served model',
+      response: { 200: object('Versions.', { mlskel: { type: 'string' }, node: { type: 'string' }, model_id: nullableString, run_id: nullableString, loaded_at: nullableString }) },
+    },
+    metadata: { summary: 'The served model\'s training record (models/metadata/<run_id>.json)', response: { 200: object('The record.'), 503: error('No model is loaded yet.') } },
+    metrics: { summary: 'Prometheus metrics', response: { 200: { description: 'Metrics in the Prometheus text format.', content: { 'text/plain': { schema: { type: 'string' } } } } } },
+    openapi: { summary: 'This document', response: { 200: object('The OpenAPI 3.1 document.') } },
+  } satisfies Record<string, FastifySchema>
+}
 
+/** @fastify/swagger's options for the document's frame: OpenAPI 3.1, the API's name, the bearer scheme. */
+export function swaggerOptions(o: OpenApiOptions) {
+  return {
+    mode: 'dynamic' as const,
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: o.title ?? 'mlskel prediction API', version: o.version },
+      ...(o.auth ? { components: { securitySchemes: { bearer: { type: 'http' as const, scheme: 'bearer', description: 'The API_TOKEN the server was started with.' } } } } : {}),
+    },
+    // shared schemas keep their names ($id) as the document's components
+    refResolver: { buildLocalReference: (schema: { $id?: unknown }, _base: unknown, _fragment: unknown, i: number) => (typeof schema.$id === 'string' ? schema.$id : `def-${i}`) },
+  }
+}
+
+/**
+ * The OpenAPI 3.1 document of the API serving `model` (undefined: none loaded yet; the schemas are then generic):
+ * the document @fastify/swagger made of `app`'s routes, with the model's schemas, its description and example requests.
+ */
+export function openApiDocument(app: FastifyInstance, model: ServedModel | undefined, o: OpenApiOptions): Record<string, unknown> {
+  const base = app.swagger() as unknown as { info: Schema; paths: Record<string, Record<string, Schema>>; components?: { schemas?: Record<string, Schema> } }
+  const names = model?.schema.names ?? []
+  const example = model?.inputExample ?? []
+  const exampleRows = example.map((r) => names.map((name) => r[name] ?? null))
   // a missing value is written as the training data's CSV wrote them: an empty cell, unless that was a value
   const missingText = model?.schema.missingText ?? new Set([''])
   const missingCell = missingText.has('') ? '' : ([...missingText][0] ?? '')
   const csvExample = model ? `${names.map(csvCell).join(',')}\n${exampleRows.map((r) => r.map((v) => (v === null ? csvCell(missingCell) : csvCell(String(v)))).join(',')).join('\n')}\n` : undefined
   const csvMissing = missingText.size > 0 ? `; a missing value is ${[...missingText].map((t) => (t === '' ? 'an empty cell' : JSON.stringify(t))).join(', ')}` : ''
+
+  /** The base's operation at `path` with more in the content of its request body. */
+  const withContent = (path: string, content: Record<string, Schema>) => {
+    const operation = base.paths[path]!.post!
+    const body = operation.requestBody as { content: Record<string, Schema> }
+    const merged = Object.fromEntries(Object.entries(body.content).map(([type, media]) => [type, { ...media, ...content[type] }]))
+    return { ...base.paths[path], post: { ...operation, requestBody: { ...body, content: merged } } }
+  }
   return {
-    openapi: '3.1.0',
+    ...base,
     info: {
-      title: o.title ?? 'mlskel prediction API',
-      version: o.version,
+      ...base.info,
       description: model
         ? `Serving model ${model.id} (run ${model.runId}, ${model.task}${model.gitCommit ? `, commit ${model.gitCommit}` : ''}): ${model.record.description}. Inputs in order: ${names.join(', ')}.`
         : 'No model is loaded yet: the request schemas are generic until one is.',
     },
     paths: {
-      '/predict': {
-        post: {
-          summary: 'Predict rows (the mlskel request format)',
-          operationId: 'predict',
-          ...security,
-          requestBody: {
-            required: true,
-            content: json(ref('PredictRequest'), exampleRows.length > 0 ? { examples: { row: { value: { features: exampleRows[0] } }, rows: { value: { features: exampleRows } }, records: { value: { records: example } } } } : {}),
-          },
-          responses: { '200': { description: 'One answer per row.', content: json(ref('PredictResponse')) }, ...predictionErrors },
-        },
-      },
-      '/invocations': {
-        post: {
-          summary: 'Predict rows (MLflow\'s scoring protocol)',
-          operationId: 'invocations',
-          ...security,
-          requestBody: {
-            required: true,
-            content: {
-              ...json(ref('InvocationsRequest'), exampleRows.length > 0 ? { examples: { dataframe_split: { value: { dataframe_split: { columns: names, data: exampleRows } } }, dataframe_records: { value: { dataframe_records: example } } } } : {}),
-              'text/csv': { schema: { type: 'string', description: `CSV with a header line naming the inputs, its cells written as in the training data's CSV${csvMissing}; at most ${o.maxRows} rows.` }, ...(csvExample ? { example: csvExample } : {}) },
-            },
-          },
-          responses: { '200': { description: 'One answer per row.', content: json(ref('InvocationsResponse')) }, ...predictionErrors },
-        },
-      },
-      '/health': health('Liveness'),
-      '/livez': health('Liveness (alias of /health)'),
-      '/ping': health('Liveness (alias of /health, as MLflow)'),
-      '/ready': ready('Readiness: a model is loaded'),
-      '/readyz': ready('Readiness (alias of /ready)'),
-      '/version': plain('Versions of the server and of the served model', 'Versions.'),
-      '/metadata': { get: { summary: 'The served model\'s training record (models/metadata/<run_id>.json)', responses: { '200': { description: 'The record.', content: json({ type: 'object' }) }, '503': error('No model is loaded yet.') } } },
-      '/metrics': plain('Prometheus metrics', 'Metrics in the Prometheus text format.', { 'text/plain': { schema: { type: 'string' } } }),
-      '/openapi.json': plain('This document', 'The OpenAPI 3.1 document.'),
+      ...base.paths,
+      '/predict': withContent('/predict', exampleRows.length > 0 ? { 'application/json': { examples: { row: { value: { features: exampleRows[0] } }, rows: { value: { features: exampleRows } }, records: { value: { records: example } } } } } : {}),
+      '/invocations': withContent('/invocations', {
+        ...(exampleRows.length > 0 ? { 'application/json': { examples: { dataframe_split: { value: { dataframe_split: { columns: names, data: exampleRows } } }, dataframe_records: { value: { dataframe_records: example } } } } } : {}),
+        'text/csv': { schema: { type: 'string', description: csvDescription(o.maxRows, csvMissing) }, ...(csvExample ? { example: csvExample } : {}) },
+      }),
     },
-    components: {
-      schemas,
-      ...(o.auth ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The API_TOKEN the server was started with.' } } } : {}),
-    },
+    components: { ...base.components, schemas: { ...base.components?.schemas, ...componentSchemas(model, o.maxRows) } },
   }
+}
+
+function csvDescription(maxRows: number, missing = ''): string {
+  return `CSV with a header line naming the inputs, its cells written as in the training data's CSV${missing}; at most ${maxRows} rows.`
 }
 
 /** One input as a JSON schema, and in a few words for the row's description. */

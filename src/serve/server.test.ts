@@ -6,7 +6,7 @@ import { buildServer, servedModelOf, type ServeOptions } from './server.js'
 import { irisProject, readIris, typedProject, type IrisProject } from './test-models.js'
 import type { Logger } from '../logging/index.js'
 import { recordTraining, type MetadataRecord } from '../metadata/index.js'
-import { registerModelKind, saveModel, summarizeHoldOut, type Predictor, type Signature } from '../models/index.js'
+import { registerModelKind, saveModel, summarizeHoldOut, withUncheckedRows, type Predictor, type Signature } from '../models/index.js'
 
 let project: IrisProject
 let record: MetadataRecord
@@ -511,6 +511,50 @@ describe('a model kind of the project\'s own', () => {
       const proba = await own.inject({ method: 'POST', url: '/predict?probabilities=true', payload: { features: [1, 2] } })
       expect(proba.statusCode).toBe(400)
       expect(proba.json().error.details).toEqual([{ row: null, field: 'probabilities', problem: 'only classification models give probabilities' }])
+    } finally {
+      await custom.remove()
+    }
+  })
+})
+
+describe('validating once', () => {
+  it('predicts the rows it validated through the kind\'s functions for checked rows, not the predictor\'s checking ones', async () => {
+    const signature: Signature = { features: [{ name: 'x', type: 'number' }, { name: 'y', type: 'number' }], target: { name: 'z', type: 'number' } }
+    const calls = { checking: 0, unchecked: 0 }
+    const sum = (X: number[][]) => X.map((row) => row[0]! + row[1]!)
+    const counted = (): Predictor =>
+      withUncheckedRows(
+        { kind: 'test-counted', signature, predict: (X) => (calls.checking++, sum(X)), toJSON: () => ({}) },
+        { predict: (X) => (calls.unchecked++, sum(X)) },
+      )
+    registerModelKind('test-counted', () => counted())
+    const custom = await irisProject()
+    try {
+      const predictor = counted()
+      const model = await saveModel(custom.modelsDir, predictor, { description: 'sum', inputExample: [{ x: 1, y: 2 }] })
+      const trainingData = { X: [[0, 0], [1, 1]], y: [0, 2] }
+      await recordTraining({
+        root: custom.root,
+        metadataDir: custom.metadataDir,
+        model,
+        description: 'z = x + y',
+        task: 'regression',
+        hyperParameters: {},
+        params: {},
+        overrides: {},
+        data: { location: 'data/raw/xy.csv', identifier: 'a'.repeat(64), rows: 2, features: ['x', 'y'], target: 'z' },
+        trainingData,
+        evaluation: { hold_out: summarizeHoldOut('regression', predictor, trainingData) },
+        testingStrategy: 'none (test fixture)',
+        scores: { r2: { cv: 1 } },
+      })
+      const own = await server({ modelsDir: custom.modelsDir, metadataDir: custom.metadataDir })
+      const checkedOnLoad = calls.checking
+      expect((await own.inject({ method: 'POST', url: '/predict', payload: { features: [1, 2] } })).json().result).toEqual([3])
+      // a missing value makes this model's answer NaN, which JSON writes as null
+      expect((await own.inject({ method: 'POST', url: '/predict', payload: { records: [{ x: 1, y: 2 }, { y: null, x: 1 }] } })).json().result).toEqual([3, null])
+      expect((await own.inject({ method: 'POST', url: '/invocations', payload: 'y,x\n1,"\n2"\n', headers: { 'content-type': 'text/csv' } })).json()).toEqual({ predictions: [3] })
+      expect(calls).toEqual({ checking: checkedOnLoad, unchecked: 3 })
     } finally {
       await custom.remove()
     }

@@ -1,6 +1,9 @@
 // The prediction API as a Fastify app: buildServer() returns it ready to answer (tests use inject), and only
 // start.ts listens. Routes: POST /predict (the ancestor's contract), POST /invocations (MLflow's scoring protocol),
 // health, readiness, version and metadata, and observability.ts's /metrics, /openapi.json and /docs; every error is `{error: {code, message, fix, details?}}`.
+// Schema first: each route's schema (openapi.ts) makes the document and serializes its answers; a prediction route's
+// body is validated by the served model's compiled validators (validate.ts) in Fastify's validation step, which
+// hands the handler rows checked once, and read with the model they were checked for.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
@@ -8,6 +11,7 @@ import { pino } from 'pino'
 import type { UnseenCategory } from '../data/index.js'
 import type { Logger } from '../logging/index.js'
 import { portableCommand } from '../metadata/index.js'
+import { checkedRowsPredictor, type CheckedRows, type CheckedRowsPredictor } from '../models/index.js'
 import { BodyBudget, bodyLimitsOf, busy, csvText, declaredLength, DEFAULT_BODY_BUDGET, DEFAULT_BODY_LIMIT, parseJsonBody, readBody, tooLarge, type BodyLimits } from './body.js'
 import { guardConnections, type Connections } from './connections.js'
 import { createHttpServer } from './http-server.js'
@@ -15,7 +19,8 @@ import { clientErrorResponse, errorBody, ServeError, toServeError } from './erro
 import { createMetrics, type ServeMetrics } from './metrics.js'
 import { createModelHolder, type ModelHolder, type ServedModel } from './model-holder.js'
 import { observabilityRoutes } from './observability.js'
-import { readCsv, readInvocationsBody, readPredictBody } from './validate.js'
+import { routeSchemas } from './openapi.js'
+import { requestReader, type RequestReader } from './validate.js'
 import { mlskelVersion } from '../package/index.js'
 
 export interface ServeOptions {
@@ -89,6 +94,18 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
   // response listeners on every request (measured: about 2.5 µs of CPU per request, a tenth of a bare server's).
   const log = o.logger || silentLogger()
 
+  // What the server reads and predicts a model's requests with: made once per model, when it swaps in (the holder's
+  // onSwap, so that compiling its validators costs no request), or when first seen (a caller's holder).
+  const states = new WeakMap<ServedModel, Served>()
+  const prepare = (model: ServedModel): Served => {
+    let state = states.get(model)
+    if (!state) {
+      state = { model, limits: bodyLimitsOf(model.schema, maxRows, bodyLimit), reader: requestReader(model.schema, maxRows), predictor: checkedRowsPredictor(model.predictor) }
+      states.set(model, state)
+    }
+    return state
+  }
+
   // 2. the model holder: the caller's, or one of our own that starts now
   const ownHolder = o.holder === undefined
   const holder =
@@ -99,24 +116,26 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
       ...(o.modelId === undefined ? {} : { modelId: o.modelId }),
       logger: log,
       requireModel: o.requireModel ?? false,
-      onSwap: (model) => metrics.setModel(model.id),
+      onSwap: (model) => {
+        metrics.setModel(model.id)
+        prepare(model)
+      },
     })
   if (ownHolder) await holder.start()
   let metricsModel: string | undefined
-  const current = (): ServedModel | undefined => {
+  let last: Served | undefined
+  /** The served model and what it is read with; a request takes it once and keeps it to the end. */
+  const current = (): Served | undefined => {
     const model = holder.current()
-    if (model && model.id !== metricsModel) {
-      metricsModel = model.id
-      metrics.setModel(model.id)
+    if (model === undefined) return undefined
+    if (model !== last?.model) {
+      if (model.id !== metricsModel) {
+        metricsModel = model.id
+        metrics.setModel(model.id)
+      }
+      last = prepare(model)
     }
-    return model
-  }
-  // the body limits of each model served (body.ts)
-  const limits = new WeakMap<ServedModel, BodyLimits>()
-  const limitsOf = (model: ServedModel): BodyLimits => {
-    let found = limits.get(model)
-    if (!found) limits.set(model, (found = bodyLimitsOf(model.schema, maxRows, bodyLimit)))
-    return found
+    return last
   }
 
   current()
@@ -139,9 +158,9 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
           connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
           errorDetails,
           refuseBeforeContinue: (request) => {
-            const model = current()
+            const served = current()
             const declared = declaredLength(request.headers)
-            return model && declared !== undefined && declared > limitsOf(model).bytes ? tooLarge(declared, limitsOf(model).bytes) : undefined
+            return served && declared !== undefined && declared > served.limits.bytes ? tooLarge(declared, served.limits.bytes) : undefined
           },
           onAnswer: (method, status) => metrics.observeRequest('unmatched', method, status, 0),
         }),
@@ -174,9 +193,9 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
         // A body sent to no route (a 404 or 405) is left unread: Node discards it after the answer. Every route that
         // takes a body is a prediction route. (is404, unlike routeOptions, allocates nothing: this runs per request.)
         if (request.is404) return done(null, undefined)
-        const model = current()
-        if (!model) return done(new ServeError('MLSKEL_SERVE_NOT_READY', 'no model is loaded yet'))
-        const limits = limitsOf(model)
+        const served = current()
+        if (!served) return done(notReady())
+        const { limits } = served
         const declared = declaredLength(request.headers)
         if (declared !== undefined && declared > limits.bytes) return done(tooLarge(declared, limits.bytes))
         const share = declared ?? limits.bytes
@@ -227,6 +246,7 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
     await app.register(observabilityRoutes({ holder, metrics, version, maxRows, auth: tokenDigest !== undefined, ...(o.title ? { title: o.title } : {}) }))
 
     // 5. prediction routes
+    const schemas = routeSchemas({ maxRows, auth: tokenDigest !== undefined })
     const authorize = async (request: FastifyRequest) => {
       if (!tokenDigest) return
       const header = request.headers.authorization
@@ -236,10 +256,10 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
       }
     }
 
-    const served = (): ServedModel => {
-      const model = current()
-      if (!model) throw new ServeError('MLSKEL_SERVE_NOT_READY', 'no model is loaded yet')
-      return model
+    const served = (): Served => {
+      const state = current()
+      if (!state) throw notReady()
+      return state
     }
 
     const logPrediction = (request: FastifyRequest, model: ServedModel, rows: number[][], timing: number) => {
@@ -248,81 +268,148 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
       log.info({ route: routeOf(request), model_id: model.id, rows: rows.length, timing, req_id: request.id, ...(debug ? { inputs: rows } : {}) }, 'prediction')
     }
 
-    // Unseen categories of the request being read, counted in /metrics once its rows are predicted (a refused
-    // request counts none). Reading and predicting are synchronous, with no await between, so one map made here
-    // serves every request and the fast path allocates nothing for it.
+    // Unseen categories of the body being read, kept with its rows (a refused request counts none). Reading is
+    // synchronous, so one map made here serves every request, and the fast path (no unseen value) allocates nothing.
     const unseenInRequest = new Map<string, number>()
     const unseen: UnseenCategory = (feature) => void unseenInRequest.set(feature, (unseenInRequest.get(feature) ?? 0) + 1)
-    const countUnseen = () => {
-      if (unseenInRequest.size === 0) return
-      for (const [feature, n] of unseenInRequest) metrics.countUnseen(feature, n)
-      unseenInRequest.clear()
+    const countUnseen = (counts: Map<string, number> | undefined) => {
+      if (counts) for (const [feature, n] of counts) metrics.countUnseen(feature, n)
     }
+
+    /**
+     * A prediction route's body validator (Fastify's validatorCompiler for it): the served model's reader, run in
+     * Fastify's validation step; its rows replace the body. A refused body is the reader's ServeError, as it is.
+     */
+    const validator =
+      (read: (served: Served, body: unknown) => { rows: CheckedRows; probabilities?: boolean | undefined }) =>
+      (body: unknown): ValidationResult => {
+        const started = performance.now()
+        const state = current()
+        if (!state) return { error: notReady() }
+        unseenInRequest.clear()
+        try {
+          const { rows, probabilities } = read(state, body)
+          return { value: new Rows(state, rows, probabilities, started, unseenInRequest.size > 0 ? new Map(unseenInRequest) : undefined) }
+        } catch (error) {
+          if (error instanceof ServeError) return { error }
+          throw error
+        }
+      }
+    /** The validator of each part of a route: its body's, by Content-Type; the query's takes any (the route reads its flag). */
+    const validators =
+      (byType: Record<string, (body: unknown) => ValidationResult>) =>
+      ({ httpPart, contentType }: { httpPart?: string; contentType?: string }) =>
+        (httpPart === 'body' && contentType ? byType[contentType] : undefined) ?? anyValue
+    /**
+     * The body's rows, as the validator read them. A body no validator read (none, or CSV to /predict, whose schema
+     * takes JSON only) is read here, to be refused in the same words.
+     */
+    const rowsOf = (request: FastifyRequest, read: (served: Served, body: unknown) => unknown): Rows => {
+      if (request.body instanceof Rows) return request.body
+      const state = served()
+      if (request.mediaType === 'text/csv') throw new ServeError('MLSKEL_SERVE_UNSUPPORTED_MEDIA_TYPE', '/predict reads JSON; send CSV to /invocations')
+      read(state, request.body)
+      throw new ServeError('MLSKEL_SERVE_MALFORMED_REQUEST', 'the body could not be read')
+    }
+
+    const readPredict = (state: Served, body: unknown) => state.reader.predict(body, unseen)
+    const readInvocations = (state: Served, body: unknown) => ({ rows: state.reader.invocations(body, unseen) })
+    const readCsv = (state: Served, body: unknown) => ({ rows: state.reader.csv(body as string, unseen) })
 
     // without a token the prediction routes have no hook at all
     const guard = tokenDigest ? { onRequest: authorize } : {}
 
-    app.post<{ Querystring: Record<string, string | string[] | undefined> }>('/predict', guard, async (request) => {
-      const started = performance.now()
-      // a request takes the model once and keeps it to the end, so a swap never changes a request half-way
-      const model = served()
-      if (isCsv(request)) throw new ServeError('MLSKEL_SERVE_UNSUPPORTED_MEDIA_TYPE', '/predict reads JSON; send CSV to /invocations')
-      unseenInRequest.clear() // what a refused request left
-      const { rows, probabilities: inBody } = readPredictBody(request.body, model.schema, maxRows, unseen)
-      const wantProbabilities = flag(request.query.probabilities) ?? inBody ?? false
-      if (wantProbabilities && (!model.predictor.predictProba || !model.classes)) {
-        throw new ServeError('MLSKEL_SERVE_INVALID_INPUT', `model ${model.id} is a ${model.task} model: it has no class probabilities`, [{ row: null, field: 'probabilities', problem: 'only classification models give probabilities' }])
-      }
-      const result = model.predictor.predict(rows)
-      const probabilities = wantProbabilities ? model.predictor.predictProba!(rows) : undefined
-      const timing = (performance.now() - started) / 1000
-      countUnseen()
-      metrics.observeRows(rows.length)
-      metrics.countPredictions(model.task, result)
-      logPrediction(request, model, rows, timing)
-      return {
-        release: { model_id: model.id, git_commit: model.gitCommit },
-        result,
-        timing,
-        ...(probabilities ? { probabilities, classes: model.classes } : {}),
-      }
-    })
+    app.post<{ Querystring: Record<string, string | string[] | undefined> }>(
+      '/predict',
+      { ...guard, schema: schemas.predict, validatorCompiler: validators({ 'application/json': validator(readPredict) }) },
+      async (request) => {
+        // a request takes the model once (when its body is read) and keeps it to the end, so a swap never changes a request half-way
+        const { served: state, rows, probabilities: inBody, started, unseen: unseenCounts } = rowsOf(request, readPredict)
+        const { model, predictor } = state
+        const wantProbabilities = flag(request.query.probabilities) ?? inBody ?? false
+        if (wantProbabilities && (!predictor.predictProba || !model.classes)) {
+          throw new ServeError('MLSKEL_SERVE_INVALID_INPUT', `model ${model.id} is a ${model.task} model: it has no class probabilities`, [{ row: null, field: 'probabilities', problem: 'only classification models give probabilities' }])
+        }
+        const result = predictor.predict(rows)
+        const probabilities = wantProbabilities ? predictor.predictProba!(rows) : undefined
+        const timing = (performance.now() - started) / 1000
+        countUnseen(unseenCounts)
+        metrics.observeRows(rows.length)
+        metrics.countPredictions(model.task, result)
+        logPrediction(request, model, rows, timing)
+        return {
+          release: { model_id: model.id, git_commit: model.gitCommit },
+          result,
+          timing,
+          ...(probabilities ? { probabilities, classes: model.classes } : {}),
+        }
+      },
+    )
 
-    app.post('/invocations', guard, async (request) => {
-      const started = performance.now()
-      const model = served()
-      unseenInRequest.clear() // what a refused request left
-      const rows = isCsv(request) ? readCsv(request.body, model.schema, maxRows, unseen) : readInvocationsBody(request.body, model.schema, maxRows, unseen)
-      const predictions = model.predictor.predict(rows)
-      countUnseen()
+    app.post('/invocations', { ...guard, schema: schemas.invocations, validatorCompiler: validators({ 'application/json': validator(readInvocations), 'text/csv': validator(readCsv) }) }, async (request) => {
+      const { served: state, rows, started, unseen: unseenCounts } = rowsOf(request, readInvocations)
+      const predictions = state.predictor.predict(rows)
+      countUnseen(unseenCounts)
       metrics.observeRows(rows.length)
-      metrics.countPredictions(model.task, predictions)
-      logPrediction(request, model, rows, (performance.now() - started) / 1000)
+      metrics.countPredictions(state.model.task, predictions)
+      logPrediction(request, state.model, rows, (performance.now() - started) / 1000)
       return { predictions }
     })
 
     // 6. operations routes: always open
     const health = async () => ({ status: 'ok' })
-    for (const path of ['/health', '/livez', '/ping']) app.get(path, health)
+    for (const path of ['health', 'livez', 'ping'] as const) app.get(`/${path}`, { schema: schemas[path] }, health)
     const ready = async (_request: FastifyRequest, reply: FastifyReply) => {
-      const model = current()
-      if (!model) return reply.code(503).send(errorBody(new ServeError('MLSKEL_SERVE_NOT_READY', 'no model is loaded yet'), errorDetails))
+      const model = holder.current()
+      if (!model) return reply.code(503).send(errorBody(notReady(), errorDetails))
       return { status: 'ready', model_id: model.id, ...(model.skipped?.length ? { skipped_runs: model.skipped } : {}) }
     }
-    for (const path of ['/ready', '/readyz']) app.get(path, ready)
-    app.get('/version', async () => {
-      const model = current()
+    for (const path of ['ready', 'readyz'] as const) app.get(`/${path}`, { schema: schemas[path] }, ready)
+    app.get('/version', { schema: schemas.version }, async () => {
+      const model = holder.current()
       return { mlskel: version, node: process.versions.node, model_id: model?.id ?? null, run_id: model?.runId ?? null, loaded_at: model?.loadedAt ?? null }
     })
     // records written before commands were made portable may hold the training machine's paths: never shown
-    app.get('/metadata', async () => {
-      const { record } = served()
+    app.get('/metadata', { schema: schemas.metadata }, async () => {
+      const { record } = served().model
       return { ...record, command: portableCommand(record.command, o.root) }
     })
 
-    servedModels.set(app, current)
+    servedModels.set(app, () => current()?.model)
     return app
   }
+}
+
+/** A served model and what the server reads and predicts its requests with. */
+interface Served {
+  model: ServedModel
+  /** Its body limits (body.ts). */
+  limits: BodyLimits
+  /** Its requests' readers, their validators compiled (validate.ts). */
+  reader: RequestReader
+  /** Its predictor, for rows checked already. */
+  predictor: CheckedRowsPredictor
+}
+
+/** A prediction body as a route's validator read it: the model it was read for, its rows, and what came with them. */
+class Rows {
+  constructor(
+    readonly served: Served,
+    readonly rows: CheckedRows,
+    readonly probabilities: boolean | undefined,
+    /** When reading began (performance.now()): an answer's timing counts reading and predicting. */
+    readonly started: number,
+    /** Values of categories the model never saw, by input. */
+    readonly unseen: Map<string, number> | undefined,
+  ) {}
+}
+
+type ValidationResult = { value: Rows } | { error: ServeError }
+
+const anyValue = () => true
+
+function notReady(): ServeError {
+  return new ServeError('MLSKEL_SERVE_NOT_READY', 'no model is loaded yet')
 }
 
 const servedModels = new WeakMap<FastifyInstance, () => ServedModel | undefined>()
@@ -343,10 +430,6 @@ export function servedModelOf(app: FastifyInstance): ServedModel | undefined {
 /** The route pattern of a request (bounded, for metrics and logs), or "unmatched". */
 function routeOf(request: FastifyRequest): string {
   return request.routeOptions.url ?? 'unmatched'
-}
-
-function isCsv(request: FastifyRequest): request is FastifyRequest & { body: string } {
-  return typeof request.body === 'string' && /^\s*text\/csv\b/i.test(request.headers['content-type'] ?? '')
 }
 
 /** A query flag: present without a value or true/1 → true; false/0 → false; absent → undefined. */

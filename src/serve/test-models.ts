@@ -53,11 +53,13 @@ interface Fixture {
   target: string
 }
 
-export async function irisProject(): Promise<IrisProject> {
+/** A project whose model is iris's; `root`: in that project folder (beside another fixture's models). */
+export async function irisProject(root?: string): Promise<IrisProject> {
   const { data, signature } = readIris()
   const inputExample = data.X.slice(0, 3).map((row) => Object.fromEntries(signature.features.map((f, i) => [f.name, row[i]!])))
   return project({ name: 'iris', task: 'classification', signature, data, inputExample, description: 'random forest classifier predicting species', location: 'data/raw/iris.csv', target: 'species' }, (seed, nEstimators) =>
     trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: nEstimators, n_jobs: 1 }, seed, signature, data }),
+    root,
   )
 }
 
@@ -96,8 +98,8 @@ export function typedRows(n = 200): { records: Record<string, RawValue>[]; churn
   return { records, churn }
 }
 
-/** A project whose model is TYPED_SIGNATURE's, trained through trainModel on rows the encoder read. */
-export async function typedProject(): Promise<ServeProject> {
+/** A project whose model is TYPED_SIGNATURE's, trained through trainModel on rows the encoder read; `root` as irisProject's. */
+export async function typedProject(root?: string): Promise<ServeProject> {
   const signature = TYPED_SIGNATURE
   const schema = inputSchemaOf(signature)
   const { records, churn } = typedRows()
@@ -112,11 +114,12 @@ export async function typedProject(): Promise<ServeProject> {
   const data = { X, y: churn }
   return project({ name: 'churn', task: 'classification', signature, data, inputExample: records.slice(0, 5), description: 'random forest classifier predicting churn', location: 'data/raw/churn.csv', target: 'churn' }, (seed, nEstimators) =>
     trainModel({ task: 'classification', model: { type: 'random_forest', n_estimators: nEstimators, n_jobs: 1 }, seed, signature, data }),
+    root,
   )
 }
 
-async function project(fixture: Fixture, fit: (seed: number, nEstimators: number) => Promise<Predictor>): Promise<ServeProject> {
-  const root = await mkdtemp(join(tmpdir(), 'mlskel-serve-'))
+async function project(fixture: Fixture, fit: (seed: number, nEstimators: number) => Promise<Predictor>, given?: string): Promise<ServeProject> {
+  const root = given ?? (await mkdtemp(join(tmpdir(), 'mlskel-serve-')))
   const modelsDir = join(root, 'models')
   const metadataDir = join(modelsDir, 'metadata')
   const { task, signature, data } = fixture

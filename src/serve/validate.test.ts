@@ -3,7 +3,7 @@ import { inputSchemaOf } from '../data/encode.js'
 import type { Signature } from '../models/index.js'
 import { ServeError } from './errors.js'
 import { TYPED_SIGNATURE } from './test-models.js'
-import { fromArrays, fromRecords, readCsv, readInvocationsBody, readPredictBody } from './validate.js'
+import { fromArrays, fromRecords, readCsv, readInvocationsBody, readPredictBody, requestReader, requestSchemas } from './validate.js'
 
 const numbers = (...names: string[]): Signature => ({ features: names.map((name) => ({ name, type: 'number' as const })), target: { name: 'y', type: 'number' } })
 const schema = inputSchemaOf(numbers('a', 'b', 'c'))
@@ -181,6 +181,57 @@ describe('readCsv', () => {
       { row: 0, field: 'age', problem: 'is "abc", not a number' },
       { row: 0, field: 'member', problem: 'is "maybe", not a boolean (true or false)' },
       { row: 0, field: 'signup', problem: expect.stringMatching(/^is the string "2024-13-01", not a date or timestamp/) },
+    ])
+  })
+})
+
+describe('readCsv, with csv-parse', () => {
+  it('reads a quoted field\'s commas, quotes and line breaks as its own, \\r line ends and a byte order mark', () => {
+    const { told, unseen } = recorder()
+    const csv = '\ufeffsignup,colour,member,age\r2024-03-31,"dark, ""deep""\nred",yes,41\r"31/03/2024","red\r\n",no,"\n42"\r'
+    expect(readCsv(csv, typed, 10, unseen)).toEqual([
+      [41, 1, NaN, 2024, 3, 6],
+      [42, 0, 3, 2024, 3, 6],
+    ])
+    expect(told).toEqual(['colour=dark, "deep"\nred'])
+    expect(problemsOf(() => readCsv('age,member,colour,signup\n"4\n2",no,red,\n', typed, 10)).details).toEqual([{ row: 0, field: 'age', problem: 'is "4\\n2", not a number' }])
+  })
+
+  it('refuses what is not CSV, saying where', () => {
+    const error = problemsOf(() => readCsv('a,b,c\n1,2"x,3\n', schema, 10))
+    expect(error.code).toBe('MLSKEL_SERVE_MALFORMED_REQUEST')
+    expect(() => readCsv('a,b,c\n1,2"x,3\n', schema, 10)).toThrow(/not valid CSV: .*line 2/)
+  })
+})
+
+describe('requestReader', () => {
+  it('compiles a model\'s validators once, for its input schema and row limit', () => {
+    expect(requestReader(typed, 10)).toBe(requestReader(typed, 10))
+    expect(requestReader(typed, 20)).not.toBe(requestReader(typed, 10))
+  })
+
+  it('validates each value against its input\'s JSON Schema, in rows of the inputs\' width and number', () => {
+    const { row, record, arrays } = requestSchemas(typed, 10)
+    expect(row).toMatchObject({ type: 'array', minItems: 4, maxItems: 4, prefixItems: [{ type: ['number', 'null'] }, expect.anything(), expect.anything(), { type: ['string', 'null'] }] })
+    expect(record).toMatchObject({ type: 'object', required: ['age', 'member', 'colour', 'signup'], additionalProperties: false })
+    expect(arrays).toMatchObject({ type: 'array', minItems: 1, maxItems: 10 })
+  })
+
+  it('names an input whose name a JSON pointer escapes', () => {
+    const odd = inputSchemaOf(numbers('a/b', 'c~d'))
+    expect(problemsOf(() => fromRecords([{ 'a/b': 'x', 'c~d': true }], odd, 10)).details).toEqual([
+      { row: 0, field: 'a/b', problem: 'is the string "x", not a number' },
+      { row: 0, field: 'c~d', problem: 'is boolean true, not a number' },
+    ])
+  })
+
+  it('lists a record\'s problems in input order, its unknown keys after them, and a row\'s type errors with the values that do not read', () => {
+    expect(problemsOf(() => fromRecords([{ signup: 3, colour: 'red', extra: 1, member: 'maybe' }, { age: 1, member: 'no', colour: 'red', signup: 'soon' }], typed, 10)).details).toEqual([
+      { row: 0, field: 'age', problem: 'is missing' },
+      { row: 0, field: 'member', problem: 'is the string "maybe", not a boolean (true or false)' },
+      { row: 0, field: 'signup', problem: expect.stringMatching(/^is number 3, not a date/) },
+      { row: 0, field: 'extra', problem: 'is not a feature of the model (its features: age, member, colour, signup)' },
+      { row: 1, field: 'signup', problem: expect.stringMatching(/^is the string "soon", not a date/) },
     ])
   })
 })

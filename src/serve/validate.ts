@@ -1,22 +1,30 @@
-// Reading prediction requests into rows of the served model's columns: a request holds the raw values its training
-// data had (numbers, category strings, dates as text, booleans; null is a missing value), keyed by input column or in
-// input order, and every one goes through the one encoder (src/data/encode.ts) that training and predict.ts use, so
-// a value means the same here. Pure functions that throw a ServeError listing every problem ({row, field, problem}).
+// Reading prediction requests into rows of the served model's columns, schema first. A request holds the raw values
+// its training data had (numbers, category strings, dates as text, booleans; null is a missing value), keyed by input
+// column or in input order. For each served model, JSON Schemas of its requests are made from its inputs (each value's
+// schema is the one encoder's, src/data/encode.ts's valueSchemaOf) and compiled by Ajv once, when the model is first
+// read with (the server does it when the model swaps in): the body's shape, and its rows as arrays or as records.
+// Ajv validates every value once; the encoder then only reads values into the model's columns (a boolean word or a
+// date is found wrong by reading it), and the rows it makes go to the predictor as CheckedRows, not checked again.
+//
+// A body the validators refuse is explained in mlskel's terms: Ajv's first error says where (the body's shape, the
+// number of rows, or a row), and a row's problems come from validators that list them all, one row at a time, so a
+// body of 10,000 bad rows costs at most the 100 problems kept ({row, field, problem}, worded by the encoder).
 //
 // Values outside the training data's min/max (feature_schema) are allowed on purpose: a model still answers for
 // them, and drift is for monitoring to judge, not for the request to fail. So are categories training never saw:
 // they are predicted as missing values, and told to `unseen` (the server counts them).
-import { emptyRow, encodeText, encodeValue, type InputField, type InputSchema, type UnseenCategory } from '../data/index.js'
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
+import { CsvError, parse as parseCsv } from 'csv-parse/sync'
+import { emptyRow, encodeChecked, encodeText, encodeValue, valueSchemaOf, type InputField, type InputSchema, type UnseenCategory } from '../data/index.js'
 import { closest, quote } from '../errors/index.js'
+import { asCheckedRows, type CheckedRows } from '../models/index.js'
 import { MAX_DETAILS, ServeError, type Problem } from './errors.js'
 
 export interface PredictRequest {
-  rows: number[][]
+  rows: CheckedRows
   /** The body's `probabilities`, when it has one. */
   probabilities: boolean | undefined
 }
-
-const PREDICT_KEYS = new Set(['features', 'records', 'probabilities'])
 
 /**
  * A /predict body: `{"features": [..]}` (one row, in input order), `{"features": [[..], ..]}` (rows),
@@ -24,282 +32,414 @@ const PREDICT_KEYS = new Set(['features', 'records', 'probabilities'])
  * `"probabilities": true`.
  */
 export function readPredictBody(body: unknown, schema: InputSchema, maxRows: number, unseen?: UnseenCategory): PredictRequest {
-  if (!isPlainObject(body)) throw malformed(`the body must be a JSON object with "features" or "records", got ${kindOf(body)}`)
-  for (const key of Object.keys(body)) {
-    if (!PREDICT_KEYS.has(key)) throw malformed(`unknown key ${quote(key)} in the body; it takes "features" or "records", and "probabilities"`, [{ row: null, field: key, problem: 'unknown key' }])
-  }
-  const probabilities = body.probabilities
-  if (probabilities !== undefined && typeof probabilities !== 'boolean') {
-    throw malformed(`"probabilities" must be true or false, got ${quote(probabilities)}`, [{ row: null, field: 'probabilities', problem: `is ${kindOf(probabilities)}, not a boolean` }])
-  }
-  const hasFeatures = 'features' in body
-  const hasRecords = 'records' in body
-  if (hasFeatures === hasRecords) throw malformed(hasFeatures ? 'give "features" or "records", not both' : 'the body has neither "features" nor "records"')
-  let rows: number[][]
-  if (hasRecords) {
-    const records = body.records
-    rows = isPlainObject(records) ? fromRecords([records], schema, maxRows, unseen) : Array.isArray(records) ? fromRecords(records, schema, maxRows, unseen) : notRows('records', records)
-  } else {
-    const features = body.features
-    if (isPlainObject(features)) rows = fromRecords([features], schema, maxRows, unseen)
-    else if (!Array.isArray(features)) rows = notRows('features', features)
-    else if (features.length === 0) throw noRows()
-    else if (Array.isArray(features[0])) rows = fromArrays(features, schema, maxRows, unseen)
-    else if (isPlainObject(features[0])) rows = fromRecords(features, schema, maxRows, unseen)
-    else rows = fromArrays([features], schema, maxRows, unseen)
-  }
-  return { rows, probabilities }
+  return requestReader(schema, maxRows).predict(body, unseen)
 }
-
-const INVOCATION_KEYS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const
 
 /**
  * An MLflow scoring request (/invocations, JSON): exactly one of `dataframe_split` ({columns?, data, index?}),
  * `dataframe_records` ([{name: value}]), `instances` or `inputs` (rows as arrays or records, or columns as
  * {name: [values]}).
  */
-export function readInvocationsBody(body: unknown, schema: InputSchema, maxRows: number, unseen?: UnseenCategory): number[][] {
-  if (!isPlainObject(body)) throw malformed(`the body must be a JSON object with one of ${INVOCATION_KEYS.join(', ')}, got ${kindOf(body)}`)
-  const keys = Object.keys(body)
-  const unknown = keys.find((key) => !(INVOCATION_KEYS as readonly string[]).includes(key))
-  if (unknown !== undefined) {
-    throw malformed(`unknown key ${quote(unknown)} in the body; MLflow's scoring protocol takes one of ${INVOCATION_KEYS.join(', ')}`, [{ row: null, field: unknown, problem: 'unknown key' }])
-  }
-  if (keys.length !== 1) throw malformed(keys.length === 0 ? `the body has none of ${INVOCATION_KEYS.join(', ')}` : `give one of ${keys.join(', ')}, not several`)
-  const key = keys[0] as (typeof INVOCATION_KEYS)[number]
-  const value = body[key]
-  switch (key) {
-    case 'dataframe_split':
-      return fromDataframeSplit(value, schema, maxRows, unseen)
-    case 'dataframe_records':
-      if (!Array.isArray(value)) return notRows(key, value)
-      return fromRecords(value, schema, maxRows, unseen)
-    case 'instances':
-    case 'inputs':
-      return fromInstances(key, value, schema, maxRows, unseen)
-  }
-}
-
-function fromDataframeSplit(value: unknown, schema: InputSchema, maxRows: number, unseen: UnseenCategory | undefined): number[][] {
-  if (!isPlainObject(value)) throw malformed(`"dataframe_split" must be an object {columns, data}, got ${kindOf(value)}`)
-  for (const key of Object.keys(value)) {
-    if (key !== 'columns' && key !== 'data' && key !== 'index') throw malformed(`unknown key ${quote(key)} in "dataframe_split"; it takes columns, data and index`, [{ row: null, field: `dataframe_split.${key}`, problem: 'unknown key' }])
-  }
-  const { columns, data } = value
-  if (!Array.isArray(data)) return notRows('dataframe_split.data', data)
-  if (columns === undefined) return fromArrays(data, schema, maxRows, unseen)
-  if (!Array.isArray(columns) || !columns.every((c): c is string => typeof c === 'string')) throw malformed('"dataframe_split.columns" must be an array of feature names')
-  if (sameOrder(columns, schema.names)) return fromArrays(data, schema, maxRows, unseen)
-  // Columns in another order (or with names missing or unknown): map each row through its names.
-  if (data.length === 0) throw noRows()
-  checkRowCount(data.length, maxRows)
-  const problems = new Problems()
-  const seen = new Set<string>()
-  for (const name of columns) {
-    if (seen.has(name)) problems.add(null, name, 'is given twice in columns')
-    seen.add(name)
-    if (!schema.index.has(name)) problems.add(null, name, notAnInput(name, schema))
-  }
-  for (const name of schema.names) if (!seen.has(name)) problems.add(null, name, 'is missing from columns')
-  problems.throwIfAny()
-  const width = columns.length
-  const columnOf = schema.names.map((name) => columns.indexOf(name))
-  const rows: number[][] = new Array(data.length)
-  for (let r = 0; r < data.length && !problems.full; r++) {
-    const given = data[r]
-    if (!Array.isArray(given) || given.length !== width) {
-      problems.add(r, null, Array.isArray(given) ? `has ${given.length} value${given.length === 1 ? '' : 's'}, columns has ${width}` : `is ${kindOf(given)}, not an array of ${width} values`)
-      continue
-    }
-    rows[r] = encodeArray(given, columnOf, schema, r, problems, unseen)
-  }
-  problems.throwIfAny()
-  return rows
-}
-
-function fromInstances(key: string, value: unknown, schema: InputSchema, maxRows: number, unseen: UnseenCategory | undefined): number[][] {
-  if (isPlainObject(value)) {
-    // columns: {name: [values]}
-    const columns = Object.entries(value)
-    const lengths = new Set(columns.map(([, v]) => (Array.isArray(v) ? v.length : -1)))
-    if (lengths.has(-1) || lengths.size !== 1) throw malformed(`"${key}" as an object must map each feature name to an array of values, all of the same length`)
-    const n = [...lengths][0]!
-    checkRowCount(n, maxRows)
-    const records = Array.from({ length: n }, (_, i) => Object.fromEntries(columns.map(([name, v]) => [name, (v as unknown[])[i]])))
-    return fromRecords(records, schema, maxRows, unseen)
-  }
-  if (!Array.isArray(value)) return notRows(key, value)
-  if (value.length === 0) throw noRows()
-  if (isPlainObject(value[0])) return fromRecords(value, schema, maxRows, unseen)
-  if (!Array.isArray(value[0]) && schema.fields.length === 1) return fromArrays(value.map((v) => [v]), schema, maxRows, unseen)
-  return fromArrays(value, schema, maxRows, unseen)
+export function readInvocationsBody(body: unknown, schema: InputSchema, maxRows: number, unseen?: UnseenCategory): CheckedRows {
+  return requestReader(schema, maxRows).invocations(body, unseen)
 }
 
 /**
- * Rows as arrays of raw values in input order (`schema.names`). The fast path (a model of plain numbers, every row
- * a right-length array of finite numbers) returns the arrays themselves, copying nothing.
+ * Rows as arrays of raw values in input order (`schema.names`). A model of plain numbers gets the arrays themselves
+ * when they hold no null, copying nothing.
  */
-export function fromArrays(data: readonly unknown[], schema: InputSchema, maxRows: number, unseen?: UnseenCategory): number[][] {
-  if (data.length === 0) throw noRows()
-  checkRowCount(data.length, maxRows)
-  if (schema.plain && finiteRows(data, schema.width)) return data as number[][]
-  const inputs = schema.fields.length
-  const problems = new Problems()
-  const rows: number[][] = new Array(data.length)
-  for (let r = 0; r < data.length && !problems.full; r++) {
-    const given = data[r]
-    if (!Array.isArray(given)) {
-      problems.add(r, null, `is ${kindOf(given)}, not an array of ${inputs} values`)
-      continue
-    }
-    if (given.length !== inputs) {
-      problems.add(r, null, `has ${given.length} value${given.length === 1 ? '' : 's'}, the model takes ${inputs} (${schema.names.join(', ')})`)
-      continue
-    }
-    rows[r] = encodeArray(given, undefined, schema, r, problems, unseen)
-  }
-  problems.throwIfAny()
-  return rows
-}
-
-/** Whether every row is an array of `width` finite numbers: the model's rows as they are. */
-function finiteRows(data: readonly unknown[], width: number): boolean {
-  for (let r = 0; r < data.length; r++) {
-    const row = data[r]
-    if (!Array.isArray(row) || row.length !== width) return false
-    for (let c = 0; c < width; c++) {
-      const v = row[c]
-      if (typeof v !== 'number' || !Number.isFinite(v)) return false
-    }
-  }
-  return true
-}
-
-/** One row of raw values into the model's columns; `at`: where each input is in `given` (absent: in input order). */
-function encodeArray(given: readonly unknown[], at: readonly number[] | undefined, schema: InputSchema, r: number, problems: Problems, unseen: UnseenCategory | undefined): number[] {
-  const row = emptyRow(schema)
-  const { fields } = schema
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i]!
-    const problem = encodeValue(field, given[at ? at[i]! : i], row, unseen)
-    if (problem !== undefined) problems.add(r, field.name, problem)
-  }
-  return row
+export function fromArrays(data: readonly unknown[], schema: InputSchema, maxRows: number, unseen?: UnseenCategory): CheckedRows {
+  return requestReader(schema, maxRows).rows('arrays', data, unseen)
 }
 
 /** Rows as records of raw values keyed by input name, into the model's columns. */
-export function fromRecords(records: readonly unknown[], schema: InputSchema, maxRows: number, unseen?: UnseenCategory): number[][] {
-  if (records.length === 0) throw noRows()
-  checkRowCount(records.length, maxRows)
-  const { fields, index } = schema
-  const rows: number[][] = new Array(records.length)
-  const problems = new Problems()
-  for (let r = 0; r < records.length; r++) {
-    const record = records[r]
-    if (!isPlainObject(record)) {
-      problems.add(r, null, `is ${kindOf(record)}, not an object keyed by feature name`)
-      continue
-    }
-    const row = emptyRow(schema)
-    let found = 0
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i]!
-      // own keys only: an input named like an Object method ("constructor") is not found on the prototype
-      if (!Object.hasOwn(record, field.name)) {
-        problems.add(r, field.name, 'is missing')
-        continue
-      }
-      found++
-      const problem = encodeValue(field, record[field.name], row, unseen)
-      if (problem !== undefined) problems.add(r, field.name, problem)
-    }
-    if (Object.keys(record).length > found) {
-      for (const key of Object.keys(record)) if (!index.has(key)) problems.add(r, key, notAnInput(key, schema))
-    }
-    rows[r] = row
-    if (problems.full) break
-  }
-  problems.throwIfAny()
-  return rows
+export function fromRecords(records: readonly unknown[], schema: InputSchema, maxRows: number, unseen?: UnseenCategory): CheckedRows {
+  return requestReader(schema, maxRows).rows('records', records, unseen)
 }
 
 /**
- * A CSV body (/invocations with Content-Type text/csv): a header row of input names (any order), then one row per
- * line, its cells read as the training data's were (its missing-value tokens, e.g. an empty cell, and decimal
- * separator). Fields may be quoted ("..."); empty lines are skipped.
+ * A CSV body (/invocations with Content-Type text/csv), parsed by csv-parse: a header row of input names (any order),
+ * then one record per row, its cells read as the training data's were (its missing-value tokens, e.g. an empty cell,
+ * and decimal separator). Fields may be quoted ("...", with "" for a quote), and a quoted field may hold commas and
+ * line breaks; records end with \n, \r\n or \r; blank lines are skipped.
  */
-export function readCsv(text: string, schema: InputSchema, maxRows: number, unseen?: UnseenCategory): number[][] {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '')
-  if (lines.length === 0) throw malformed('the CSV body is empty; it needs a header row of feature names, then rows')
-  const header = splitCsvLine(lines[0]!, 0).map((name) => name.trim())
-  if (lines.length === 1) throw noRows()
-  checkRowCount(lines.length - 1, maxRows)
-  const problems = new Problems()
-  const seen = new Set<string>()
-  const { fields } = schema
-  const columnOf: number[] = new Array(fields.length)
-  header.forEach((name, i) => {
-    const at = schema.index.get(name)
-    if (at === undefined) problems.add(null, name, notAnInput(name, schema))
-    else if (seen.has(name)) problems.add(null, name, 'is given twice in the header')
-    else columnOf[at] = i
-    seen.add(name)
-  })
-  for (const name of schema.names) if (!seen.has(name)) problems.add(null, name, 'is missing from the header row')
-  problems.throwIfAny()
-  const rows: number[][] = new Array(lines.length - 1)
-  for (let r = 0; r < rows.length && !problems.full; r++) {
-    const cells = splitCsvLine(lines[r + 1]!, r + 1)
-    if (cells.length !== header.length) {
-      problems.add(r, null, `has ${cells.length} field${cells.length === 1 ? '' : 's'}, the header has ${header.length}`)
-      continue
-    }
-    const row = emptyRow(schema)
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i]!
-      const problem = encodeText(schema, field, cells[columnOf[i]!]!, row, unseen)
-      if (problem !== undefined) problems.add(r, field.name, problem)
-    }
-    rows[r] = row
-  }
-  problems.throwIfAny()
-  return rows
+export function readCsv(text: string, schema: InputSchema, maxRows: number, unseen?: UnseenCategory): CheckedRows {
+  return requestReader(schema, maxRows).csv(text, unseen)
 }
 
-function splitCsvLine(line: string, lineNumber: number): string[] {
-  if (!line.includes('"')) return line.split(',')
-  const fields: string[] = []
-  let field = ''
-  let quoted = false
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        field += '"'
-        i++
-      } else if (ch === '"') quoted = false
-      else field += ch
-    } else if (ch === '"') quoted = true
-    else if (ch === ',') {
-      fields.push(field)
-      field = ''
-    } else field += ch
+/** The readers of one model's requests, their validators compiled. */
+export interface RequestReader {
+  predict(body: unknown, unseen?: UnseenCategory): PredictRequest
+  invocations(body: unknown, unseen?: UnseenCategory): CheckedRows
+  csv(text: string, unseen?: UnseenCategory): CheckedRows
+  rows(kind: RowsKind, data: readonly unknown[], unseen?: UnseenCategory): CheckedRows
+}
+
+type RowsKind = 'arrays' | 'records'
+
+/** An Ajv validator, not as a type guard (which would narrow what it refused to `never`). */
+type Validator = ((data: unknown) => boolean) & Pick<ValidateFunction, 'errors'>
+
+const readers = new WeakMap<InputSchema, Map<number, RequestReader>>()
+
+/**
+ * The readers of requests for a model's inputs, at most `maxRows` rows a request: made (their JSON Schemas compiled)
+ * on the first call for an input schema and row limit, then the same object.
+ */
+export function requestReader(schema: InputSchema, maxRows: number): RequestReader {
+  let byRows = readers.get(schema)
+  if (!byRows) readers.set(schema, (byRows = new Map()))
+  let reader = byRows.get(maxRows)
+  if (!reader) byRows.set(maxRows, (reader = makeReader(schema, maxRows)))
+  return reader
+}
+
+const PREDICT_KEYS = ['features', 'records', 'probabilities'] as const
+const INVOCATION_KEYS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const
+
+/**
+ * The JSON Schemas (draft 2020-12) of a model's requests, by $id: `row` (the inputs' values in input order), `record`
+ * (keyed by input name), `arrays` and `records` (1 to maxRows of them), and the bodies' shapes, `predict` and
+ * `invocations` (where their rows are; the rows are validated as `arrays` or `records` once found).
+ */
+export function requestSchemas(schema: InputSchema, maxRows: number): Record<'row' | 'record' | 'arrays' | 'records' | 'predict' | 'invocations', Record<string, unknown>> {
+  const values = schema.fields.map(valueSchemaOf)
+  const n = schema.fields.length
+  const rowsOf = (ref: string) => ({ type: 'array', minItems: 1, maxItems: maxRows, items: { $ref: ref } })
+  return {
+    row: { $id: 'row', type: 'array', minItems: n, maxItems: n, prefixItems: values },
+    record: { $id: 'record', type: 'object', required: schema.names, additionalProperties: false, properties: Object.fromEntries(schema.names.map((name, i) => [name, values[i]])) },
+    arrays: { $id: 'arrays', ...rowsOf('row') },
+    records: { $id: 'records', ...rowsOf('record') },
+    predict: {
+      $id: 'predict',
+      type: 'object',
+      additionalProperties: false,
+      properties: { probabilities: { type: 'boolean' }, features: { type: ['array', 'object'] }, records: { type: ['array', 'object'] } },
+      // "neither" is found where the rows are looked for; it must come after an unknown key, which would name it
+      dependentSchemas: { features: { not: { required: ['records'] } } },
+    },
+    invocations: {
+      $id: 'invocations',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        dataframe_split: {
+          type: 'object',
+          required: ['data'],
+          additionalProperties: false,
+          properties: { columns: { type: 'array', items: { type: 'string' } }, data: { type: 'array' }, index: true },
+        },
+        dataframe_records: { type: 'array' },
+        instances: { type: ['array', 'object'] },
+        inputs: { type: ['array', 'object'] },
+      },
+    },
   }
-  if (quoted) throw malformed(`CSV line ${lineNumber + 1} has an unclosed quote`)
-  fields.push(field)
-  return fields
+}
+
+function makeReader(schema: InputSchema, maxRows: number): RequestReader {
+  const schemas = requestSchemas(schema, maxRows)
+  // Validators that stop at the first error, for every request; strict, so a schema Ajv would read otherwise than
+  // written fails here, not in a request. ownProperties: an input named like an Object method ("constructor") is a
+  // record's own key or missing.
+  const options = { strict: true, allowUnionTypes: true, ownProperties: true } as const
+  const fast = new Ajv2020({ ...options, schemas: Object.values(schemas) })
+  const gate = (id: keyof typeof schemas) => fast.getSchema(id)!
+  const predictShape = gate('predict')
+  const invocationsShape = gate('invocations')
+  const rowsValid: Record<RowsKind, Validator> = { arrays: gate('arrays'), records: gate('records') }
+  // and, for a request refused, validators of one row that list all its errors with the values that made them
+  const every = new Ajv2020({ ...options, allErrors: true, verbose: true, schemas: [schemas.row, schemas.record] })
+  const rowValid: Record<RowsKind, Validator> = { arrays: every.getSchema('row')!, records: every.getSchema('record')! }
+  const { fields, names, index } = schema
+  const width = fields.length
+
+  /** Rows found in a body, validated (413 for too many, 400 listing each problem) and read into the model's columns. */
+  const rows = (kind: RowsKind, data: readonly unknown[], unseen: UnseenCategory | undefined): CheckedRows => {
+    const validate = rowsValid[kind]
+    if (validate(data)) return encode(kind, data, unseen)
+    const first = validate.errors![0]!
+    if (first.instancePath === '' && first.keyword === 'maxItems') throw tooManyRows(data.length, maxRows)
+    if (first.instancePath === '' && first.keyword === 'minItems') throw noRows()
+    const problems = explain(kind, data, unseen)
+    // the validators of a row take what the validator of rows refuses in one: never a body passed with no problem
+    if (problems.count === 0) throw new Error(`a request's ${kind} were refused (${first.instancePath} ${first.keyword}), but no row has a problem`)
+    return problems.throw()
+  }
+
+  /** Valid rows into the model's columns; a value that does not read (a boolean word, a date) is a problem. */
+  const encode = (kind: RowsKind, data: readonly unknown[], unseen: UnseenCategory | undefined): CheckedRows => {
+    if (kind === 'arrays' && schema.plain) return asCheckedRows(numbersOf(data as readonly (number | null)[][]))
+    const problems = new Problems()
+    const out: number[][] = new Array(data.length)
+    for (let r = 0; r < data.length && !problems.full; r++) {
+      const given = data[r] as unknown[] | Record<string, unknown>
+      const row = emptyRow(schema)
+      for (let i = 0; i < width; i++) {
+        const field = fields[i]!
+        const problem = encodeChecked(field, kind === 'arrays' ? (given as unknown[])[i] : (given as Record<string, unknown>)[field.name], row, unseen)
+        if (problem !== undefined) problems.add(r, field.name, problem)
+      }
+      out[r] = row
+    }
+    problems.throwIfAny()
+    return asCheckedRows(out)
+  }
+
+  /** Every problem of rows that were refused, row by row, until MAX_DETAILS: Ajv's errors in mlskel's words. */
+  const explain = (kind: RowsKind, data: readonly unknown[], unseen: UnseenCategory | undefined): Problems => {
+    const problems = new Problems()
+    const validate = rowValid[kind]
+    const scratch = emptyRow(schema)
+    for (let r = 0; r < data.length && !problems.full; r++) {
+      const given = data[r]
+      const errors = validate(given) ? [] : validate.errors!
+      // a row that is not an array of the inputs, or not an object: one problem
+      if (errors.some((e) => e.instancePath === '' && (e.keyword === 'type' || e.keyword === 'minItems' || e.keyword === 'maxItems'))) {
+        problems.add(r, null, kind === 'records' ? `is ${kindOf(given)}, not an object keyed by feature name` : Array.isArray(given) ? `has ${given.length} value${given.length === 1 ? '' : 's'}, the model takes ${width} (${names.join(', ')})` : `is ${kindOf(given)}, not an array of ${width} values`)
+        continue
+      }
+      const found: { at: number; field: string; problem: string }[] = []
+      const wrong = new Set<number>()
+      for (const e of errors) {
+        if (e.keyword === 'required') {
+          const name = (e.params as { missingProperty: string }).missingProperty
+          wrong.add(index.get(name)!)
+          found.push({ at: index.get(name)!, field: name, problem: 'is missing' })
+        } else if (e.keyword === 'additionalProperties') {
+          // after the inputs, in the record's order
+          const name = (e.params as { additionalProperty: string }).additionalProperty
+          found.push({ at: Infinity, field: name, problem: notAnInput(name, schema) })
+        } else {
+          // a value its input does not take: worded as the encoder words it
+          const at = valueIndex(e, kind)
+          if (wrong.has(at)) continue
+          wrong.add(at)
+          found.push({ at, field: names[at]!, problem: encodeValue(fields[at]!, e.data, scratch)! })
+        }
+      }
+      // the values of the right type may still not read (a boolean word, a date)
+      for (let i = 0; i < width; i++) {
+        if (wrong.has(i)) continue
+        const field = fields[i]!
+        const problem = encodeChecked(field, kind === 'arrays' ? (given as unknown[])[i] : (given as Record<string, unknown>)[field.name], scratch, unseen)
+        if (problem !== undefined) found.push({ at: i, field: field.name, problem })
+      }
+      found.sort((a, b) => a.at - b.at)
+      for (const { field, problem } of found) problems.add(r, field, problem)
+    }
+    return problems
+  }
+
+  /** The input of a value's error: its place in a row, or its name in a record (a JSON pointer's last token). */
+  const valueIndex = (e: ErrorObject, kind: RowsKind): number => {
+    const token = e.instancePath.slice(1)
+    return kind === 'arrays' ? Number(token) : index.get(token.replaceAll('~1', '/').replaceAll('~0', '~'))!
+  }
+
+  return {
+    rows: (kind, data, unseen) => rows(kind, data, unseen),
+
+    predict(body, unseen) {
+      if (!predictShape(body)) {
+        const first = predictShape.errors![0]!
+        // both keys is said before what is wrong with either
+        if ((first.instancePath === '/features' || first.instancePath === '/records') && 'features' in (body as object) && 'records' in (body as object)) throw malformed('give "features" or "records", not both')
+        throw shapeError(first, body, PREDICT_SHAPE)
+      }
+      const b = body as { features?: unknown[] | Record<string, unknown>; records?: unknown[] | Record<string, unknown>; probabilities?: boolean }
+      let found: CheckedRows
+      if (b.records !== undefined) found = isPlainObject(b.records) ? rows('records', [b.records], unseen) : rows('records', b.records, unseen)
+      else if (b.features === undefined) throw malformed('the body has neither "features" nor "records"')
+      else if (isPlainObject(b.features)) found = rows('records', [b.features], unseen)
+      else if (b.features.length === 0) throw noRows()
+      else if (Array.isArray(b.features[0])) found = rows('arrays', b.features, unseen)
+      else if (isPlainObject(b.features[0])) found = rows('records', b.features, unseen)
+      else found = rows('arrays', [b.features], unseen)
+      return { rows: found, probabilities: b.probabilities }
+    },
+
+    invocations(body, unseen) {
+      if (!invocationsShape(body)) {
+        const first = invocationsShape.errors![0]!
+        // several keys is said before what is wrong with any of them (an unknown key, before that)
+        if (first.instancePath !== '' && Object.keys(body as object).length > 1) throw several(Object.keys(body as object))
+        throw shapeError(first, body, INVOCATIONS_SHAPE)
+      }
+      const keys = Object.keys(body as object)
+      if (keys.length === 0) throw malformed(`the body has none of ${INVOCATION_KEYS.join(', ')}`)
+      if (keys.length > 1) throw several(keys)
+      const key = keys[0] as (typeof INVOCATION_KEYS)[number]
+      const value = (body as Record<string, unknown>)[key]
+      switch (key) {
+        case 'dataframe_split': {
+          const { columns, data } = value as { columns?: string[]; data: unknown[] }
+          if (columns === undefined || sameOrder(columns, names)) return rows('arrays', data, unseen)
+          return rows('arrays', inInputOrder(columns, data), unseen)
+        }
+        case 'dataframe_records':
+          return rows('records', value as unknown[], unseen)
+        case 'instances':
+        case 'inputs':
+          return fromInstances(key, value as unknown[] | Record<string, unknown>, unseen)
+      }
+    },
+
+    csv(text, unseen) {
+      let records: string[][]
+      try {
+        records = parseCsv(text, { bom: true, relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n', '\r'] }) as string[][]
+      } catch (error) {
+        if (error instanceof CsvError) throw malformed(`the CSV body is not valid CSV: ${error.message}`)
+        throw error
+      }
+      // a line of spaces is empty too
+      records = records.filter((record) => record.length > 1 || record[0]!.trim() !== '')
+      if (records.length === 0) throw malformed('the CSV body is empty; it needs a header row of feature names, then rows')
+      const header = records[0]!.map((name) => name.trim())
+      if (records.length === 1) throw noRows()
+      checkRowCount(records.length - 1, maxRows)
+      const problems = new Problems()
+      const columnOf = columnsOf(header, 'the header', 'the header row', problems)
+      problems.throwIfAny()
+      const out: number[][] = new Array(records.length - 1)
+      for (let r = 0; r < out.length && !problems.full; r++) {
+        const cells = records[r + 1]!
+        if (cells.length !== header.length) {
+          problems.add(r, null, `has ${cells.length} field${cells.length === 1 ? '' : 's'}, the header has ${header.length}`)
+          continue
+        }
+        const row = emptyRow(schema)
+        for (let i = 0; i < width; i++) {
+          const field = fields[i]!
+          const problem = encodeText(schema, field, cells[columnOf[i]!]!, row, unseen)
+          if (problem !== undefined) problems.add(r, field.name, problem)
+        }
+        out[r] = row
+      }
+      problems.throwIfAny()
+      return asCheckedRows(out)
+    },
+  }
+
+  /** Where each input is among `names` (a header, or dataframe_split's columns): every input once, and nothing else. */
+  function columnsOf(given: readonly string[], where: string, whereMissing: string, problems: Problems): number[] {
+    const seen = new Set<string>()
+    const columnOf: number[] = new Array(width)
+    given.forEach((name, i) => {
+      const at = index.get(name)
+      if (at === undefined) problems.add(null, name, notAnInput(name, schema))
+      else if (seen.has(name)) problems.add(null, name, `is given twice in ${where}`)
+      else columnOf[at] = i
+      seen.add(name)
+    })
+    for (const name of names) if (!seen.has(name)) problems.add(null, name, `is missing from ${whereMissing}`)
+    return columnOf
+  }
+
+  /** dataframe_split's data in the order of its columns, as rows in input order (a row not of their width as it is). */
+  function inInputOrder(columns: readonly string[], data: readonly unknown[]): unknown[] {
+    if (data.length === 0) throw noRows()
+    checkRowCount(data.length, maxRows)
+    const problems = new Problems()
+    const columnOf = columnsOf(columns, 'columns', 'columns', problems)
+    problems.throwIfAny()
+    return data.map((given) => (Array.isArray(given) && given.length === columns.length ? columnOf.map((at) => given[at]) : given))
+  }
+
+  function fromInstances(key: string, value: unknown[] | Record<string, unknown>, unseen: UnseenCategory | undefined): CheckedRows {
+    if (isPlainObject(value)) {
+      // columns: {name: [values]}
+      const columns = Object.entries(value)
+      const lengths = new Set(columns.map(([, v]) => (Array.isArray(v) ? v.length : -1)))
+      if (lengths.has(-1) || lengths.size !== 1) throw malformed(`"${key}" as an object must map each feature name to an array of values, all of the same length`)
+      const n = [...lengths][0]!
+      checkRowCount(n, maxRows)
+      return rows('records', Array.from({ length: n }, (_, i) => Object.fromEntries(columns.map(([name, v]) => [name, (v as unknown[])[i]]))), unseen)
+    }
+    if (value.length === 0) throw noRows()
+    if (isPlainObject(value[0])) return rows('records', value, unseen)
+    // a model of one input: its values, one a row
+    if (!Array.isArray(value[0]) && width === 1) return rows('arrays', value.map((v) => [v]), unseen)
+    return rows('arrays', value, unseen)
+  }
+}
+
+/** A plain model's valid rows as they are, or (when a value is null, a missing value) new rows with NaN for it. */
+function numbersOf(data: readonly (number | null)[][]): number[][] {
+  for (let r = 0; r < data.length; r++) {
+    const row = data[r]!
+    for (let c = 0; c < row.length; c++) if (row[c] === null) return data.map((given) => given.map((v) => v ?? NaN))
+  }
+  return data as number[][]
+}
+
+/** How the first error of a body's shape is told: by where it is (a JSON pointer) and its keyword. */
+type ShapeErrors = (at: string, keyword: string, e: ErrorObject, body: unknown) => ServeError | undefined
+
+const PREDICT_SHAPE: ShapeErrors = (at, keyword, e, body) => {
+  if (at === '' && keyword === 'type') return malformed(`the body must be a JSON object with "features" or "records", got ${kindOf(body)}`)
+  if (at === '' && keyword === 'additionalProperties') {
+    const key = (e.params as { additionalProperty: string }).additionalProperty
+    return malformed(`unknown key ${quote(key)} in the body; it takes "features" or "records", and "probabilities"`, [{ row: null, field: key, problem: 'unknown key' }])
+  }
+  if (at === '' && keyword === 'not') return malformed('give "features" or "records", not both')
+  if (at === '/probabilities') {
+    const value = (body as Record<string, unknown>).probabilities
+    return malformed(`"probabilities" must be true or false, got ${quote(value)}`, [{ row: null, field: 'probabilities', problem: `is ${kindOf(value)}, not a boolean` }])
+  }
+  const key = at.slice(1)
+  if ((PREDICT_KEYS as readonly string[]).includes(key)) return notRows(key, (body as Record<string, unknown>)[key])
+  return undefined
+}
+
+const INVOCATIONS_SHAPE: ShapeErrors = (at, keyword, e, body) => {
+  if (at === '' && keyword === 'type') return malformed(`the body must be a JSON object with one of ${INVOCATION_KEYS.join(', ')}, got ${kindOf(body)}`)
+  if (at === '' && keyword === 'additionalProperties') {
+    const key = (e.params as { additionalProperty: string }).additionalProperty
+    return malformed(`unknown key ${quote(key)} in the body; MLflow's scoring protocol takes one of ${INVOCATION_KEYS.join(', ')}`, [{ row: null, field: key, problem: 'unknown key' }])
+  }
+  const split = (body as { dataframe_split?: Record<string, unknown> }).dataframe_split
+  if (at === '/dataframe_split') {
+    if (keyword === 'type') return malformed(`"dataframe_split" must be an object {columns, data}, got ${kindOf(split)}`)
+    if (keyword === 'additionalProperties') {
+      const key = (e.params as { additionalProperty: string }).additionalProperty
+      return malformed(`unknown key ${quote(key)} in "dataframe_split"; it takes columns, data and index`, [{ row: null, field: `dataframe_split.${key}`, problem: 'unknown key' }])
+    }
+    if (keyword === 'required') return notRows('dataframe_split.data', undefined)
+  }
+  if (at === '/dataframe_split/data') return notRows('dataframe_split.data', split!.data)
+  if (at.startsWith('/dataframe_split/columns')) return malformed('"dataframe_split.columns" must be an array of feature names')
+  const key = at.slice(1)
+  if ((INVOCATION_KEYS as readonly string[]).includes(key)) return notRows(key, (body as Record<string, unknown>)[key])
+  return undefined
+}
+
+function shapeError(e: ErrorObject, body: unknown, tell: ShapeErrors): ServeError {
+  const error = tell(e.instancePath, e.keyword, e, body)
+  // every error a shape's schema can give is told above; one that is not is a bug, and worded as Ajv words it
+  return error ?? malformed(`the body does not fit the request's schema: ${e.instancePath || 'the body'} ${e.message ?? e.keyword}`)
+}
+
+function several(keys: readonly string[]): ServeError {
+  return malformed(`give one of ${keys.join(', ')}, not several`)
 }
 
 function checkRowCount(rows: number, maxRows: number): void {
-  if (rows > maxRows) throw new ServeError('MLSKEL_SERVE_TOO_MANY_ROWS', `the request has ${rows} rows; the server takes at most ${maxRows} per request`)
+  if (rows > maxRows) throw tooManyRows(rows, maxRows)
+}
+
+function tooManyRows(rows: number, maxRows: number): ServeError {
+  return new ServeError('MLSKEL_SERVE_TOO_MANY_ROWS', `the request has ${rows} rows; the server takes at most ${maxRows} per request`)
 }
 
 function noRows(): ServeError {
   return new ServeError('MLSKEL_SERVE_INVALID_INPUT', 'the request has no rows to predict', [{ row: null, field: null, problem: 'no rows' }])
 }
 
-function notRows(key: string, value: unknown): never {
-  throw malformed(`${quote(key)} must be an array of rows, got ${kindOf(value)}`, [{ row: null, field: key, problem: `is ${kindOf(value)}, not an array` }])
+function notRows(key: string, value: unknown): ServeError {
+  return malformed(`${quote(key)} must be an array of rows, got ${kindOf(value)}`, [{ row: null, field: key, problem: `is ${kindOf(value)}, not an array` }])
 }
 
 function malformed(message: string, details?: Problem[]): ServeError {
@@ -349,7 +489,10 @@ class Problems {
   }
 
   throwIfAny(): void {
-    if (this.count === 0) return
+    if (this.count > 0) this.throw()
+  }
+
+  throw(): never {
     const first = this.list[0]!
     const where = [first.row === null ? '' : `row ${first.row}`, first.field === null ? '' : `field ${quote(first.field)}`].filter(Boolean).join(', ')
     const more = this.full ? ` (and more; the first ${MAX_DETAILS} are in details)` : this.count > 1 ? ` (and ${this.count - 1} more problem${this.count > 2 ? 's' : ''}, in details)` : ''

@@ -1,6 +1,7 @@
 // The model contract: what a model takes and gives, the kinds registry, and the store that saves and loads models.
 export type { Signature, FeatureSpec, Dataset, Predictor, FeatureImportance, ModelManifest } from './types.js'
 export { signatureSchema } from './signature.js'
+export { asCheckedRows, withUncheckedRows, checkedRowsPredictor, type CheckedRows, type CheckedRowsPredictor } from './checked-rows.js'
 export {
   registerModelKind,
   registeredModelKinds,

@@ -10,6 +10,7 @@ import { MlskelError } from '../../errors/index.js'
 import { canonicalJson } from '../../json/index.js'
 import { clusters, linear, split } from '../test-data.js'
 import type { Task } from '../../params/index.js'
+import { asCheckedRows, checkedRowsPredictor } from './checked-rows.js'
 import { loadSavedModel, saveModel } from './store.js'
 import type { Dataset, Predictor, Signature } from './types.js'
 
@@ -39,6 +40,8 @@ export interface ContractOptions {
    * signature's, so only a code outside them does; one inside is the model's to judge, as its own library would.
    */
   knownCategories?: 'training' | 'signature'
+  /** The kind gives predict functions for rows checked already (withUncheckedRows), as mlskel's own kinds do. */
+  uncheckedRows?: boolean
 }
 
 function pointBackUp(model: Record<string, unknown>): void {
@@ -130,6 +133,23 @@ export function runModelContract(o: ContractOptions): void {
       ] as const) {
         expect(X.map((row) => model.predict([row])[0])).toEqual(model.predict(X))
         if (model.predictProba) expect(X.map((row) => model.predictProba!([row])[0])).toEqual(model.predictProba(X))
+      }
+    })
+
+    it('predicts checked rows as predict does, to the bit, through the kind\'s unchecked functions when it gives them', async () => {
+      const loaded = (await loadSavedModel(dir, (await saveModel(dir, mixedModel, { description: 'checked rows', inputExample: [] })).id)).predictor
+      for (const [model, X] of [
+        [classifier, cs.test.X],
+        [regressor, ls.test.X],
+        [mixedModel, ms.test.X],
+        [loaded, ms.test.X],
+      ] as const) {
+        const checked = checkedRowsPredictor(model)
+        if (o.uncheckedRows) expect(checked).not.toBe(model)
+        expect(checked.predict(asCheckedRows(X))).toEqual(model.predict(X))
+        expect(checked.predict(asCheckedRows(X.slice(0, 1)))).toEqual(model.predict(X.slice(0, 1)))
+        expect(Boolean(checked.predictProba)).toBe(Boolean(model.predictProba))
+        if (model.predictProba) expect(checked.predictProba!(asCheckedRows(X))).toEqual(model.predictProba(X))
       }
     })
 

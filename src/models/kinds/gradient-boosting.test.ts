@@ -11,7 +11,7 @@ import { gradientBoostingParamsSchema, parseHyperParameters, trainGradientBoosti
 import type { Task } from '../../params/index.js'
 import { clusters, linear } from '../test-data.js'
 
-runModelContract({ kind: 'gradient_boosting', train: (o) => trainGradientBoosting({ ...o, hyperParameters: { max_iter: 15, min_samples_leaf: 5, n_jobs: o.nJobs } }) })
+runModelContract({ kind: 'gradient_boosting', uncheckedRows: true, train: (o) => trainGradientBoosting({ ...o, hyperParameters: { max_iter: 15, min_samples_leaf: 5, n_jobs: o.nJobs } }) })
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data and helpers

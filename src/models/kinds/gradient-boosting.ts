@@ -7,6 +7,7 @@ import { trainBoosting, type BoostedTrees } from '../engine/boosting.js'
 import { sigmoid } from '../engine/losses.js'
 import { addLeafValuesInParallel } from '../engine/predict-team.js'
 import { addLeafValues, addRowLeafValues, hasCategoricalSplits, leafOf, type TreeEnsemble } from '../engine/tree.js'
+import { withUncheckedRows } from '../contract/checked-rows.js'
 import type { ModelKind, TrainInput } from '../contract/kinds.js'
 import { signatureSchema } from '../contract/signature.js'
 import type { FeatureImportance, ModelManifest, Predictor, Signature } from '../contract/types.js'
@@ -215,7 +216,22 @@ function makePredictor(json: GradientBoostingJson, e: TreeEnsemble): Predictor {
     return out
   }
   const importances = frozen.importances
-  return {
+  // rows checked against the signature (checkRows), by predict or by the caller (CheckedRows)
+  const predictRows = (X: readonly (readonly number[])[]): (string | number)[] => {
+    // one row (what the prediction API mostly gets): no batch buffers
+    if (X.length === 1) {
+      const raw = rawOf(X[0]!)
+      return [classes ? classes[classIndex(raw)]! : raw[0]!]
+    }
+    const raw = rawRows(X)
+    if (!classes) return Array.from(raw)
+    return X.map((_, r) => classes[classIndex(raw.subarray(r * K, (r + 1) * K))]!)
+  }
+  const probaRows = (X: readonly (readonly number[])[]): number[][] => {
+    const raw = rawRows(X)
+    return X.map((_, r) => probabilities(raw.subarray(r * K, (r + 1) * K)))
+  }
+  const predictor: Predictor = {
     kind: GRADIENT_BOOSTING,
     signature,
     warnings: frozen.warnings,
@@ -223,21 +239,13 @@ function makePredictor(json: GradientBoostingJson, e: TreeEnsemble): Predictor {
     importances: () => structuredClone(importances),
     predict(X) {
       checkRows(signature, X)
-      // one row (what the prediction API mostly gets): no batch buffers
-      if (X.length === 1) {
-        const raw = rawOf(X[0]!)
-        return [classes ? classes[classIndex(raw)]! : raw[0]!]
-      }
-      const raw = rawRows(X)
-      if (!classes) return Array.from(raw)
-      return X.map((_, r) => classes[classIndex(raw.subarray(r * K, (r + 1) * K))]!)
+      return predictRows(X)
     },
     ...(classes
       ? {
           predictProba(X: number[][]) {
             checkRows(signature, X)
-            const raw = rawRows(X)
-            return X.map((_, r) => probabilities(raw.subarray(r * K, (r + 1) * K)))
+            return probaRows(X)
           },
         }
       : {}),
@@ -250,6 +258,7 @@ function makePredictor(json: GradientBoostingJson, e: TreeEnsemble): Predictor {
       return { predictions: X.map((_, r) => classes[classIndex(row(r))]!), ...(o.probabilities ? { probabilities: X.map((_, r) => probabilities(row(r))) } : {}) }
     },
   }
+  return withUncheckedRows(predictor, { predict: predictRows, ...(classes ? { predictProba: probaRows } : {}) })
 }
 
 export const gradientBoostingKind: ModelKind<typeof gradientBoostingParamsSchema> = {

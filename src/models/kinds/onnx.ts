@@ -11,6 +11,7 @@ import { z } from 'zod'
 import { MlskelError, quote, type ErrorCode } from '../../errors/index.js'
 import type { Task } from '../../params/index.js'
 import type { ModelKind } from '../contract/kinds.js'
+import { withUncheckedRows } from '../contract/checked-rows.js'
 import { signatureSchema } from '../contract/signature.js'
 import type { FeatureSpec, ModelManifest, Predictor, Signature } from '../contract/types.js'
 import { METADATA_KEYS } from '../onnx/export.js'
@@ -508,22 +509,23 @@ function makePredictor(frozen: OnnxModelJson, bytes: Uint8Array, a: Analysis): P
   // A model ONNX Runtime cannot load, or a missing onnxruntime-node, is refused here. The session is released when
   // `frozen` (which only this predictor's closures hold) is garbage collected.
   const session: OnnxSession = onnxHost().open(model, frozen)
-  return {
+  // rows checked against the signature (checkRows), by predict or by the caller (CheckedRows)
+  const predictRows = (X: readonly (readonly number[])[]): (string | number)[] => (X.length === 0 ? [] : read(session.run(feedsOf(X), fetches, rowByRow(X)), X.length, false).predictions)
+  const probaRows = (X: readonly (readonly number[])[]): number[][] => (X.length === 0 ? [] : read(session.run(feedsOf(X), fetches, rowByRow(X)), X.length, true).probabilities!)
+  const predictor: Predictor = {
     kind: ONNX,
     signature,
     warnings: inputs.rowByRow ? ['the model\'s batch dimension is fixed at 1: ONNX Runtime predicts its rows one at a time'] : [],
     toJSON: () => structuredClone(frozen),
     predict(X) {
       checkRows(signature, X)
-      if (X.length === 0) return []
-      return read(session.run(feedsOf(X), fetches, rowByRow(X)), X.length, false).predictions
+      return predictRows(X)
     },
     ...(classes && outputs.probabilities
       ? {
           predictProba(X: number[][]) {
             checkRows(signature, X)
-            if (X.length === 0) return []
-            return read(session.run(feedsOf(X), fetches, rowByRow(X)), X.length, true).probabilities!
+            return probaRows(X)
           },
         }
       : {}),
@@ -534,6 +536,7 @@ function makePredictor(frozen: OnnxModelJson, bytes: Uint8Array, a: Analysis): P
       return read(await session.runAsync(feedsOf(X), fetches, rowByRow(X)), X.length, o.probabilities === true)
     },
   }
+  return withUncheckedRows(predictor, { predict: predictRows, ...(classes && outputs.probabilities ? { predictProba: probaRows } : {}) })
 }
 
 export const onnxKind: ModelKind = {

@@ -9,7 +9,7 @@ import type { TreeEnsemble } from '../engine/tree.js'
 import { featuresPerSplit, trainRandomForest, type Dataset, type Predictor, type Signature } from '../index.js'
 import { linear } from '../test-data.js'
 
-runModelContract({ kind: 'random_forest', train: (o) => trainRandomForest({ ...o, hyperParameters: { n_estimators: 10, n_jobs: o.nJobs } }) })
+runModelContract({ kind: 'random_forest', uncheckedRows: true, train: (o) => trainRandomForest({ ...o, hyperParameters: { n_estimators: 10, n_jobs: o.nJobs } }) })
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data and helpers

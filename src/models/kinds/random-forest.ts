@@ -8,6 +8,7 @@ import { trainForest } from '../engine/forest.js'
 import type { Criterion } from '../engine/forest-tree.js'
 import { addLeafValuesInParallel } from '../engine/predict-team.js'
 import { addLeafValues, leafOf, type TreeEnsemble } from '../engine/tree.js'
+import { withUncheckedRows } from '../contract/checked-rows.js'
 import type { ModelKind, TrainInput } from '../contract/kinds.js'
 import { signatureSchema } from '../contract/signature.js'
 import type { FeatureImportance, ModelManifest, Predictor, Signature } from '../contract/types.js'
@@ -219,7 +220,17 @@ function makePredictor(json: RandomForestJson, e: TreeEnsemble): Predictor {
     for (let i = 0; i < out.length; i++) out[i]! /= e.trees
     return out
   }
-  return {
+  // rows checked against the signature (checkRows), by predict or by the caller (CheckedRows)
+  const predictRows = (X: readonly (readonly number[])[]): (string | number)[] => {
+    const m = means(X)
+    if (!classes) return Array.from(m)
+    return X.map((_, r) => classes[classIndex(m.subarray(r * K, (r + 1) * K))]!)
+  }
+  const probaRows = (X: readonly (readonly number[])[]): number[][] => {
+    const m = means(X)
+    return X.map((_, r) => Array.from(m.subarray(r * K, (r + 1) * K)))
+  }
+  const predictor: Predictor = {
     kind: RANDOM_FOREST,
     signature,
     warnings: frozen.warnings,
@@ -227,16 +238,13 @@ function makePredictor(json: RandomForestJson, e: TreeEnsemble): Predictor {
     importances: () => structuredClone(frozen.importances),
     predict(X) {
       checkRows(signature, X)
-      const m = means(X)
-      if (!classes) return Array.from(m)
-      return X.map((_, r) => classes[classIndex(m.subarray(r * K, (r + 1) * K))]!)
+      return predictRows(X)
     },
     ...(classes
       ? {
           predictProba(X: number[][]) {
             checkRows(signature, X)
-            const m = means(X)
-            return X.map((_, r) => Array.from(m.subarray(r * K, (r + 1) * K)))
+            return probaRows(X)
           },
         }
       : {}),
@@ -248,6 +256,7 @@ function makePredictor(json: RandomForestJson, e: TreeEnsemble): Predictor {
       return { predictions: X.map((_, r) => classes[classIndex(row(r))]!), ...(o.probabilities ? { probabilities: X.map((_, r) => Array.from(row(r))) } : {}) }
     },
   }
+  return withUncheckedRows(predictor, { predict: predictRows, ...(classes ? { predictProba: probaRows } : {}) })
 }
 
 export const randomForestKind: ModelKind<typeof randomForestParamsSchema> = {

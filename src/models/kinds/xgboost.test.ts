@@ -452,5 +452,6 @@ if (!missing || onCi) {
     // a child index outside its tree
     damage: (model) => (treesIn(model.xgboost as Record<string, unknown>)[0]!.right_children![0] = 10_000),
     knownCategories: 'signature',
+    uncheckedRows: true,
   })
 }

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { MlskelError, quote, type ErrorCode, describeIssues } from '../../errors/index.js'
 import { canonicalJson } from '../../json/index.js'
 import type { Task } from '../../params/index.js'
+import { withUncheckedRows } from '../contract/checked-rows.js'
 import type { ModelKind } from '../contract/kinds.js'
 import { signatureSchema } from '../contract/signature.js'
 import type { FeatureImportance, FeatureSpec, ModelManifest, Predictor, Signature } from '../contract/types.js'
@@ -487,8 +488,10 @@ function makePredictor(frozen: XgboostModelJson, m: XgboostModel): Predictor {
   /** Margins of rows, [r * K + k]: float32, XGBoost's to the bit. */
   const margins = (X: readonly (readonly number[])[]): Float32Array => {
     checkRows(signature, X)
-    return walker.sums(X.length, rowsOf(X))
+    return checkedMargins(X)
   }
+  /** The same, for rows checked against the signature already (CheckedRows). */
+  const checkedMargins = (X: readonly (readonly number[])[]): Float32Array => walker.sums(X.length, rowsOf(X))
   const classIndex = (raw: Float32Array, r: number): number => {
     if (K === 1) return sigmoid(raw[r]!) > 0.5 ? 1 : 0
     let best = 0
@@ -544,7 +547,17 @@ function makePredictor(frozen: XgboostModelJson, m: XgboostModel): Predictor {
     },
   }
   marginsOf.set(predictor, margins)
-  return predictor
+  return withUncheckedRows(predictor, {
+    predict: (X) => values(checkedMargins(X), X.length),
+    ...(classes
+      ? {
+          predictProba(X) {
+            const raw = checkedMargins(X)
+            return Array.from({ length: X.length }, (_, r) => probabilities(raw, r))
+          },
+        }
+      : {}),
+  })
 }
 
 export const xgboostKind: ModelKind = {
