@@ -1,8 +1,8 @@
-// End to end (issue 16's acceptance): models trained elsewhere, in this run, by XGBoost and PyTorch (the repository's
-// fixture scripts), imported into a project made by the packed mlskel (./shared.ts), then checked, reported on and
-// served; the server's /predict and /invocations give the producing library's own predictions. The project adds
-// onnxruntime-node as the docs say a project serving ONNX does (here a link to the repository's copy: the registry's
-// package is 115 MB), and mlskel runs as the project's own (node_modules/.bin/mlskel), which resolves it.
+// End to end (issue 16's acceptance): models trained elsewhere, in this run, by XGBoost and PyTorch, and a graph
+// written with onnx.helper (the repository's fixture scripts), imported into a project made by the packed mlskel
+// (./shared.ts), then checked, reported on and served; the server's /predict and /invocations give the producing
+// library's own predictions. The project adds onnxruntime-node as the docs say a project serving ONNX does (here a
+// link to the repository's copy: the registry's package is 115 MB).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -66,6 +66,16 @@ function startServe(): { server: ChildProcess; exited: Promise<number | null>; l
 async function post(base: string, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
+/** The id of the model the server at `base` serves, once it is `id` (its record newer than the served one's), or after a minute. */
+async function servedOnceNewer(base: string, id: string): Promise<string | undefined> {
+  let ready: { model_id?: string } = {}
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+    ready = (await (await fetch(`${base}/ready`)).json()) as { model_id?: string }
+    if (ready.model_id === id) break
+  }
+  return ready.model_id
 }
 
 function maxDifference(a: number[][], b: number[][]): number {
@@ -162,14 +172,7 @@ describe.skipIf(tools.skip)('models trained elsewhere, imported into a project, 
       expect(invoked).toMatchObject({ status: 200, body: { predictions: x.labels } })
 
       copyFileSync(aside, join(metadata, `${onnx.run_id}.json`))
-      const deadline = Date.now() + 60_000
-      let ready: { model_id?: string } = {}
-      while (Date.now() < deadline) {
-        ready = (await (await fetch(`${base}/ready`)).json()) as { model_id?: string }
-        if (ready.model_id === onnx.model_id) break
-        await new Promise((r) => setTimeout(r, 250))
-      }
-      expect(ready.model_id).toBe(onnx.model_id)
+      expect(await servedOnceNewer(base, onnx.model_id)).toBe(onnx.model_id)
       const o = expected('onnx', 'torch-mlp-softmax')
       const mlp = await post(base, '/predict?probabilities=true', { features: o.X })
       expect(mlp.status).toBe(200)
@@ -178,6 +181,21 @@ describe.skipIf(tools.skip)('models trained elsewhere, imported into a project, 
       expect(maxDifference(mlp.body.probabilities as number[][], o.proba)).toBeLessThanOrEqual(1e-5)
       const records = o.X.map((row) => ({ f0: row[0], f1: row[1], f2: row[2] }))
       expect(await post(base, '/invocations', { dataframe_records: records })).toMatchObject({ status: 200, body: { predictions: o.labels } })
+
+      // and a graph written with onnx.helper: a linear regression taking one input per feature, imported while the
+      // server runs; its answers are numpy's, computed in the graph's float32
+      const h = JSON.parse(readFileSync(join(fixtures, 'onnx', 'helper-linear-columns.expected.json'), 'utf8')) as { X: number[][]; predict: number[]; feature_names: string[] }
+      copyFileSync(join(fixtures, 'onnx', 'helper-linear-columns.onnx'), join(work, 'linear.onnx'))
+      const linear = importJson([join(work, 'linear.onnx'), '--target', 'height', '--task', 'regression'])
+      expect(linear).toMatchObject({ kind: 'onnx', task: 'regression', features: h.feature_names, imported: { file: 'linear.onnx', signature: 'file' } })
+      expect(await servedOnceNewer(base, linear.model_id)).toBe(linear.model_id)
+      const rows = h.X.map((row) => Object.fromEntries(h.feature_names.map((name, j) => [name, row[j]])))
+      const fitted = await post(base, '/predict', { records: rows })
+      expect(fitted.status).toBe(200)
+      expect(maxDifference([fitted.body.result as number[]], [h.predict])).toBeLessThanOrEqual(1e-5)
+      const split = await post(base, '/invocations', { dataframe_split: { columns: h.feature_names, data: h.X } })
+      expect(split.status).toBe(200)
+      expect(maxDifference([split.body.predictions as number[]], [h.predict])).toBeLessThanOrEqual(1e-5)
     } finally {
       server.kill('SIGTERM')
     }
