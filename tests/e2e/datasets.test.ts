@@ -1,11 +1,10 @@
 // End to end: other data sets in a copy of the shared project, switched to through params.yaml alone: a table of
 // every type (trained, tested by the project's own npm test, served raw values) and a 100,000-row one.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { copyProject, ok, repo, run, shared, userEnv } from './shared.js'
+import { copyProject, ok, repo, run, shared, startServe } from './shared.js'
 
 // Each test here runs the user's commands on a real project, trainings among them: under a loaded CI runner a minute
 // or more, far from the 30 s that fits the unit tests
@@ -41,25 +40,6 @@ function setParams(edit: (text: string) => string): void {
 /** params.yaml's `model:` section replaced by these lines (indented under it), the rest as it is. */
 function setModel(...lines: string[]): void {
   setParams((text) => text.replace(/^model:\n(?: {2}.*\n?)*/m, `model:\n${lines.map((line) => `  ${line}\n`).join('')}`))
-}
-
-/** `mlskel serve` in the project on a free port of 127.0.0.1: the process, its exit code, and its URL once it listens. */
-function startServe(): { server: ChildProcess; exited: Promise<number | null>; listening: Promise<string> } {
-  const server = spawn(mlskel, ['serve', '--host', '127.0.0.1', '--port', '0'], { cwd: project, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise<number | null>((resolveExit) => server.on('exit', (code) => resolveExit(code)))
-  let stderr = ''
-  const listening = new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 60_000)
-    server.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-      const url = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]
-      if (url) {
-        clearTimeout(timer)
-        resolveUrl(url)
-      }
-    })
-  })
-  return { server, exited, listening }
 }
 
 beforeAll(() => {
@@ -122,7 +102,7 @@ describe('a table of every type, switched to through params.yaml alone', () => {
   })
 
   it('serves it: raw values in, an unseen category and nulls predicted, a wrong type refused', { timeout: 120_000 }, async () => {
-    const { server, exited, listening } = startServe()
+    const { server, exited, listening } = startServe(mlskel, project)
     try {
       const base = await listening
       const post = async (body: unknown) => {

@@ -3,13 +3,12 @@
 // (./shared.ts), then checked, reported on and served; the server's /predict and /invocations give the producing
 // library's own predictions. The project adds onnxruntime-node as the docs say a project serving ONNX does (here a
 // link to the repository's copy: the registry's package is 115 MB).
-import { spawn, type ChildProcess } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PYTHON, requireTool } from '../require-tool.js'
-import { copyProject, ok, repo, run, shared, userEnv } from './shared.js'
+import { copyProject, ok, repo, run, shared, startServe } from './shared.js'
 
 const tools = requireTool('xgboost', 'onnx', 'torch')
 
@@ -42,25 +41,6 @@ function importJson(args: string[]): Imported {
 /** What the producing library predicted on its test rows (its fixture script's <name>.expected.json). */
 function expected(library: 'xgboost' | 'onnx', name: string): Expected {
   return JSON.parse(readFileSync(join(fixtures, library, `${name}.expected.json`), 'utf8')) as Expected
-}
-
-/** `mlskel serve` on a free port of 127.0.0.1: the process, its exit, and its URL once it listens. */
-function startServe(): { server: ChildProcess; exited: Promise<number | null>; listening: Promise<string> } {
-  const server = spawn(mlskel, ['serve', '--host', '127.0.0.1', '--port', '0'], { cwd: project, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise<number | null>((resolveExit) => server.on('exit', (code) => resolveExit(code)))
-  let stderr = ''
-  const listening = new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 60_000)
-    server.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-      const url = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]
-      if (url) {
-        clearTimeout(timer)
-        resolveUrl(url)
-      }
-    })
-  })
-  return { server, exited, listening }
 }
 
 async function post(base: string, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -158,7 +138,7 @@ describe.skipIf(tools.skip)('models trained elsewhere, imported into a project, 
     const aside = join(work, `${onnx.run_id}.json`)
     copyFileSync(join(metadata, `${onnx.run_id}.json`), aside)
     rmSync(join(metadata, `${onnx.run_id}.json`))
-    const { server, exited, listening } = startServe()
+    const { server, exited, listening } = startServe(mlskel, project)
     try {
       const base = await listening
       const x = expected('xgboost', 'softprob-missing')

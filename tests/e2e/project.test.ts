@@ -1,13 +1,13 @@
 // End to end, as a user gets it: mlskel packed, installed as a tool, a project created with `mlskel new` (made once
 // and shared by the e2e files: ./shared.ts), then its own npm test, its pipeline, the skip rules, the runs, serving and
 // stopping the server through its wrappers. datasets.test.ts and adopt.test.ts run beside this file.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { copyProject, ok, repo, run, shared, userEnv } from './shared.js'
+import { copyProject, ok, repo, run, shared, startServe, userEnv } from './shared.js'
 
 // Each test here runs the user's commands on a real project, trainings among them: under a loaded CI runner a minute
 // or more, far from the 30 s that fits the unit tests
@@ -49,25 +49,6 @@ function setParams(edit: (text: string) => string): void {
 /** params.yaml's `model:` section replaced by these lines (indented under it), the rest as it is. */
 function setModel(...lines: string[]): void {
   setParams((text) => text.replace(/^model:\n(?: {2}.*\n?)*/m, `model:\n${lines.map((line) => `  ${line}\n`).join('')}`))
-}
-
-/** `mlskel serve` in the project on a free port of 127.0.0.1: the process, its exit code, and its URL once it listens. */
-function startServe(): { server: ChildProcess; exited: Promise<number | null>; listening: Promise<string> } {
-  const server = spawn(mlskel, ['serve', '--host', '127.0.0.1', '--port', '0'], { cwd: project, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise<number | null>((resolveExit) => server.on('exit', (code) => resolveExit(code)))
-  let stderr = ''
-  const listening = new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 60_000)
-    server.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-      const url = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]
-      if (url) {
-        clearTimeout(timer)
-        resolveUrl(url)
-      }
-    })
-  })
-  return { server, exited, listening }
 }
 
 beforeAll(() => {
@@ -252,7 +233,7 @@ describe('mlskel runs on the trained project', () => {
 
 describe('mlskel serve on the trained project', () => {
   it('answers every endpoint for the newest model, rejects bad input with a JSON error, and drains on SIGTERM', { timeout: 120_000 }, async () => {
-    const { server, exited, listening } = startServe()
+    const { server, exited, listening } = startServe(mlskel, project)
     try {
       const base = await listening
       const json = async (path: string, body?: unknown) => {

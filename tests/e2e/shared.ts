@@ -3,7 +3,7 @@
 // copy of that project of its own: its files copied, its node_modules hard-linked (an install is what every file
 // would otherwise repeat; the files run side by side). The cache is keyed by the tarball's content (npm pack is
 // reproducible), under the system's temp folder, so a re-run after no change to mlskel reuses it too.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -117,4 +117,31 @@ export function copyProject(from: string, into: string): string {
   cpSync(from, into, { recursive: true, filter: (source) => source !== join(from, 'node_modules') })
   ok(run('cp', ['-al', join(from, 'node_modules'), join(into, 'node_modules')], { cwd: into }))
   return into
+}
+
+export interface Serving {
+  server: ChildProcess
+  /** Its exit code. */
+  exited: Promise<number | null>
+  /** Its URL, once it listens (rejected when it has not within a minute). */
+  listening: Promise<string>
+}
+
+/** `mlskel serve` in `project` on a free port of 127.0.0.1, as a user's shell would start it. */
+export function startServe(mlskel: string, project: string): Serving {
+  const server = spawn(mlskel, ['serve', '--host', '127.0.0.1', '--port', '0'], { cwd: project, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<number | null>((resolveExit) => server.on('exit', (code) => resolveExit(code)))
+  let stderr = ''
+  const listening = new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 60_000)
+    server.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+      const url = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]
+      if (url) {
+        clearTimeout(timer)
+        resolveUrl(url)
+      }
+    })
+  })
+  return { server, exited, listening }
 }
