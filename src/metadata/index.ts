@@ -318,16 +318,7 @@ export async function recordTraining(o: RecordTrainingOptions): Promise<Metadata
   const inputs = (o.data.inputs ?? []).map((input) => input.path)
   const { git, environment } = await projectState(o, modelLocation, [...inputs, ...(o.gitExclude ?? [])])
   const draft = {
-    schema_version: METADATA_SCHEMA_VERSION,
-    run_id: runId,
-    timestamp: timestampOf(runId),
-    description: o.description,
-    task: o.task,
-    model_id: o.model.id,
-    model_type: o.model.manifest.kind,
-    model_location: modelLocation,
-    model_hash: o.model.manifest.files.model.sha256,
-    model_size: o.model.size,
+    ...modelFields(o, runId, modelLocation),
     hyper_parameters: sortKeys(o.hyperParameters),
     params: sortKeys(o.params ?? null),
     overrides: sortKeys(o.overrides ?? {}),
@@ -421,16 +412,7 @@ export async function recordImport(o: RecordImportOptions): Promise<MetadataReco
   const { git, environment } = await projectState(o, modelLocation, [...projectPaths, ...(o.gitExclude ?? [])])
   const holdOut = o.holdOut
   const draft = {
-    schema_version: METADATA_SCHEMA_VERSION,
-    run_id: runId,
-    timestamp: timestampOf(runId),
-    description: o.description,
-    task: o.task,
-    model_id: o.model.id,
-    model_type: o.model.manifest.kind,
-    model_location: modelLocation,
-    model_hash: o.model.manifest.files.model.sha256,
-    model_size: o.model.size,
+    ...modelFields(o, runId, modelLocation),
     source: 'imported',
     imported: { ...o.imported, hold_out: holdOut ? { path: toPosix(holdOut.path), from: holdOut.from, dropped: holdOut.dropped } : null },
     hyper_parameters: {},
@@ -603,6 +585,22 @@ export async function readRecord(path: string): Promise<MetadataRecord> {
  * A new run id: sortable as text by time, readable, unique (24 random bits per millisecond). Within a process
  * ids never repeat a millisecond, so two runs recorded in the same one still sort in the order they were made.
  */
+
+/** What a record says of its run and model, trained or imported alike. */
+function modelFields(o: { description: string; task: Task; model: SavedModel }, runId: string, modelLocation: string) {
+  return {
+    schema_version: METADATA_SCHEMA_VERSION,
+    run_id: runId,
+    timestamp: timestampOf(runId),
+    description: o.description,
+    task: o.task,
+    model_id: o.model.id,
+    model_type: o.model.manifest.kind,
+    model_location: modelLocation,
+    model_hash: o.model.manifest.files.model.sha256,
+    model_size: o.model.size,
+  }
+}
 
 function timestampOf(runId: string): string {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z/.exec(runId)!
