@@ -47,7 +47,7 @@ type Doc = {
   openapi: string
   info: { version: string; description: string }
   paths: Record<string, Record<string, { security?: unknown; requestBody?: { content: Record<string, unknown> }; responses: Record<string, unknown> }>>
-  components: { schemas: Record<string, { properties?: Record<string, { minimum?: number; maximum?: number; type?: string | string[] }>; description?: string; minItems?: number; maxItems?: number }>; securitySchemes?: unknown }
+  components: { schemas: Record<string, { properties?: Record<string, { examples?: number[]; type?: string | string[] }>; description?: string; minItems?: number; maxItems?: number }>; securitySchemes?: unknown }
 }
 
 describe('GET /openapi.json', () => {
@@ -68,8 +68,9 @@ describe('GET /openapi.json', () => {
     const record = doc.components.schemas.Record!
     expect(Object.keys(record.properties!)).toEqual(IRIS_FEATURES)
     for (const feature of first.featureSchema) {
-      // nullable: iris's signature does not record whether training saw missing values
-      expect(record.properties![feature.name]).toMatchObject({ type: ['number', 'null'], minimum: feature.min, maximum: feature.max })
+      // what the validators take (null: a missing value), the training range as examples: information, not limits
+      expect(record.properties![feature.name]).toMatchObject({ type: ['number', 'null'], examples: [feature.min, feature.max] })
+      expect(record.properties![feature.name]).not.toHaveProperty('minimum')
     }
     const row = doc.components.schemas.Row!
     expect(row).toMatchObject({ minItems: 4, maxItems: 4 })

@@ -5,14 +5,13 @@
 // each by its type (a number with its training range, a boolean, a category with the categories seen in training, a
 // date), its classes, and an example request. Made again when the model changes, so /docs always shows what is served.
 //
-// What a request's values must be is validated against the model's request schemas (validate.ts), built from the same
-// inputs; the document shows the forms to send. Ranges are given as `minimum`/`maximum` because that is how OpenAPI
-// tools display them, but they are the training data's range, for information: the server accepts values outside it
-// (drift is for monitoring to judge). Likewise a category's `enum` sits beside a plain string: values never seen in
-// training are accepted, and predicted as missing values. And every input takes null (a missing value), though only
-// those whose training saw missing values are documented nullable.
+// Each input's schema in the document is the one its request validators compile (validate.ts, the encoder's
+// valueSchemaOf), annotated: a description, and examples (a number's training range, a category's categories seen in
+// training). The range and the categories are information, not limits: the server accepts values outside the range
+// (drift is for monitoring to judge) and categories never seen in training (predicted as missing values), and every
+// input takes null (a missing value); so the document says, and its schemas take the same values the server does.
 import type { FastifyInstance, FastifySchema } from 'fastify'
-import type { InputField } from '../data/index.js'
+import { valueSchemaOf, type InputField } from '../data/index.js'
 import type { FeatureSpec } from '../models/index.js'
 import type { ServedModel } from './model-holder.js'
 
@@ -302,28 +301,26 @@ function csvDescription(maxRows: number, missing = ''): string {
 
 /** One input as a JSON schema, and in a few words for the row's description. */
 function describeInput(field: InputField, model: ServedModel): { schema: Schema; summary: string } {
-  const nullable = field.missing
-  const missing = nullable ? 'null: a missing value' : 'training saw no missing values (null is still accepted, as one)'
-  const type = (name: string) => (nullable ? [name, 'null'] : name)
+  // what the request validators take (validate.ts compiles the same value schema), with words and examples added:
+  // the document never promises less or more than the server accepts
+  const accepted = valueSchemaOf(field)
+  const missing = field.missing ? 'null: a missing value' : 'null is read as a missing value (training saw none)'
   switch (field.type) {
     case 'number': {
       const range = numberRange(model, field.name)
       const text = range ? `training data range ${range.min} to ${range.max} (informative: values outside it are accepted)` : 'no recorded range'
-      return { schema: { type: type('number'), description: `a number; ${text}; ${missing}`, ...(range ? { minimum: range.min, maximum: range.max } : {}) }, summary: range ? `a number, training data range ${range.min} to ${range.max}` : 'a number' }
+      return { schema: { ...accepted, description: `a number; ${text}; ${missing}`, ...(range ? { examples: [range.min, range.max] } : {}) }, summary: range ? `a number, training data range ${range.min} to ${range.max}` : 'a number' }
     }
     case 'boolean':
-      return { schema: { type: type('boolean'), description: `true or false (1 and 0, "yes" and "no" are read too); ${missing}` }, summary: 'true or false' }
+      return { schema: { ...accepted, description: `true or false (1 and 0, "yes" and "no" are read too); ${missing}`, examples: [true, false] }, summary: 'true or false' }
     case 'category': {
       const spec = model.manifest.signature.features[field.column] as Extract<FeatureSpec, { type: 'category' }>
       const folded = spec.other ? `; ${spec.other.values.map((v) => JSON.stringify(String(v))).join(', ')} (rare in training) are read as ${JSON.stringify(String(spec.other.category))}` : ''
       return {
         schema: {
-          description: `a category, one of the ${field.categories.length} seen in training${folded}; any other value is accepted and predicted as a missing value; ${missing}`,
-          anyOf: [
-            { type: 'string', title: 'a category seen in training', enum: [...field.codes.keys()] },
-            { type: 'string', title: 'a value training never saw: predicted as missing' },
-            ...(nullable ? [{ type: 'null', title: 'a missing value' }] : []),
-          ],
+          ...accepted,
+          description: `a category, one of the ${field.categories.length} seen in training (the examples)${folded}; any other value is accepted and predicted as a missing value; ${missing}`,
+          examples: [...field.codes.keys()],
         },
         summary: 'a category',
       }
@@ -336,7 +333,8 @@ function describeInput(field: InputField, model: ServedModel): { schema: Schema;
       const format = field.format === 'iso' ? '' : `, or ${field.format} (with an optional " %H:%M[:%S]") as the training data wrote it`
       return {
         schema: {
-          type: type('string'),
+          ...accepted,
+          // an annotation here, as in JSON Schema 2020-12: the server reads the formats the description lists
           format: 'date-time',
           description: `a date or timestamp: ISO 8601, a date ("2024-03-31") or a date and time ("2024-03-31T12:00:00", "2024-03-31 12:00")${format}; a zone offset is ignored (the time is read as written); the model takes its ${parts.join(', ')}; ${missing}`,
         },
