@@ -9,8 +9,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 600_000,
     pool: 'forks',
-    // Vitest's default is one worker less than the cores: one file at a time on a 2-core machine, where the end-to-end
-    // files spend much of their time waiting on the processes they start
+    // Vitest's default is one worker less than the cores: one file at a time on a 2-core machine, the second core idle
+    // whenever a file waits on an install, a disk or a server it started. Two files side by side fill those waits.
     maxWorkers: 2,
   },
 })
