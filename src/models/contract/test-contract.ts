@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MersenneTwister19937, integer, real } from 'random-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MlskelError } from '../../errors/index.js'
 import { canonicalJson } from '../../json/index.js'
 import { clusters, linear, split } from '../test-data.js'
 import type { Task } from '../../params/index.js'
 import { asCheckedRows, checkedRowsPredictor } from './checked-rows.js'
 import { loadSavedModel, saveModel } from './store.js'
 import type { Dataset, Predictor, Signature } from './types.js'
+import { errorOf } from '../../errors/test-errors.js'
 
 export interface ContractTrainInput {
   task: Task
@@ -79,16 +79,6 @@ export function mixed(rows = 240, seed = 7): { data: Dataset; signature: Signatu
     target: { name: 'label', type: 'category', classes: ['a', 'b', 'c'] },
   }
   return { data: { X, y }, signature }
-}
-
-function errorOf(fn: () => unknown): MlskelError {
-  try {
-    fn()
-  } catch (error) {
-    if (error instanceof MlskelError) return error
-    throw error
-  }
-  throw new Error('expected an MlskelError')
 }
 
 function accuracyOf(predicted: readonly (string | number)[], actual: readonly (string | number)[]): number {

@@ -5,24 +5,14 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MlskelError } from '../../errors/index.js'
 import { modelFileFormat, modelHoldsFile, readOnnxModel, readXgboostModel, saveModel, type Signature } from '../index.js'
 import { classifierModel, linearModel } from './test-onnx.js'
 import { xgbModel } from './test-xgboost.js'
+import { errorOf } from '../../errors/test-errors.js'
 
 /** A classifier of 3 named features: x0 < 0.5 → margin −1, else +1 (binary:logistic). */
 const named = xgbModel({ objective: 'binary:logistic', names: ['a', 'b', 'c'], trees: [{ f: 0, t: 0.5, left: { leaf: -1 }, right: { leaf: 1 } }] })
 const text = (json: unknown) => new TextEncoder().encode(JSON.stringify(json))
-
-function errorOf(fn: () => unknown): MlskelError {
-  try {
-    fn()
-  } catch (error) {
-    if (error instanceof MlskelError) return error
-    throw error
-  }
-  throw new Error('expected an MlskelError')
-}
 
 describe('modelFileFormat', () => {
   it('tells XGBoost\'s JSON and ONNX apart by content, whatever the file is called', () => {

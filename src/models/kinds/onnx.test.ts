@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PYTHON, requireTool } from '../../../tests/require-tool.js'
-import { MlskelError } from '../../errors/index.js'
 import { canonicalJson } from '../../json/index.js'
 import { runModelContract, type ContractTrainInput } from '../contract/test-contract.js'
 import { exportOnnx, loadSavedModel, readOnnxModel, saveModel, trainGradientBoosting, type Predictor, type ReadOnnxOptions } from '../index.js'
@@ -22,19 +21,10 @@ import { ELEM, type NodeSpec, type ValueInfoSpec } from '../onnx/proto.js'
 import { createOnnxHost } from '../onnx/runtime.js'
 import { mixed } from '../contract/test-contract.js'
 import { classifierModel, graph, linearModel, linearNode, softmaxOf, tensor } from './test-onnx.js'
+import { errorOf } from '../../errors/test-errors.js'
 
 const run = promisify(execFile)
 const SCRIPT = fileURLToPath(new URL('../../../scripts/fixtures/onnx_models.py', import.meta.url))
-
-function errorOf(fn: () => unknown): MlskelError {
-  try {
-    fn()
-  } catch (error) {
-    if (error instanceof MlskelError) return error
-    throw error
-  }
-  throw new Error('expected an MlskelError')
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Graphs written here (./test-onnx.ts)

@@ -11,13 +11,13 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MlskelError } from '../../errors/index.js'
 import { hashBytes } from '../../hashing/index.js'
 import { canonicalJson } from '../../json/index.js'
 import { runModelContract, type ContractTrainInput } from '../contract/test-contract.js'
 import { loadSavedModel, readXgboostModel, saveModel, xgboostMargins, type Predictor } from '../index.js'
 import { classesOf, featureKinds, toProblem } from './common.js'
 import { xgbModel, type Node } from './test-xgboost.js'
+import { errorOf } from '../../errors/test-errors.js'
 
 const PYTHON = '/usr/bin/python3'
 const SCRIPT = fileURLToPath(new URL('../../../scripts/fixtures/xgboost_models.py', import.meta.url))
@@ -41,16 +41,6 @@ if (missing && !onCi) console.warn(`skipping the comparison with XGBoost and the
 /** The model's trees, to damage a copy. */
 function treesIn(model: Record<string, unknown>): Record<string, unknown[]>[] {
   return ((model.learner as { gradient_booster: { model: { trees: Record<string, unknown[]>[] } } }).gradient_booster.model.trees)
-}
-
-function errorOf(fn: () => unknown): MlskelError {
-  try {
-    fn()
-  } catch (error) {
-    if (error instanceof MlskelError) return error
-    throw error
-  }
-  throw new Error('expected an MlskelError')
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))

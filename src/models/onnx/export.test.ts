@@ -10,7 +10,6 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PYTHON, requireTool } from '../../../tests/require-tool.js'
-import { MlskelError } from '../../errors/index.js'
 import { mixed } from '../contract/test-contract.js'
 import type { Dataset, ModelManifest, Predictor, Signature } from '../contract/types.js'
 import { concatTrees, TreeRecorder } from '../engine/tree.js'
@@ -22,18 +21,9 @@ import { clusters, linear, split } from '../test-data.js'
 import { EXPORT_NAMES, exportOnnx, float32AtOrBelow, METADATA_KEYS, type OnnxInputType } from './export.js'
 import { decodeModel } from './proto.js'
 import { exportSavedModel } from './save.js'
+import { errorOf } from '../../errors/test-errors.js'
 
 const run = promisify(execFile)
-
-function errorOf(fn: () => unknown): MlskelError {
-  try {
-    fn()
-  } catch (error) {
-    if (error instanceof MlskelError) return error
-    throw error
-  }
-  throw new Error('expected an MlskelError')
-}
 
 /** The next double above (or below) x. */
 function nextDouble(x: number, up: boolean): number {
