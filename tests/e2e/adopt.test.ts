@@ -5,32 +5,16 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { hostPath, runDockerfile } from '../deploy/dockerfile.js'
-import { copyProject, ok, repo, run, shared } from './shared.js'
+import { type CheckReport, copyProject, ok, repo, run, shared, type Summary } from './shared.js'
 
 // Each test here runs the user's commands on a real project, trainings among them: under a loaded CI runner a minute
 // or more, far from the 30 s that fits the unit tests
 vi.setConfig({ testTimeout: 300_000 })
 
-interface Summary {
-  ok: boolean
-  stages: { name: string; status: string; reasons: string[] }[]
-}
-
-interface CheckReport {
-  ok: boolean
-  rules: { id: string; status: string; findings: { level: string; code: string }[] }[]
-}
-
-
 let work: string
 let tarball: string
 let mlskel: string
 let project: string
-
-
-
-
-
 
 beforeAll(() => {
   const made = shared()

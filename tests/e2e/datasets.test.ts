@@ -1,46 +1,20 @@
 // End to end: other data sets in a copy of the shared project, switched to through params.yaml alone: a table of
 // every type (trained, tested by the project's own npm test, served raw values) and a 100,000-row one.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { copyProject, ok, repo, run, shared, startServe } from './shared.js'
+import { copyProject, ok, projectSteps, repo, run, shared, startServe, type Summary } from './shared.js'
 
 // Each test here runs the user's commands on a real project, trainings among them: under a loaded CI runner a minute
 // or more, far from the 30 s that fits the unit tests
 vi.setConfig({ testTimeout: 300_000 })
 
-interface Summary {
-  ok: boolean
-  stages: { name: string; status: string; reasons: string[] }[]
-}
-
-
-
 let work: string
 let mlskel: string
 let project: string
 
-function mlskelRun(args: string[] = []): Summary {
-  const result = ok(run(mlskel, ['run', '--json', ...args], { cwd: project }))
-  return JSON.parse(result.stdout) as Summary
-}
-
-function newestRecord(): { model_id: string; model_type: string; scores: Record<string, Record<string, number>>; task: string } {
-  const dir = join(project, 'models', 'metadata')
-  const newest = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().pop()!
-  return JSON.parse(readFileSync(join(dir, newest), 'utf8'))
-}
-
-function setParams(edit: (text: string) => string): void {
-  const file = join(project, 'params.yaml')
-  writeFileSync(file, edit(readFileSync(file, 'utf8')))
-}
-
-/** params.yaml's `model:` section replaced by these lines (indented under it), the rest as it is. */
-function setModel(...lines: string[]): void {
-  setParams((text) => text.replace(/^model:\n(?: {2}.*\n?)*/m, `model:\n${lines.map((line) => `  ${line}\n`).join('')}`))
-}
+const { mlskelRun, newestRecord, setParams, setModel } = projectSteps(() => ({ mlskel, project }))
 
 beforeAll(() => {
   const made = shared()

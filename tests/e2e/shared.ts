@@ -145,3 +145,52 @@ export function startServe(mlskel: string, project: string): Serving {
   })
   return { server, exited, listening }
 }
+
+/** What `mlskel run --json` prints. */
+export interface Summary {
+  ok: boolean
+  stages: { name: string; status: string; reasons: string[] }[]
+}
+
+/** What `mlskel check --json` prints, as far as the tests read it. */
+export interface CheckReport {
+  ok: boolean
+  rules: { id: string; status: string; findings: { level: string; code: string }[] }[]
+}
+
+export interface TrainingRecord {
+  model_id: string
+  model_type: string
+  scores: Record<string, Record<string, number>>
+  task: string
+}
+
+/**
+ * What the files do to their copy of the project, for the `mlskel` and project that `where` gives when called (both
+ * are known only once the file's beforeAll has run).
+ */
+export function projectSteps(where: () => { mlskel: string; project: string }) {
+  const setParams = (edit: (text: string) => string): void => {
+    const file = join(where().project, 'params.yaml')
+    writeFileSync(file, edit(readFileSync(file, 'utf8')))
+  }
+  return {
+    /** `mlskel run --json` with `args`, which must succeed: its summary. */
+    mlskelRun(args: string[] = []): Summary {
+      const { mlskel, project } = where()
+      return JSON.parse(ok(run(mlskel, ['run', '--json', ...args], { cwd: project })).stdout) as Summary
+    },
+    /** The newest metadata record. */
+    newestRecord(): TrainingRecord {
+      const dir = join(where().project, 'models', 'metadata')
+      const newest = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().pop()!
+      return JSON.parse(readFileSync(join(dir, newest), 'utf8')) as TrainingRecord
+    },
+    /** params.yaml's text edited. */
+    setParams,
+    /** params.yaml's `model:` section replaced by these lines (indented under it), the rest as it is. */
+    setModel(...lines: string[]): void {
+      setParams((text) => text.replace(/^model:\n(?: {2}.*\n?)*/m, `model:\n${lines.map((line) => `  ${line}\n`).join('')}`))
+    },
+  }
+}
