@@ -109,8 +109,8 @@ describe('countsQuery', () => {
     ]
     const names = ['num', 'flag', 'day', 'stamp', 'cat', 'gaps']
     const values = cells.map((row, r) => `(${r + 2}, ${row.map(sqlString).join(', ')})`).join(', ')
-    const { select, parse } = countsQuery(names, DEFAULT_READ)
-    const reader = await db.runAndReadAll(`SELECT ${select} FROM (VALUES ${values}) AS t(__line, ${names.join(', ')})`)
+    const { sql, parse } = countsQuery(names, DEFAULT_READ, `(VALUES ${values}) AS t(__line, ${names.join(', ')})`)
+    const reader = await db.runAndReadAll(sql)
     const [num, flag, day, stamp, cat, gaps] = parse(reader.getRowsJS()[0]!)
     expect(num).toMatchObject({ name: 'num', rows: 4, missing: 1, numeric: 2, integral: false, distinct: 3, example: { value: 'abc', line: 5 } })
     expect(flag).toMatchObject({ missing: 0, booleanWords: 4, numeric: 0 })
