@@ -1,10 +1,9 @@
 // The template's deployment files (Dockerfiles, compose, Kubernetes, CI), checked where no Docker engine runs: parsed
-// and checked against the settings, Dockerfile.api's steps run in a generated project whose server then answers,
-// the YAML validated against the Compose and Kubernetes schemas, shell snippets through shellcheck and YAML through
+// and checked against the settings (Dockerfile.api's steps run end to end, in a clone of a generated project:
+// e2e/image.test.ts), the YAML validated against the Compose and Kubernetes schemas, shell snippets through shellcheck and YAML through
 // yamllint (both from Debian: .ci/run installs them).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { spawnSync } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Ajv2019 } from 'ajv/dist/2019.js'
@@ -12,13 +11,11 @@ import type { Instruction } from 'dockerfile-ast'
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
 import { Deployment } from 'kubernetes-models/apps/v1'
 import { Service } from 'kubernetes-models/v1'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
-import { createProject } from '../src/scaffold/index.js'
 import { DEFAULT_DRAIN_MS } from '../src/serve/start.js'
 import { settingsSchema } from '../src/settings/index.js'
-import { filesBelow, hostEnv, hostPath, parseDockerfile, run, runDockerfile, type Stage } from './deploy/dockerfile.js'
-import { packMlskel } from './pack.js'
+import { filesBelow, parseDockerfile, run } from './deploy/dockerfile.js'
 import { requireTool } from './require-tool.js'
 
 const repo = resolve(import.meta.dirname, '..')
@@ -111,113 +108,6 @@ describe('Dockerfile.api', () => {
     expect(instructions.filter((i) => i.getKeyword() === 'FROM').length).toBeGreaterThanOrEqual(2)
     const fromFlag = (i: Instruction) => (i as unknown as { getFromFlag(): { getValue(): string } | null }).getFromFlag?.()?.getValue()
     expect(final.filter((i) => i.getKeyword() === 'COPY').map(fromFlag)).toEqual(expect.arrayContaining(['deps', 'build']))
-  })
-})
-
-describe('Dockerfile.api, step by step, in a generated project', () => {
-  // Substituted, and why:
-  // - the base image is this machine (node, npm, /bin/sh): no Docker engine here;
-  // - mlskel comes from `npm pack` of this checkout, not from the registry, so the project's lockfile resolves it
-  //   to that tarball; the tarball sits two folders above the context's and each stage's /app, so the lockfile's
-  //   relative file: spec resolves from all of them;
-  // - the build stage's `npm ci` links the deps stage's install instead: a full install adds only dev tools
-  //   (ESLint, Vitest, TypeScript) that training does not use, and would double the test's time. Training runs on
-  //   the production install, so it would run on the full one too;
-  // - the server listens on 127.0.0.1 and a free port instead of 0.0.0.0:5000, so parallel tests do not collide;
-  //   the HEALTHCHECK command gets the same port.
-  // Everything else runs as written, in order: `npm ci --omit=dev` (from npm's cache, else the registry), the COPY
-  // steps through .dockerignore, `npm run train` in the build stage, the CMD as uid 1000 when this runs as root.
-  let work = ''
-  let context = ''
-  let stages: Stage[] = []
-  let server: ChildProcess | undefined
-  let url = ''
-  const log: string[] = []
-
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'mlskel-docker-'))
-    context = join(work, 'context', 'app')
-    // readable to the image's user (uid 1000), as the image's files are
-    chmodSync(work, 0o755)
-    // 1. mlskel as published
-    const tarball = packMlskel(work, cleanEnv())
-    // 2. a project as `mlskel new` makes it, with its lockfile (from the install `mlskel new` runs)
-    await createProject({ dir: context, mlskelSpec: `file:../../${tarball}` })
-    ok(spawnSync('npm', ['install', '--package-lock-only', '--no-audit', '--no-fund'], { cwd: context, encoding: 'utf8', env: cleanEnv() }))
-    // what .dockerignore must keep out: a secret in .env and the host's node_modules
-    writeFileSync(join(context, '.env'), 'API_TOKEN=from-dotenv-never-in-the-image\n')
-    mkdirSync(join(context, 'node_modules', 'host-only'), { recursive: true })
-    writeFileSync(join(context, 'node_modules', 'host-only', 'index.js'), '')
-    // 3. the steps
-    stages = await runDockerfile(join(context, 'Dockerfile.api'), context, work, { substitute: linkProductionInstall, onOutput: (text) => log.push(text) })
-    // 4. the CMD, as the image's user would run it
-    url = await startCmd(stages.at(-1)!)
-  }, 600_000)
-
-  afterAll(() => {
-    server?.kill('SIGKILL')
-    // the stages hold two installs: hundreds of megabytes
-    if (work) rmSync(work, { recursive: true, force: true })
-  })
-
-  /** The build stage's `npm ci`: a link to the deps stage's production install (see above). */
-  function linkProductionInstall(command: string, stage: Stage, all: Stage[]): (() => Promise<void>) | undefined {
-    if (!/^npm ci\b/.test(command) || command.includes('--omit=dev')) return undefined
-    const deps = all.find((s) => s.name === 'deps' && existsSync(hostPath(s, '/app/node_modules')))
-    if (!deps) throw new Error('the build stage installs before a deps stage did: the substitution does not apply')
-    return async () => symlinkSync(hostPath(deps, '/app/node_modules'), hostPath(stage, 'node_modules'))
-  }
-
-  async function startCmd(stage: Stage): Promise<string> {
-    const port = await freePort()
-    const [command, ...rest] = stage.cmd!
-    const argv = rest.map((a, i) => (rest[i - 1] === '--port' ? String(port) : rest[i - 1] === '--host' ? '127.0.0.1' : a))
-    const env = hostEnv(stage)
-    const bin = env.PATH!.split(':').map((dir) => join(dir, command!)).find((p) => existsSync(p))!
-    // USER node: uid 1000 when this runs as root, so the server cannot write the files it was given (owned by root)
-    const asUser = process.getuid?.() === 0 && stage.user === 'node' ? { uid: 1000, gid: 1000 } : {}
-    server = spawn(bin, argv, { cwd: hostPath(stage, stage.workdir), env: { ...env, HOME: '/nonexistent' }, stdio: ['ignore', 'pipe', 'pipe'], ...asUser })
-    server.stdout!.on('data', (c: Buffer) => log.push(c.toString()))
-    server.stderr!.on('data', (c: Buffer) => log.push(c.toString()))
-    const base = `http://127.0.0.1:${port}`
-    await waitFor(async () => (await fetch(`${base}/health`)).ok, 30_000, () => log.join('').slice(-3000))
-    return base
-  }
-
-  it('trains in the build stage, and the final image holds the model, production modules and no secrets', () => {
-    const [deps, build, final] = stages
-    expect(readdirSync(hostPath(build!, '/app/models')).filter((d) => d !== 'metadata' && !d.startsWith('.'))).toHaveLength(1)
-    expect(existsSync(hostPath(build!, '/app/.env')), '.env in the build stage').toBe(false)
-    expect(existsSync(hostPath(deps!, '/app/node_modules/host-only')), "the host's node_modules").toBe(false)
-    expect(existsSync(hostPath(final!, '/app/node_modules/vitest')), 'a dev dependency').toBe(false)
-    expect(existsSync(hostPath(final!, '/app/node_modules/mlskel/package.json'))).toBe(true)
-    expect(filesBelow(hostPath(final!, '/app')).filter((f) => !f.startsWith('node_modules'))).not.toContainEqual(expect.stringMatching(/\.env$|^src\/|^data\//))
-  })
-
-  it('answers /health, /ready and /predict, without the token of the .env it never saw', async () => {
-    expect((await fetch(`${url}/health`)).status).toBe(200)
-    expect((await fetch(`${url}/ready`)).status).toBe(200)
-    const response = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: [[5.1, 3.5, 1.4, 0.2]] }) })
-    const body = (await response.json()) as { result: unknown[]; release: { model_id: string } }
-    expect(response.status, JSON.stringify(body)).toBe(200)
-    expect(body.result).toEqual(['setosa'])
-    expect(readdirSync(hostPath(stages.at(-1)!, '/app/models'))).toContain(body.release.model_id)
-  })
-
-  it("passes the image's HEALTHCHECK command", async () => {
-    const final = stages.at(-1)!
-    const port = new URL(url).port
-    const [command, ...rest] = final.healthcheck!.map((a) => a.replace(`127.0.0.1:${API_PORT}`, `127.0.0.1:${port}`))
-    const result = await run(command!, rest, { cwd: hostPath(final, final.workdir), env: hostEnv(final) })
-    expect(result.code, result.output).toBe(0)
-  })
-
-  it('stops gracefully on SIGTERM, within the drain bound', async () => {
-    const exited = new Promise<number | null>((resolve) => server!.on('exit', (code) => resolve(code)))
-    const started = Date.now()
-    server!.kill('SIGTERM')
-    expect(await exited).toBe(0)
-    expect(Date.now() - started).toBeLessThan(DEFAULT_DRAIN_MS)
   })
 })
 
@@ -463,38 +353,4 @@ function parseSeconds(duration: string): number {
   const match = /^(\d+)s$/.exec(duration)
   if (!match) throw new Error(`not a duration in seconds: ${duration}`)
   return Number(match[1])
-}
-
-function ok<T extends { status: number | null; stdout: string; stderr: string }>(result: T): T {
-  if (result.status !== 0) throw new Error(`exit ${result.status}\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`)
-  return result
-}
-
-/** This process's environment without the test runner's and npm scripts' variables. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST') && !key.startsWith('npm_') && key !== 'NODE_OPTIONS' && key !== 'NODE_ENV'))
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-  })
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describeFailure: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      if (await check()) return
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`the server did not answer /health within ${timeoutMs} ms:\n${describeFailure()}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
 }

@@ -1,11 +1,11 @@
 // End to end: mlskel adopting and making projects beyond `mlskel new`: `mlskel init` in an existing TypeScript project,
-// `npm create mlskel` through the packed create-mlskel, and a project that travels (cloned where mlskel never was).
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+// and `npm create mlskel` through the packed create-mlskel. (A project that travels, cloned where mlskel never was,
+// and its API image: image.test.ts.)
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { hostPath, runDockerfile } from '../deploy/dockerfile.js'
-import { type CheckReport, copyProject, ok, repo, run, shared, type Summary } from './shared.js'
+import { type CheckReport, ok, repo, run, shared, type Summary } from './shared.js'
 
 // Each test here runs the user's commands on a real project, trainings among them: under a loaded CI runner a minute
 // or more, far from the 30 s that fits the unit tests
@@ -14,13 +14,11 @@ vi.setConfig({ testTimeout: 300_000 })
 let work: string
 let tarball: string
 let mlskel: string
-let project: string
 
 beforeAll(() => {
   const made = shared()
   ;({ tarball, mlskel } = made)
   work = mkdtempSync(join(tmpdir(), 'mlskel-e2e-'))
-  project = copyProject(made.pristine, join(work, 'iris-project'))
 })
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true })
@@ -81,56 +79,5 @@ describe('npm create mlskel', () => {
     expect(JSON.parse(readFileSync(join(a, 'package.json'), 'utf8')).dependencies.mlskel).toBe(`file:vendor/${basename(tarball)}`)
     // and it says how to use it
     expect(ok(run('npm', ['exec', '--yes', `--package=${tarball}`, `--package=${creator}`, '--', 'create-mlskel', '--help'], { cwd: viaCreate })).stdout).toContain('npm create mlskel@latest <dir>')
-  })
-})
-
-describe('a project that travels', () => {
-  // Made by `mlskel new` from the packed tarball (beforeAll), the project carries mlskel in vendor/. Here every trace
-  // of mlskel outside it goes (the tarball, the tool's install), the project is cloned elsewhere from its first
-  // commit, and there installs, runs, tests, and builds its API image step by step. This checkout is never named:
-  // nothing of the clone may point at it or at the deleted tarball.
-  it('installs, runs its pipeline and its tests, and builds Dockerfile.api, cloned where mlskel never was', { timeout: 600_000 }, async () => {
-    const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
-    expect(pkg.dependencies.mlskel).toMatch(/^file:vendor\/mlskel-\d+\.\d+\.\d+\.tgz$/)
-    expect(ok(run('git', ['ls-files', 'vendor'], { cwd: project })).stdout).toContain('.tgz')
-    // the tarball and the tool it was installed from stay (other files share them); that the clone needs neither is
-    // what its files must show: no path of theirs, of this checkout or of the work folder in them
-    const outside = [repo, work, dirname(tarball)]
-
-    const elsewhere = mkdtempSync(join(tmpdir(), 'mlskel-elsewhere-'))
-    try {
-      const clone = join(elsewhere, 'teammate', 'iris-project')
-      ok(run('git', ['clone', '-q', project, clone], { cwd: elsewhere }))
-      for (const file of ['package.json', 'package-lock.json']) {
-        const text = readFileSync(join(clone, file), 'utf8')
-        for (const path of outside) expect(text, file).not.toContain(path)
-      }
-      const installed = ok(run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: clone }))
-      const lock = readFileSync(join(clone, 'node_modules', '.package-lock.json'), 'utf8')
-      for (const path of outside) expect(lock, 'node_modules/.package-lock.json').not.toContain(path)
-      // no dependency asks for a newer Node than the project's engines (light-my-request is pinned for that)
-      expect(installed.stdout + installed.stderr).not.toContain('EBADENGINE')
-      const pipeline = ok(run('npm', ['run', 'pipeline'], { cwd: clone }))
-      expect(pipeline.stdout + pipeline.stderr).toContain('predict')
-      // its tests: the project's own typecheck and test files, in the clone (the full npm test, coverage and check
-      // included, passes in project.test.ts on the same project)
-      ok(run('npm', ['run', 'typecheck'], { cwd: clone }))
-
-      // Dockerfile.api's steps in the clone (the build context), with this machine as the base image; the build
-      // stage links the deps stage's production install rather than installing the dev tools again
-      chmodSync(elsewhere, 0o755)
-      const stages = await runDockerfile(join(clone, 'Dockerfile.api'), clone, elsewhere, {
-        substitute: (command, stage, all) => {
-          if (!/^npm ci\b/.test(command) || command.includes('--omit=dev')) return undefined
-          const deps = all.find((s) => s.name === 'deps')!
-          return async () => symlinkSync(hostPath(deps, '/app/node_modules'), hostPath(stage, 'node_modules'))
-        },
-      })
-      const final = stages.at(-1)!
-      expect(existsSync(hostPath(final, '/app/node_modules/mlskel/package.json'))).toBe(true)
-      expect(readdirSync(hostPath(final, '/app/models')).filter((d) => d !== 'metadata' && !d.startsWith('.'))).toHaveLength(1)
-    } finally {
-      rmSync(elsewhere, { recursive: true, force: true })
-    }
   })
 })
