@@ -1,22 +1,27 @@
 // A training killed at every file operation between its model's first write and its record's commit (issue 14,
 // item 12): the next `mlskel run` succeeds, `mlskel check` passes, and no temp file, temp model folder, uncommitted
-// model or diff without its record is left. The built CLI runs a real training stage, killed by SIGKILL from a
-// preloaded module that counts the stage's file operations under models/.
-import { execFileSync, spawn } from 'node:child_process'
+// model or diff without its record is left. The pipeline runner as built (dist/) runs a real training stage, killed
+// by SIGKILL from a preloaded module that counts the stage's file operations under models/. The runner and the check
+// run in this process, as `mlskel run` and `mlskel check` call them (a CLI start for each of the ~80 runs and checks
+// more than doubled this file's time; the commands themselves are tested in src/cli and src/check).
+import { execFileSync } from 'node:child_process'
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
+import { Writable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { builtCli } from '../pack.js'
 
 const repo = resolve(import.meta.dirname, '../..')
-let cli: string
 let work: string
 let runCheck: (options: { root: string; only: string[] }) => Promise<{ ok: boolean; rules: { findings: { level: string; message: string }[] }[] }>
+let runPipeline: (options: RunOptions) => Promise<{ ok: boolean; error?: { code: string; message: string } }>
 beforeAll(async () => {
-  cli = builtCli()
+  // built first when stale: the stage imports dist/index.js too
+  builtCli()
   ;({ runCheck } = await import(pathToFileURL(join(repo, 'dist/check/index.js')).href))
+  ;({ runPipeline } = await import(pathToFileURL(join(repo, 'dist/index.js')).href))
   work = mkdtempSync(join(tmpdir(), 'mlskel-crash-'))
 })
 afterAll(() => {
@@ -77,22 +82,30 @@ await recordTraining({
 })
 `
 
-interface Exit {
-  code: number | null
-  stdout: string
-  stderr: string
+/** What the tests give the runner: runPipeline's options as `mlskel run [--force]` sets them, the stages' output kept. */
+interface RunOptions {
+  root: string
+  force: boolean
+  env: NodeJS.ProcessEnv
+  progress: null
+  output: { stdout: Writable; stderr: Writable }
+  forwardSignals: false
 }
 
-function mlskel(cwd: string, args: string[], env: Record<string, string> = {}): Promise<Exit> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }))
-  })
+interface Ran {
+  ok: boolean
+  /** The code of the error that stopped the run, if one did. */
+  code: string | undefined
+  /** The error's message and what the stage printed: for the failure messages. */
+  output: string
+}
+
+/** `mlskel run [--force]` in `root`, with `env` added to the stage's environment. */
+async function mlskelRun(root: string, env: Record<string, string>, force = false): Promise<Ran> {
+  let output = ''
+  const sink = () => new Writable({ write: (chunk: Buffer, _encoding, done) => ((output += chunk.toString()), done()) })
+  const summary = await runPipeline({ root, force, env: { ...process.env, NO_COLOR: '1', ...env }, progress: null, output: { stdout: sink(), stderr: sink() }, forwardSignals: false })
+  return { ok: summary.ok, code: summary.error?.code, output: `${summary.error?.message ?? ''}\n${output}` }
 }
 
 /** A git repository with the training stage committed, and an uncommitted change (so records save a diff). */
@@ -134,23 +147,22 @@ function leftovers(root: string): string[] {
  * Crash the training at its 1st, 2nd, ... file operation under models/ (in a fresh copy of `base` each time) until
  * one run goes through uncrashed; after each crash, run again and check. Returns how many crash points there were.
  */
-async function crashAtEveryPoint(base: string, crashArgs: string[]): Promise<number> {
+async function crashAtEveryPoint(base: string, force: boolean): Promise<number> {
   for (let at = 1; ; at++) {
     const root = `${base}-at-${at}`
     cpSync(base, root, { recursive: true })
-    const crashed = await mlskel(root, ['run', ...crashArgs], { MLSKEL_TEST_CRASH_AT: String(at), TRAIN_SEED: '1' })
+    const crashed = await mlskelRun(root, { MLSKEL_TEST_CRASH_AT: String(at), TRAIN_SEED: '1' }, force)
     if (!existsSync(join(root, 'crashed-at'))) {
-      expect(crashed.code, crashed.stderr).toBe(0)
+      expect(crashed.ok, crashed.output).toBe(true)
       return at - 1
     }
     const where = readFileSync(join(root, 'crashed-at'), 'utf8')
-    expect(crashed.stderr, where).toContain('MLSKEL_STAGE_KILLED')
+    expect(crashed.code, `${where}\n${crashed.output}`).toBe('MLSKEL_STAGE_KILLED')
 
     // a new model this time (another seed), so that what the crash left is not simply overwritten
-    const again = await mlskel(root, ['run', '--json'], { TRAIN_SEED: '2' })
-    expect(again.code, `after a crash at ${where}:\n${again.stderr}`).toBe(0)
-    // mlskel check's rules as `check --only models,pipeline` runs them, in this process (a CLI start per crash point
-    // doubled this file's time; the command itself is tested in src/check)
+    const again = await mlskelRun(root, { TRAIN_SEED: '2' })
+    expect(again.ok, `after a crash at ${where}:\n${again.output}`).toBe(true)
+    // mlskel check's rules as `check --only models,pipeline` runs them
     const report = await runCheck({ root, only: ['models', 'pipeline'] })
     expect(report.rules.flatMap((r) => r.findings).filter((f) => f.level !== 'info'), `after a crash at ${where}`).toEqual([])
     expect(report.ok).toBe(true)
@@ -161,7 +173,7 @@ async function crashAtEveryPoint(base: string, crashArgs: string[]): Promise<num
 
 describe.concurrent('a training killed between its model write and its record write', () => {
   it('leaves nothing half-done once the next run has gone through: a new model', async () => {
-    const points = await crashAtEveryPoint(baseProject('new-model'), [])
+    const points = await crashAtEveryPoint(baseProject('new-model'), false)
     // saveModel: the temp folder, model.json, manifest.json, the pending file and their renames, the folder's rename;
     // recordTraining: its claim on the model, the diff, the record, the pending file's removal (22 when written)
     expect(points).toBeGreaterThanOrEqual(15)
@@ -169,9 +181,9 @@ describe.concurrent('a training killed between its model write and its record wr
 
   it('leaves nothing half-done once the next run has gone through: a model saved before (kept, recorded again)', async () => {
     const base = baseProject('kept-model')
-    const first = await mlskel(base, ['run'], { TRAIN_SEED: '1' })
-    expect(first.code, first.stderr).toBe(0)
-    const points = await crashAtEveryPoint(base, ['--force'])
+    const first = await mlskelRun(base, { TRAIN_SEED: '1' })
+    expect(first.ok, first.output).toBe(true)
+    const points = await crashAtEveryPoint(base, true)
     // saveModel fills a temp folder before it finds the model there; then the claim, the diff, the record, the release
     expect(points).toBeGreaterThanOrEqual(10)
   }, 600_000)
