@@ -5,6 +5,8 @@
 #   generate --kind classification|regression --rows N [--features 20] [--classes 3] --seed S --out DIR
 #   generate --dataset wine|breast_cancer|digits|diabetes --seed S --out DIR
 #   fit --data DIR --model rf|hgb|xgb --threads T ['{"max_iter": 20}'] [--predictions]
+#   batch: one of the commands above per line of stdin (a JSON array of its arguments), one JSON line out for each:
+#          {"out": <what the command printed>} or {"error": "..."}; scikit-learn is imported once, not per command
 #
 # A data set folder holds X.f64 (float64, little-endian, column-major: feature 0's rows, then feature 1's…), y.f64
 # (class indexes 0…k-1 or values) and meta.json. Rows are shuffled (seeded) before they are written, so the test
@@ -163,7 +165,7 @@ def versions():
     return out
 
 
-def main():
+def parser_of():
     parser = argparse.ArgumentParser(description='scikit-learn and XGBoost baselines of mlskel\'s tree engine (bench/training.ts)')
     commands = parser.add_subparsers(dest='command', required=True)
     g = commands.add_parser('generate', help='write a data set as binary columns')
@@ -181,8 +183,41 @@ def main():
     f.add_argument('--threads', type=int, default=1)
     f.add_argument('params', nargs='?', help='constructor arguments as a JSON object, over the defaults')
     f.add_argument('--predictions', action='store_true', help='also print the test rows\' predictions (and probabilities)')
+    commands.add_parser('batch', help='run commands read from stdin, a JSON array of arguments per line')
+    return parser
+
+
+def command(args):
+    return {'generate': generate, 'fit': fit}[args.command]
+
+
+def batch(parser):
+    import contextlib
+    import io
+    import traceback
+
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        out = io.StringIO()
+        try:
+            args = parser.parse_args(json.loads(line))
+            with contextlib.redirect_stdout(out):
+                command(args)(args)
+            answer = {'out': out.getvalue()}
+        except BaseException:  # argparse exits with SystemExit on bad arguments: an answer too
+            answer = {'error': traceback.format_exc()}
+        sys.stdout.write(json.dumps(answer) + '\n')
+        sys.stdout.flush()
+
+
+def main():
+    parser = parser_of()
     args = parser.parse_args()
-    (generate if args.command == 'generate' else fit)(args)
+    if args.command == 'batch':
+        batch(parser)
+    else:
+        command(args)(args)
 
 
 if __name__ == '__main__':

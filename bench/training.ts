@@ -17,11 +17,12 @@
 // for a process that loads 1,000,000 × 20 rows (3 classes) and trains gradient_boosting on them (--quick too: it is
 // the one figure of that target).
 // A fit that fails is a row of the table (FAILED, with its error), so one kind's failure on one set leaves the rest.
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type { Dataset, Predictor, Signature } from '../src/models/index.js'
@@ -107,20 +108,65 @@ export function probeBaselines(): { sklearn: string | undefined; xgboost: string
   return { sklearn, xgboost: sklearn ?? probe('xgboost') }
 }
 
-/** The data set in `dir`, written by baselines.py when it is not there yet (meta.json is written last). */
-export async function generateDataset(dir: string, source: DataSource, seed = 0): Promise<DatasetMeta> {
+/**
+ * One baselines.py process for many commands (its `batch`): scikit-learn is imported once, not per command, as a test
+ * that writes and fits a dozen baselines wants (~2 s of CPU each). The benchmark's fits keep a process each.
+ */
+export class BaselineProcess {
+  private readonly child: ChildProcessWithoutNullStreams
+  private readonly waiting: { resolve: (out: string) => void; reject: (error: Error) => void }[] = []
+  private readonly exited: Promise<void>
+
+  constructor(threads: number) {
+    // OMP_NUM_THREADS as well as baselines.py's threadpool limit: OpenMP sizes its pool when first loaded
+    this.child = spawn(PYTHON, [SCRIPT, 'batch'], { env: { ...process.env, OMP_NUM_THREADS: String(threads) } })
+    let stderr = ''
+    this.child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)))
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      const answer = JSON.parse(line) as { out?: string; error?: string }
+      const waiter = this.waiting.shift()
+      if (answer.error !== undefined) waiter?.reject(new Error(`baselines.py: ${answer.error}`))
+      else waiter?.resolve(answer.out!)
+    })
+    this.exited = new Promise((resolveExit) =>
+      this.child.on('close', (code) => {
+        for (const waiter of this.waiting.splice(0)) waiter.reject(new Error(`baselines.py batch exited with code ${code}:\n${stderr}`))
+        resolveExit()
+      }),
+    )
+  }
+
+  /** What baselines.py prints for these arguments; commands run one at a time, in the order given. */
+  run(args: string[]): Promise<string> {
+    return new Promise((resolveOut, reject) => {
+      this.waiting.push({ resolve: resolveOut, reject })
+      this.child.stdin.write(`${JSON.stringify(args)}\n`)
+    })
+  }
+
+  /** Ends the process once the commands given have run. */
+  async close(): Promise<void> {
+    this.child.stdin.end()
+    await this.exited
+  }
+}
+
+/** The data set in `dir`, written by baselines.py (through `via` if given) when it is not there yet (meta.json is written last). */
+export async function generateDataset(dir: string, source: DataSource, seed = 0, via?: BaselineProcess): Promise<DatasetMeta> {
   const meta = join(dir, 'meta.json')
   if (existsSync(meta)) return JSON.parse(readFileSync(meta, 'utf8')) as DatasetMeta
-  const args = 'dataset' in source ? ['--dataset', source.dataset] : ['--kind', source.kind, '--rows', String(source.rows), '--features', '20', ...(source.classes ? ['--classes', String(source.classes)] : [])]
-  await run(PYTHON, [SCRIPT, 'generate', ...args, '--seed', String(seed), '--out', dir], { maxBuffer: 1024 * 1024 })
+  const args = ['generate', ...('dataset' in source ? ['--dataset', source.dataset] : ['--kind', source.kind, '--rows', String(source.rows), '--features', '20', ...(source.classes ? ['--classes', String(source.classes)] : [])]), '--seed', String(seed), '--out', dir]
+  if (via) await via.run(args)
+  else await run(PYTHON, [SCRIPT, ...args], { maxBuffer: 1024 * 1024 })
   return JSON.parse(readFileSync(meta, 'utf8')) as DatasetMeta
 }
 
 /** Fit, score and time a baseline on the set in `dir` (baselines.py fit); `params` go over its defaults. */
-export async function fitBaseline(dir: string, model: BaselineModel, threads: number, o: { params?: Record<string, unknown>; predictions?: boolean } = {}): Promise<BaselineFit> {
-  const args = [SCRIPT, 'fit', '--data', dir, '--model', model, '--threads', String(threads), ...(o.params ? [JSON.stringify(o.params)] : []), ...(o.predictions ? ['--predictions'] : [])]
+export async function fitBaseline(dir: string, model: BaselineModel, threads: number, o: { params?: Record<string, unknown>; predictions?: boolean; via?: BaselineProcess } = {}): Promise<BaselineFit> {
+  const args = ['fit', '--data', dir, '--model', model, '--threads', String(threads), ...(o.params ? [JSON.stringify(o.params)] : []), ...(o.predictions ? ['--predictions'] : [])]
+  if (o.via) return JSON.parse(await o.via.run(args)) as BaselineFit
   // OMP_NUM_THREADS as well as baselines.py's threadpool limit: OpenMP sizes its pool when first loaded
-  const { stdout } = await run(PYTHON, args, { env: { ...process.env, OMP_NUM_THREADS: String(threads) }, maxBuffer: 256 * 1024 * 1024 })
+  const { stdout } = await run(PYTHON, [SCRIPT, ...args], { env: { ...process.env, OMP_NUM_THREADS: String(threads) }, maxBuffer: 256 * 1024 * 1024 })
   return JSON.parse(stdout) as BaselineFit
 }
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fitBaseline, generateDataset, readDataset, trainMlskel, type BaselineFit, type BaselineModel, type LoadedDataset, type ModelName } from '../../../bench/training.js'
+import { BaselineProcess, fitBaseline, generateDataset, readDataset, trainMlskel, type BaselineFit, type BaselineModel, type LoadedDataset, type ModelName } from '../../../bench/training.js'
 import { requireTool } from '../../../tests/require-tool.js'
 import { accuracy, logLoss, r2 } from '../index.js'
 
@@ -42,31 +42,33 @@ describe.skipIf(baselines.skip)('agreement with scikit-learn and XGBoost', () =>
   let dir = ''
   const sets = new Map<string, LoadedDataset>()
   const fits = new Map<string, Promise<BaselineFit>>()
+  let python: BaselineProcess | undefined
 
   beforeAll(async () => {
     baselines.assert()
     dir = mkdtempSync(join(tmpdir(), 'mlskel-baselines-'))
+    // one Python process writes the sets, then fits every baseline, one at a time, while the tests train mlskel's
+    // models on this thread (a process per command imported scikit-learn 19 times: ~2 s of CPU each)
+    python = new BaselineProcess(THREADS)
     for (const name of SETS) {
-      await generateDataset(join(dir, name), { dataset: name })
+      await generateDataset(join(dir, name), { dataset: name }, 0, python)
       sets.set(name, readDataset(join(dir, name)))
     }
-    await generateDataset(join(dir, 'binary'), { kind: 'classification', rows: 2_000, classes: 2 })
+    await generateDataset(join(dir, 'binary'), { kind: 'classification', rows: 2_000, classes: 2 }, 0, python)
     sets.set('binary', readDataset(join(dir, 'binary')))
-    // every baseline, one Python process at a time, while the tests train mlskel's models on this thread
-    let queue: Promise<unknown> = Promise.resolve()
-    const enqueue = (key: string, job: () => Promise<BaselineFit>) => {
-      const fit = queue.then(job)
-      queue = fit.catch(() => undefined)
-      fits.set(key, fit)
+    const fit = (key: string, job: Promise<BaselineFit>) => {
+      // awaited by its test; a rejection no test awaited is not an unhandled one
+      job.catch(() => undefined)
+      fits.set(key, job)
     }
-    enqueue('proba', () => fitBaseline(join(dir, 'binary'), 'hgb', THREADS, { params: { ...SAME_HGB, random_state: 0 }, predictions: true }))
-    for (const name of SETS) for (const model of ['hgb', 'xgb', 'rf'] as const) enqueue(`${name}/${model}`, () => fitBaseline(join(dir, name), model, THREADS))
-    enqueue('breast_cancer/rf-proba', () => fitBaseline(join(dir, 'breast_cancer'), 'rf', THREADS, { predictions: true }))
+    fit('proba', fitBaseline(join(dir, 'binary'), 'hgb', THREADS, { params: { ...SAME_HGB, random_state: 0 }, predictions: true, via: python }))
+    for (const name of SETS) for (const model of ['hgb', 'xgb', 'rf'] as const) fit(`${name}/${model}`, fitBaseline(join(dir, name), model, THREADS, { via: python }))
+    fit('breast_cancer/rf-proba', fitBaseline(join(dir, 'breast_cancer'), 'rf', THREADS, { predictions: true, via: python }))
   }, 120_000)
 
   afterAll(async () => {
     // a failed test leaves queued baselines running: let them finish before their folder goes
-    await Promise.allSettled(fits.values())
+    await python?.close()
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
