@@ -12,14 +12,18 @@ import { packMlskel } from '../pack.js'
 
 export const repo = resolve(import.meta.dirname, '../..')
 
-/** The environment of a user's shell: none of this test runner's or npm-script variables. */
+/**
+ * The environment of a user's shell: none of this test runner's or npm-script variables. npm takes the registry's
+ * package metadata from its cache when it has it (prefer-offline): what is under test is mlskel, not the registry, and
+ * asking it again for every package of an install without a lockfile cost ~25 s of waiting per install here.
+ */
 export function userEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (key.startsWith('VITEST') || key.startsWith('npm_') || key === 'NODE_OPTIONS' || key === 'TEST' || key === 'NODE_ENV') continue
     env[key] = value
   }
-  return { ...env, NO_COLOR: '1', CI: 'true' }
+  return { ...env, NO_COLOR: '1', CI: 'true', npm_config_prefer_offline: 'true' }
 }
 
 export interface Run {
