@@ -159,8 +159,10 @@ describe('other data sets, switched to through params.yaml alone', () => {
 
   it('trains and predicts a classification data set of 3,000 rows and 30 columns', () => {
     generate('classification', join(project, 'data', 'raw', 'synthetic-classes.csv'))
-    // two folds, not five: what is under test is the switch of data set, not the cost of the default (bench/ times training)
+    // two folds and a small model, not five and the default: what is under test is the switch of data set, not the
+    // cost of the defaults (bench/ times training)
     setParams((text) => text.replace('raw: iris.csv', 'raw: synthetic-classes.csv').replace('target: species', 'target: label').replace(/cv_folds: \d+/, 'cv_folds: 2'))
+    setModel('type: gradient_boosting', 'max_iter: 30')
     const summary = mlskelRun()
     expect(summary.ok).toBe(true)
     const record = newestRecord()
@@ -171,8 +173,8 @@ describe('other data sets, switched to through params.yaml alone', () => {
   it('trains and predicts a regression data set of 3,000 rows and 30 columns, with both kinds', { timeout: 180_000 }, () => {
     generate('regression', join(project, 'data', 'raw', 'synthetic-values.csv'))
     setParams((text) => text.replace('raw: synthetic-classes.csv', 'raw: synthetic-values.csv').replace('target: label', 'target: target').replace('task: classification', 'task: regression'))
-    for (const type of ['random_forest', 'gradient_boosting']) {
-      setModel(`type: ${type}`)
+    for (const [type, size] of [['random_forest', 'n_estimators: 20'], ['gradient_boosting', 'max_iter: 40']]) {
+      setModel(`type: ${type}`, size!)
       const summary = mlskelRun()
       expect(summary.ok).toBe(true)
       const record = newestRecord()
@@ -187,14 +189,14 @@ describe('other data sets, switched to through params.yaml alone', () => {
 describe('mlskel runs on the trained project', () => {
   // a gradient boosting training of the 3,000-row regression set, then its verification (which trains it again)
   it('lists every training, diffs the last two (a max_iter change), and verifies the latest: a gradient_boosting model', { timeout: 300_000 }, () => {
-    setModel('type: gradient_boosting', 'max_iter: 60')
+    setModel('type: gradient_boosting', 'max_iter: 20')
     expect(mlskelRun().ok).toBe(true)
     const runIds = readdirSync(join(project, 'models', 'metadata')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length))
     const list = ok(run(mlskel, ['runs', 'list'], { cwd: project })).stdout
     for (const id of runIds) expect(list).toContain(id)
     const [latest, previous] = JSON.parse(ok(run(mlskel, ['runs', 'list', '--json', '--limit', '2'], { cwd: project })).stdout) as { run_id: string }[]
     const diff = ok(run(mlskel, ['runs', 'diff', previous!.run_id, latest!.run_id], { cwd: project })).stdout
-    expect(diff).toMatch(/model\.max_iter\s+100\s+→\s+60/)
+    expect(diff).toMatch(/model\.max_iter\s+40\s+→\s+20/)
     const verify = run(mlskel, ['runs', 'verify', 'latest'], { cwd: project })
     expect(verify.status, verify.stderr).toBe(0)
     expect(verify.stdout).toContain(`verified: run ${latest!.run_id}`)
