@@ -6,6 +6,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
     // the CLI tests run dist/cli/index.js: built here when a source is newer
     globalSetup: ['tests/global-setup.ts'],
+    // MLSKEL_TEST_CPU_LOG=<file>: each file's CPU seconds (its own, its child processes') and wall seconds, a line each
+    setupFiles: process.env.MLSKEL_TEST_CPU_LOG ? ['tests/cpu-per-file.ts'] : [],
     testTimeout: 30_000,
     hookTimeout: 600_000,
     pool: 'forks',
