@@ -23,6 +23,7 @@ import { createServer } from 'node:http'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { PYTHON } from './python-batch.js'
 
 const repo = resolve(import.meta.dirname, '..')
 const self = fileURLToPath(import.meta.url)
@@ -79,9 +80,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
 async function load(url: string, body: string, seconds: number): Promise<autocannon.Result> {
   return autocannon({ url, method: 'POST', connections: CONNECTIONS, headers: { 'content-type': 'application/json' }, body, duration: seconds })
 }
-
-/** XGBoost at Debian's Python (the `python3` on PATH may be another interpreter). */
-const PYTHON = '/usr/bin/python3'
 
 /** The iris species as XGBoost's class numbers, in sorted order. */
 function irisLabels(): number[] {

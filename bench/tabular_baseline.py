@@ -1,6 +1,8 @@
 """scikit-learn's HistGradientBoosting on a split mlskel made: the baseline of tests/r-datasets.test.ts.
 
 Usage: /usr/bin/python3 bench/tabular_baseline.py <train.csv> <test.csv> <spec.json>
+       /usr/bin/python3 bench/tabular_baseline.py batch   (a JSON array of those three per line of stdin, a JSON
+       line out for each: {"out": what it prints} or {"error": ...}; bench/python-batch.ts)
 
 spec.json: {"target": name, "task": "classification"|"regression", "features": [{"name", "type"}]} with types
 numeric, boolean or categorical (as in dataset.json). Categorical columns are ordinal-encoded by their training
@@ -16,8 +18,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.metrics import accuracy_score, r2_score
 
 
-def main() -> None:
-    train_file, test_file, spec_file = sys.argv[1:4]
+def score(train_file: str, test_file: str, spec_file: str) -> str:
     with open(spec_file) as f:
         spec = json.load(f)
     # every value as text, empty cells as missing: the split's own values, not pandas' guesses
@@ -44,11 +45,26 @@ def main() -> None:
     mask = np.array(categorical) if any(categorical) else None
     if spec["task"] == "classification":
         model = HistGradientBoostingClassifier(categorical_features=mask, random_state=0).fit(X_train, y_train)
-        score = accuracy_score(y_test, model.predict(X_test))
+        value = accuracy_score(y_test, model.predict(X_test))
     else:
         model = HistGradientBoostingRegressor(categorical_features=mask, random_state=0).fit(X_train, y_train.astype(float))
-        score = r2_score(y_test.astype(float), model.predict(X_test))
-    print(json.dumps({"score": float(score)}))
+        value = r2_score(y_test.astype(float), model.predict(X_test))
+    return json.dumps({"score": float(value)})
+
+
+def main() -> None:
+    if sys.argv[1:] == ["batch"]:
+        import traceback
+
+        for line in sys.stdin:
+            try:
+                answer = {"out": score(*json.loads(line))}
+            except Exception:
+                answer = {"error": traceback.format_exc()}
+            sys.stdout.write(json.dumps(answer) + "\n")
+            sys.stdout.flush()
+    else:
+        print(score(*sys.argv[1:4]))
 
 
 if __name__ == "__main__":

@@ -17,15 +17,15 @@
 // for a process that loads 1,000,000 × 20 rows (3 classes) and trains gradient_boosting on them (--quick too: it is
 // the one figure of that target).
 // A fit that fails is a row of the table (FAILED, with its error), so one kind's failure on one set leaves the rest.
-import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type { Dataset, Predictor, Signature } from '../src/models/index.js'
+import { PYTHON, PythonBatch } from './python-batch.js'
 
 const repo = resolve(import.meta.dirname, '..')
 const self = fileURLToPath(import.meta.url)
@@ -44,8 +44,7 @@ const MEMORY_ROWS = 1_000_000
 const FOREST_ROWS = 200_000
 const MEMORY_TARGET_KIB = 1024 * 1024
 
-/** scikit-learn 1.2 and XGBoost 1.7 at /usr/bin/python3 (Debian's packages); the `python3` on PATH may be another. */
-export const PYTHON = '/usr/bin/python3'
+export { PYTHON }
 export const BASELINES_INSTALL = 'apt-get install python3-sklearn python3-xgboost'
 
 /** What mlskel trains in the comparison, as scikit-learn's baselines are configured in baselines.py. */
@@ -109,45 +108,13 @@ export function probeBaselines(): { sklearn: string | undefined; xgboost: string
 }
 
 /**
- * One baselines.py process for many commands (its `batch`): scikit-learn is imported once, not per command, as a test
- * that writes and fits a dozen baselines wants (~2 s of CPU each). The benchmark's fits keep a process each.
+ * One baselines.py process for many commands (its `batch`), for a test that writes and fits a dozen baselines; the
+ * benchmark's fits keep a process each.
  */
-export class BaselineProcess {
-  private readonly child: ChildProcessWithoutNullStreams
-  private readonly waiting: { resolve: (out: string) => void; reject: (error: Error) => void }[] = []
-  private readonly exited: Promise<void>
-
+export class BaselineProcess extends PythonBatch {
   constructor(threads: number) {
     // OMP_NUM_THREADS as well as baselines.py's threadpool limit: OpenMP sizes its pool when first loaded
-    this.child = spawn(PYTHON, [SCRIPT, 'batch'], { env: { ...process.env, OMP_NUM_THREADS: String(threads) } })
-    let stderr = ''
-    this.child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)))
-    createInterface({ input: this.child.stdout }).on('line', (line) => {
-      const answer = JSON.parse(line) as { out?: string; error?: string }
-      const waiter = this.waiting.shift()
-      if (answer.error !== undefined) waiter?.reject(new Error(`baselines.py: ${answer.error}`))
-      else waiter?.resolve(answer.out!)
-    })
-    this.exited = new Promise((resolveExit) =>
-      this.child.on('close', (code) => {
-        for (const waiter of this.waiting.splice(0)) waiter.reject(new Error(`baselines.py batch exited with code ${code}:\n${stderr}`))
-        resolveExit()
-      }),
-    )
-  }
-
-  /** What baselines.py prints for these arguments; commands run one at a time, in the order given. */
-  run(args: string[]): Promise<string> {
-    return new Promise((resolveOut, reject) => {
-      this.waiting.push({ resolve: resolveOut, reject })
-      this.child.stdin.write(`${JSON.stringify(args)}\n`)
-    })
-  }
-
-  /** Ends the process once the commands given have run. */
-  async close(): Promise<void> {
-    this.child.stdin.end()
-    await this.exited
+    super(SCRIPT, { ...process.env, OMP_NUM_THREADS: String(threads) })
   }
 }
 

@@ -17,13 +17,12 @@ import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { PYTHON } from './python-batch.js'
 
 const repo = resolve(import.meta.dirname, '..')
 const self = fileURLToPath(import.meta.url)
 const SCRIPT = join(repo, 'bench', 'xgboost_predict.py')
 const DATA = join(repo, 'bench', '.data', 'xgboost')
-/** XGBoost 1.7 at /usr/bin/python3 (Debian's python3-xgboost); the `python3` on PATH may be another. */
-const PYTHON = '/usr/bin/python3'
 const INSTALL = 'apt-get install python3-xgboost'
 const ROWS = 100_000
 const TREES = 300

@@ -6,9 +6,9 @@
 //   describe.skipIf(tools.skip)('…', () => { beforeAll(() => tools.assert()); … })
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { PYTHON } from '../bench/python-batch.js'
 
-/** Debian's Python, which has the packages .ci/run installs (the `python3` on PATH may be another interpreter). */
-export const PYTHON = '/usr/bin/python3'
+export { PYTHON }
 /** Debian's Chromium, unless MLSKEL_CHROMIUM names another. */
 export const CHROMIUM = process.env.MLSKEL_CHROMIUM ?? '/usr/bin/chromium'
 

@@ -18,8 +18,8 @@ import { loadSavedModel, readXgboostModel, saveModel, xgboostMargins, type Predi
 import { classesOf, featureKinds, toProblem } from './common.js'
 import { xgbModel, type Node } from './test-xgboost.js'
 import { errorOf } from '../../errors/test-errors.js'
+import { PYTHON } from '../../../bench/python-batch.js'
 
-const PYTHON = '/usr/bin/python3'
 const SCRIPT = fileURLToPath(new URL('../../../scripts/fixtures/xgboost_models.py', import.meta.url))
 const INSTALL = 'apt-get install python3-xgboost'
 const run = promisify(execFile)
