@@ -1,11 +1,11 @@
 // generate-dataset on copies of the project: row counts, the split, and the errors a bad CSV or params.yaml gets.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { hashFile } from 'mlskel'
 import { generateDataset, main } from '../src/etl/generate-dataset.js'
-import { query, readTable, withDuckDB } from '../src/helpers/index.js'
-import { copyProject, irisWith, mixedCsv, rejection, useCustomers, type TestProject } from './project.js'
+import { query, readTable, withDuckDB, type DatasetDescription } from '../src/helpers/index.js'
+import { copyProject, IRIS_CSV, irisWith, mixedCsv, rejection, useCustomers, type TestProject } from './project.js'
 
 let project: TestProject
 beforeEach(() => {
@@ -16,22 +16,32 @@ afterEach(() => project.remove())
 const file = (...parts: string[]) => join(project.root, ...parts)
 
 describe('generate-dataset on iris', () => {
+  // One run on the unchanged project for the tests that only read what it made: each run costs about a quarter of a
+  // second of DuckDB work. The tests that change params.yaml run in their own copy (`project`).
+  let iris: TestProject
+  let dataset: DatasetDescription
+  beforeAll(async () => {
+    iris = copyProject()
+    dataset = await generateDataset({ root: iris.root })
+  })
+  afterAll(() => iris.remove())
+  const generated = (...parts: string[]) => join(iris.root, ...parts)
+
   it('stages 150 typed rows, keeping the exact duplicate (an observation), and splits them 120/30', async () => {
-    const d = await generateDataset({ root: project.root })
-    expect(d.rows).toEqual({ raw: 150, missing_target: 0, invalid_values: 0, duplicates: 0, kept: 150, train: 120, test: 30 })
-    expect(d.missing).toEqual({ sepal_length: 0, sepal_width: 0, petal_length: 0, petal_width: 0, species: 0 })
-    expect(d.target).toEqual({ name: 'species', type: 'category', classes: ['setosa', 'versicolor', 'virginica'], counts: { train: { setosa: 40, versicolor: 40, virginica: 40 }, test: { setosa: 10, versicolor: 10, virginica: 10 } } })
-    expect(d.features).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map((name) => ({ name, type: 'number', missing: false })))
-    expect(d.columns.map((c) => [c.name, c.type, c.declared])).toEqual([
+    expect(dataset.rows).toEqual({ raw: 150, missing_target: 0, invalid_values: 0, duplicates: 0, kept: 150, train: 120, test: 30 })
+    expect(dataset.missing).toEqual({ sepal_length: 0, sepal_width: 0, petal_length: 0, petal_width: 0, species: 0 })
+    expect(dataset.target).toEqual({ name: 'species', type: 'category', classes: ['setosa', 'versicolor', 'virginica'], counts: { train: { setosa: 40, versicolor: 40, virginica: 40 }, test: { setosa: 10, versicolor: 10, virginica: 10 } } })
+    expect(dataset.features).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map((name) => ({ name, type: 'number', missing: false })))
+    expect(dataset.columns.map((c) => [c.name, c.type, c.declared])).toEqual([
       ['sepal_length', 'numeric', false],
       ['sepal_width', 'numeric', false],
       ['petal_length', 'numeric', false],
       ['petal_width', 'numeric', false],
       ['species', 'categorical', false],
     ])
-    expect(d.files).toMatchObject({ format: 'csv', delimiter: ',' })
+    expect(dataset.files).toMatchObject({ format: 'csv', delimiter: ',' })
     await withDuckDB(async (db) => {
-      const types = await query(db, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${file('data/staging/iris.parquet')}'))`)
+      const types = await query(db, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${generated('data/staging/iris.parquet')}'))`)
       expect(types.rows).toEqual([
         ['sepal_length', 'DOUBLE'],
         ['sepal_width', 'DOUBLE'],
@@ -39,10 +49,10 @@ describe('generate-dataset on iris', () => {
         ['petal_width', 'DOUBLE'],
         ['species', 'VARCHAR'],
       ])
-      expect((await readTable(db, file('data/staging/iris.parquet'))).rows).toHaveLength(150)
-      expect((await readTable(db, file('data/transformed/train.parquet'))).rows).toHaveLength(120)
+      expect((await readTable(db, generated('data/staging/iris.parquet'))).rows).toHaveLength(150)
+      expect((await readTable(db, generated('data/transformed/train.parquet'))).rows).toHaveLength(120)
     })
-    expect(JSON.parse(readFileSync(file('data/transformed/dataset.json'), 'utf8'))).toEqual(d)
+    expect(JSON.parse(readFileSync(generated('data/transformed/dataset.json'), 'utf8'))).toEqual(dataset)
   })
 
   it('drops exact duplicates only when dataset.drop_duplicates says so, counting them', async () => {
@@ -52,9 +62,8 @@ describe('generate-dataset on iris', () => {
   })
 
   it('keeps about test_size of every class for testing', async () => {
-    await generateDataset({ root: project.root })
     const counts = await withDuckDB(async (db) =>
-      (await query(db, `SELECT species, count(*) FROM read_parquet('${file('data/transformed/test.parquet')}') GROUP BY species ORDER BY species`)).rows,
+      (await query(db, `SELECT species, count(*) FROM read_parquet('${generated('data/transformed/test.parquet')}') GROUP BY species ORDER BY species`)).rows,
     )
     expect(counts).toEqual([
       ['setosa', 10],
@@ -64,18 +73,17 @@ describe('generate-dataset on iris', () => {
   })
 
   it('splits the same way every run, and another way with another seed', async () => {
-    await generateDataset({ root: project.root })
-    const first = await hashFile(file('data/transformed/test.parquet'))
-    await generateDataset({ root: project.root })
-    expect(await hashFile(file('data/transformed/test.parquet'))).toBe(first)
-    await generateDataset({ root: project.root, overrides: { 'split.seed': 7 } })
-    expect(await hashFile(file('data/transformed/test.parquet'))).not.toBe(first)
+    const first = await hashFile(generated('data/transformed/test.parquet'))
+    await generateDataset({ root: iris.root, overrides: { 'split.seed': 7 } })
+    expect(await hashFile(generated('data/transformed/test.parquet'))).not.toBe(first)
+    // back to the seed of the first run: the same split again, and the outputs the other tests read
+    await generateDataset({ root: iris.root })
+    expect(await hashFile(generated('data/transformed/test.parquet'))).toBe(first)
   })
 
   it('only reads the raw file', async () => {
-    const before = await hashFile(file('data/raw/iris.csv'))
-    await generateDataset({ root: project.root })
-    expect(await hashFile(file('data/raw/iris.csv'))).toBe(before)
+    // the copy's raw file was written from the project's before generate-dataset ran
+    expect(await hashFile(generated('data/raw/iris.csv'))).toBe(await hashFile(IRIS_CSV))
   })
 
   it('makes a numeric target for regression, without stratifying, and learns from the text column too', async () => {

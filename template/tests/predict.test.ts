@@ -6,12 +6,14 @@ import { hashFile, predictionRecordSchema } from 'mlskel'
 import { generateDataset } from '../src/etl/generate-dataset.js'
 import { main, predict } from '../src/model/predict.js'
 import { train, type TrainResult } from '../src/model/train.js'
-import { copyProject, mixedCsv, rejection, useCustomers, type TestProject } from './project.js'
+import { copyProject, FEWEST_FOLDS, mixedCsv, rejection, useCustomers, type TestProject } from './project.js'
 
 let project: TestProject
 let trained: TrainResult
 beforeAll(async () => {
   project = copyProject()
+  // predict needs a model, not its cross-validation scores
+  project.editParams(FEWEST_FOLDS)
   await generateDataset({ root: project.root })
   trained = await train({ root: project.root })
 })
@@ -124,7 +126,7 @@ describe('predict on a table of every type', () => {
   let typed: TestProject
   beforeAll(async () => {
     typed = copyProject()
-    useCustomers(typed, mixedCsv(300))
+    useCustomers(typed, mixedCsv(300), FEWEST_FOLDS)
     await generateDataset({ root: typed.root })
     await train({ root: typed.root })
   })

@@ -39,14 +39,25 @@ model:
   max_iter: 20
 `
 
-/** A temporary project: this project's mlskel.yaml, the iris CSV and TEST_PARAMS. */
-export function copyProject(): TestProject {
+/** For tests that need a trained model but not its cross-validation scores: 2 folds, so train fits 3 models, not 6. */
+export const FEWEST_FOLDS: [string, string] = ['cv_folds: 5', 'cv_folds: 2']
+
+/**
+ * A temporary project: this project's mlskel.yaml, the iris CSV and TEST_PARAMS. Given `from`, a copy of that test
+ * project as it is now (params.yaml, raw and generated data, models, records): a test that starts from a generated
+ * data set copies one rather than running generate-dataset again.
+ */
+export function copyProject(from?: TestProject): TestProject {
   const root = mkdtempSync(join(tmpdir(), 'mlskel-project-test-'))
-  cpSync(join(PROJECT_ROOT, 'mlskel.yaml'), join(root, 'mlskel.yaml'))
-  mkdirSync(join(root, 'data', 'raw'), { recursive: true })
-  writeFileSync(join(root, 'data', 'raw', 'iris.csv'), readFileSync(IRIS_CSV))
+  if (from) {
+    cpSync(from.root, root, { recursive: true })
+  } else {
+    cpSync(join(PROJECT_ROOT, 'mlskel.yaml'), join(root, 'mlskel.yaml'))
+    mkdirSync(join(root, 'data', 'raw'), { recursive: true })
+    writeFileSync(join(root, 'data', 'raw', 'iris.csv'), readFileSync(IRIS_CSV))
+    writeFileSync(join(root, 'params.yaml'), TEST_PARAMS)
+  }
   const params = join(root, 'params.yaml')
-  writeFileSync(params, TEST_PARAMS)
   return {
     root,
     editParams(...edits) {

@@ -2,18 +2,66 @@
 // refusal to train on a data set generated for other params.
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { metadataRecordSchema, readRecords, type MetadataRecord } from 'mlskel'
+import { metadataRecordSchema, readRecords, type MetadataRecord, type Scores } from 'mlskel'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { generateDataset } from '../src/etl/generate-dataset.js'
 import { main, train, type TrainResult } from '../src/model/train.js'
-import { copyProject, mixedCsv, rejection, useCustomers, type TestProject } from './project.js'
+import { copyProject, FEWEST_FOLDS, mixedCsv, rejection, useCustomers, type TestProject } from './project.js'
+
+// generate-dataset once on iris as TEST_PARAMS describe it (a run costs about a quarter of a second of DuckDB work);
+// the tests that train on that data set each start from their own copy of it
+let iris: TestProject
+beforeAll(async () => {
+  iris = copyProject()
+  await generateDataset({ root: iris.root })
+})
+afterAll(() => iris.remove())
+
+const REGRESSION: [string, string][] = [
+  ['target: species', 'target: petal_length'],
+  ['features: []', 'features: [sepal_length, sepal_width, petal_width]'],
+  ['task: classification', 'task: regression'],
+]
+
+interface Trained {
+  model: Buffer
+  record: MetadataRecord
+  scores: Scores
+}
+
+/** What a training left in `project`: the model's bytes and its record. */
+function trainedIn(project: TestProject, result: TrainResult): Trained {
+  const record = JSON.parse(readFileSync(join(project.root, result.recordFile), 'utf8')) as MetadataRecord
+  return { model: readFileSync(join(result.model.dir, 'model.json')), record, scores: result.scores }
+}
+
+/** generate-dataset and train in a fresh copy of the project, with `edits` to params.yaml. */
+async function trainFresh(edits: [string, string][]): Promise<Trained> {
+  const project = copyProject()
+  try {
+    if (edits.length > 0) project.editParams(...edits)
+    await generateDataset({ root: project.root })
+    return trainedIn(project, await train({ root: project.root }))
+  } finally {
+    project.remove()
+  }
+}
+
+/** The same data, params and seed trained in two copies of the project: the same model, scores and data summaries. */
+function expectReproduced(second: Trained, first: Trained): void {
+  expect(second.model.equals(first.model)).toBe(true)
+  expect(second.scores).toEqual(first.scores)
+  expect(second.record.run_id).not.toBe(first.record.run_id)
+  for (const key of ['model_id', 'model_hash', 'model_size', 'seed', 'params', 'data', 'scores', 'feature_schema', 'target', 'input_example', 'evaluation'] as const) {
+    expect(second.record[key], key).toEqual(first.record[key])
+  }
+}
 
 describe('train on iris (classification)', () => {
   let project: TestProject
   let result: TrainResult
   beforeAll(async () => {
-    project = copyProject()
-    await generateDataset({ root: project.root })
+    project = copyProject(iris)
     result = await train({ root: project.root })
   })
   afterAll(() => project.remove())
@@ -72,6 +120,10 @@ describe('train on iris (classification)', () => {
     expect(record.git).toEqual({ commit: null, branch: null, remote_url: null, dirty: null, diff: null })
   })
 
+  it('gives byte-identical models, scores and data summaries in a fresh copy of the project', async () => {
+    expectReproduced(await trainFresh([]), trainedIn(project, result))
+  })
+
   it('gives the byte-identical model for the same data, params and seed', async () => {
     rmSync(result.model.dir, { recursive: true })
     const again = await train({ root: project.root })
@@ -108,33 +160,39 @@ describe('train on iris (classification)', () => {
 })
 
 describe('train on iris (regression)', () => {
+  let project: TestProject
+  let result: TrainResult
+  beforeAll(async () => {
+    project = copyProject()
+    project.editParams(...REGRESSION)
+    await generateDataset({ root: project.root })
+    result = await train({ root: project.root })
+  })
+  afterAll(() => project.remove())
+
   it('predicts petal_length with r2 well above 0', async () => {
-    const project = copyProject()
-    try {
-      project.editParams(['target: species', 'target: petal_length'], ['features: []', 'features: [sepal_length, sepal_width, petal_width]'], ['task: classification', 'task: regression'])
-      await generateDataset({ root: project.root })
-      const { scores, model } = await train({ root: project.root })
-      expect(Object.keys(scores).sort()).toEqual(['mean_absolute_error', 'mean_squared_error', 'r2'])
-      expect(scores.r2!.cv).toBeGreaterThan(0.8)
-      expect(scores.r2!.hold_out).toBeGreaterThan(0.8)
-      expect(model.manifest.kind).toBe('gradient_boosting')
-      const [record] = await readRecords(join(project.root, 'models', 'metadata'))
-      expect(record!.target).toMatchObject({ name: 'petal_length', type: 'number' })
-      const { residuals } = record!.evaluation.hold_out as { residuals: { mean_absolute: number; p05: number; p95: number } }
-      expect(residuals.mean_absolute).toBeCloseTo(scores.mean_absolute_error!.hold_out!, 10)
-      expect(residuals.p05).toBeLessThan(residuals.p95)
-    } finally {
-      project.remove()
-    }
+    const { scores, model } = result
+    expect(Object.keys(scores).sort()).toEqual(['mean_absolute_error', 'mean_squared_error', 'r2'])
+    expect(scores.r2!.cv).toBeGreaterThan(0.8)
+    expect(scores.r2!.hold_out).toBeGreaterThan(0.8)
+    expect(model.manifest.kind).toBe('gradient_boosting')
+    const [record] = await readRecords(join(project.root, 'models', 'metadata'))
+    expect(record!.target).toMatchObject({ name: 'petal_length', type: 'number' })
+    const { residuals } = record!.evaluation.hold_out as { residuals: { mean_absolute: number; p05: number; p95: number } }
+    expect(residuals.mean_absolute).toBeCloseTo(scores.mean_absolute_error!.hold_out!, 10)
+    expect(residuals.p05).toBeLessThan(residuals.p95)
+  })
+
+  it('gives byte-identical models, scores and data summaries in a fresh copy of the project', async () => {
+    expectReproduced(await trainFresh(REGRESSION), trainedIn(project, result))
   })
 })
 
 describe('train a random forest instead (params.yaml: model.type)', () => {
   it('trains random_forest when params.yaml says so, and records its importances', async () => {
-    const project = copyProject()
+    const project = copyProject(iris)
     try {
-      project.editParams(['type: gradient_boosting\n  max_iter: 20', 'type: random_forest\n  n_estimators: 20'])
-      await generateDataset({ root: project.root })
+      project.editParams(['type: gradient_boosting\n  max_iter: 20', 'type: random_forest\n  n_estimators: 20'], FEWEST_FOLDS)
       const { scores, model } = await train({ root: project.root })
       expect(model.manifest.kind).toBe('random_forest')
       expect(scores.accuracy!.hold_out).toBeGreaterThan(0.85)
@@ -144,42 +202,6 @@ describe('train a random forest instead (params.yaml: model.type)', () => {
       expect(record!.importances!.reduce((sum, i) => sum + i.gain, 0)).toBeCloseTo(1, 12)
     } finally {
       project.remove()
-    }
-  })
-})
-
-const REGRESSION: [string, string][] = [
-  ['target: species', 'target: petal_length'],
-  ['features: []', 'features: [sepal_length, sepal_width, petal_width]'],
-  ['task: classification', 'task: regression'],
-]
-
-describe('reproducible training', () => {
-  /** generate-dataset and train in a fresh copy of the project: the model's bytes and its record. */
-  async function trainFresh(edits: [string, string][]): Promise<{ model: Buffer; record: MetadataRecord; scores: unknown }> {
-    const project = copyProject()
-    try {
-      if (edits.length > 0) project.editParams(...edits)
-      await generateDataset({ root: project.root })
-      const trained = await train({ root: project.root })
-      const [record] = await readRecords(join(project.root, 'models', 'metadata'))
-      return { model: readFileSync(join(trained.model.dir, 'model.json')), record: record!, scores: trained.scores }
-    } finally {
-      project.remove()
-    }
-  }
-
-  it.each([
-    ['classification', [] as [string, string][]],
-    ['regression', REGRESSION],
-  ])('gives byte-identical models, scores and data summaries for the same data, params and seed (%s)', async (_task, edits) => {
-    const first = await trainFresh(edits)
-    const second = await trainFresh(edits)
-    expect(second.model.equals(first.model)).toBe(true)
-    expect(second.scores).toEqual(first.scores)
-    expect(second.record.run_id).not.toBe(first.record.run_id)
-    for (const key of ['model_id', 'model_hash', 'model_size', 'seed', 'params', 'data', 'scores', 'feature_schema', 'target', 'input_example', 'evaluation'] as const) {
-      expect(second.record[key], key).toEqual(first.record[key])
     }
   })
 })
@@ -197,9 +219,8 @@ describe('train errors', () => {
   })
 
   it('refuses a data set generated for another target or task', async () => {
-    const project = copyProject()
+    const project = copyProject(iris)
     try {
-      await generateDataset({ root: project.root })
       project.editParams(['target: species', 'target: petal_length'], ['task: classification', 'task: regression'])
       const error = await rejection(train({ root: project.root }))
       expect(error.code).toBe('MLSKEL_DATA_NOT_GENERATED')
@@ -219,7 +240,7 @@ describe('train on a table of every type', () => {
   it('learns from numbers with gaps, booleans, categories and a date\'s parts, recording each column\'s type', async () => {
     const project = copyProject()
     try {
-      useCustomers(project, mixedCsv(300))
+      useCustomers(project, mixedCsv(300), FEWEST_FOLDS)
       await generateDataset({ root: project.root })
       const { scores, model, recordFile } = await train({ root: project.root })
       // churn follows the plan: a model that reads the category learns it
