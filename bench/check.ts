@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { sameTemplate } from './pipeline.js'
 
 const repo = resolve(import.meta.dirname, '..')
 const cli = join(repo, 'dist', 'cli', 'index.js')
@@ -74,9 +75,10 @@ function git(cwd: string, ...args: string[]): void {
   if (result.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${result.stderr}`)
 }
 
-/** The iris project plus 10,000 files, committed; rebuilt when missing. */
+/** The iris project plus 10,000 files, committed; rebuilt when missing or made from an older template than iris. */
 function bigProject(iris: string, dir: string): string {
-  if (existsSync(join(dir, '.git'))) return dir
+  // the copy below brings the iris fixture's template stamp along
+  if (existsSync(join(dir, '.git')) && sameTemplate(iris, dir)) return dir
   rmSync(dir, { recursive: true, force: true })
   cpSync(iris, dir, { recursive: true, filter: (src) => !src.startsWith(join(iris, 'node_modules')) && !src.startsWith(join(iris, '.mlskel')) })
   symlinkSync(join(iris, 'node_modules'), join(dir, 'node_modules'))

@@ -18,7 +18,7 @@ import { Hasher } from '../src/hashing/index.js'
 import { checkBench, printCheckRows } from './check.js'
 import { hashingBench, printHashingRows } from './hashing.js'
 import { onnxBench, printOnnxRows } from './onnx.js'
-import { pipelineBench, printPipelineRow } from './pipeline.js'
+import { pipelineBench, printPipelineRow, TEMPLATE_STAMP } from './pipeline.js'
 import { printReportRows, reportBench } from './report.js'
 import { printServeRows, serveBench } from './serve.js'
 import { printTrainingRows, trainingBench } from './training.js'
@@ -64,7 +64,7 @@ rows.push({
 
 // an installed iris project, reused by later runs of the benchmark until the template changes
 const templateHash = await (await Hasher.open()).dir(join(repo, 'template'))
-const stamp = join(project, '.mlskel-template-hash')
+const stamp = join(project, TEMPLATE_STAMP)
 if (!existsSync(join(project, 'node_modules')) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== templateHash) {
   rmSync(project, { recursive: true, force: true })
   mkdirSync(work, { recursive: true })

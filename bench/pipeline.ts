@@ -11,6 +11,18 @@ import { performance } from 'node:perf_hooks'
 const repo = resolve(import.meta.dirname, '..')
 const cli = join(repo, 'dist', 'cli', 'index.js')
 
+/** The file in the iris fixture (bench/index.ts) that names the template it was made from, by its hash. */
+export const TEMPLATE_STAMP = '.mlskel-template-hash'
+
+/**
+ * Whether a project the benchmark made from the template (with the fixture's node_modules linked in) was made from the
+ * same template as the fixture: one made before a change to the template runs old code on a newer mlskel.
+ */
+export function sameTemplate(fixture: string, project: string): boolean {
+  const stamp = (dir: string) => (existsSync(join(dir, TEMPLATE_STAMP)) ? readFileSync(join(dir, TEMPLATE_STAMP), 'utf8') : undefined)
+  return stamp(project) !== undefined && stamp(project) === stamp(fixture)
+}
+
 export interface PipelineRow {
   rows: number
   ok: boolean
@@ -30,12 +42,13 @@ export async function pipelineBench(o: { fixture: string; work: string; rows?: n
   const rows = o.rows ?? 1_000_000
   const project = join(o.work, `pipeline-${rows}`)
   const load = loadavg()[0]!
-  if (!existsSync(join(project, 'node_modules'))) {
+  if (!existsSync(join(project, 'node_modules')) || !sameTemplate(o.fixture, project)) {
     rmSync(project, { recursive: true, force: true })
     mkdirSync(o.work, { recursive: true })
     const made = spawnSync(process.execPath, [cli, 'new', project, '--no-git', '--no-install'], { cwd: repo, encoding: 'utf8' })
     if (made.status !== 0) throw new Error(`mlskel new failed:\n${made.stderr}`)
     symlinkSync(join(o.fixture, 'node_modules'), join(project, 'node_modules'), 'dir')
+    if (existsSync(join(o.fixture, TEMPLATE_STAMP))) writeFileSync(join(project, TEMPLATE_STAMP), readFileSync(join(o.fixture, TEMPLATE_STAMP)))
   }
   const csv = join(project, 'data', 'raw', 'large.csv')
   if (!existsSync(csv)) {
