@@ -1,14 +1,14 @@
 // What the end-to-end files share, made once per version of mlskel and reused: mlskel packed as published, installed
 // as a user's tool, and a project created from it with its dependencies installed (`mlskel new`). Each file gets a
 // copy of that project of its own: its files copied, its node_modules hard-linked (an install is what every file
-// would otherwise repeat; the files run side by side). The cache is keyed by the tarball's content (npm pack is
-// reproducible), under the system's temp folder, so a re-run after no change to mlskel reuses it too.
+// would otherwise repeat; the files run side by side). The cache is keyed by the content of what `npm pack` puts in
+// the tarball, under the system's temp folder, so a re-run after no change to mlskel reuses it too.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { packMlskel } from '../pack.js'
+import { join, relative, resolve } from 'node:path'
+import { builtCli, packMlskel } from '../pack.js'
 
 export const repo = resolve(import.meta.dirname, '../..')
 
@@ -55,44 +55,86 @@ const LOCK_WAIT_MS = 900_000
 
 /** The shared tool and project, made now if no file made them for this mlskel yet. */
 export function shared(): Shared {
-  const pack = mkdtempSync(join(tmpdir(), 'mlskel-pack-'))
-  const name = packMlskel(pack, userEnv())
-  const digest = createHash('sha256').update(readFileSync(join(pack, name))).digest('hex').slice(0, 16)
-  const home = join(tmpdir(), `mlskel-e2e-${digest}`)
+  // dist/ built first when a source is newer (a file run alone after an edit): it is part of the key
+  builtCli(userEnv())
+  const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }
+  const name = `mlskel-${version}.tgz`
+  const home = join(tmpdir(), `mlskel-e2e-${packageDigest()}`)
   const made: Shared = { tarball: join(home, name), mlskel: join(home, 'tool', 'node_modules', '.bin', 'mlskel'), pristine: join(home, 'iris-project') }
   const ready = join(home, 'ready')
   if (!existsSync(ready)) {
-    // one maker at a time: the files that start together wait for the first (a lock folder, made atomically)
+    // one maker at a time: the files that start together wait for the first (a lock folder, made atomically, that
+    // names its maker's process)
     const lock = `${home}.lock`
     const deadline = Date.now() + LOCK_WAIT_MS
     for (;;) {
       try {
         mkdirSync(lock)
+        writeFileSync(join(lock, 'pid'), String(process.pid))
         break
       } catch {
         if (existsSync(ready)) break
-        // a maker that died (its lock older than the wait) is not waited for
-        if (Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs > LOCK_WAIT_MS) rmSync(lock, { recursive: true, force: true })
+        if (abandoned(lock)) rmSync(lock, { recursive: true, force: true })
         if (Date.now() > deadline) throw new Error(`waited ${LOCK_WAIT_MS / 1000} s for another test file to make ${home}`)
         spawnSync('sleep', ['1'])
       }
     }
     try {
-      if (!existsSync(ready)) make(home, pack, name)
+      if (!existsSync(ready)) make(home, name)
     } finally {
       rmSync(lock, { recursive: true, force: true })
     }
   }
-  rmSync(pack, { recursive: true, force: true })
   sweepOthers(home)
   return made
 }
 
-function make(home: string, pack: string, name: string): void {
+/**
+ * A digest of what `npm pack` puts in the tarball (package.json's files, package.json, README.md), read here: packing
+ * only to name the cache cost every e2e file 1.9 s of CPU. A file that is not packed may be read too: a change to it
+ * makes the project again, which is slow, never wrong.
+ */
+function packageDigest(): string {
+  const { files } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { files: string[] }
+  const paths: string[] = []
+  for (const entry of ['package.json', 'README.md', ...files]) {
+    const path = join(repo, entry)
+    if (!existsSync(path)) continue
+    if (!statSync(path).isDirectory()) paths.push(entry)
+    else for (const file of readdirSync(path, { recursive: true, withFileTypes: true })) if (file.isFile()) paths.push(relative(repo, join(file.parentPath, file.name)))
+  }
+  const hash = createHash('sha256')
+  for (const path of paths.sort()) hash.update(`${path}\0`).update(readFileSync(join(repo, path))).update('\0')
+  return hash.digest('hex').slice(0, 16)
+}
+
+/** Whether a maker's lock is left by a maker that is gone (its process has ended) or has taken longer than the wait. */
+function abandoned(lock: string): boolean {
+  const since = statSync(lock, { throwIfNoEntry: false })
+  if (!since) return false
+  let pid = 0
+  try {
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'))
+  } catch {
+    // not written yet (the maker has just made the lock), or the lock is gone
+  }
+  if (pid > 0) {
+    try {
+      process.kill(pid, 0)
+    } catch (error) {
+      // ESRCH: no such process (EPERM: alive, another user's)
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true
+    }
+  }
+  return Date.now() - since.mtimeMs > LOCK_WAIT_MS
+}
+
+function make(home: string, name: string): void {
   const building = `${home}.building`
   rmSync(building, { recursive: true, force: true })
   mkdirSync(join(building, 'tool'), { recursive: true })
-  cpSync(join(pack, name), join(building, name))
+  const packed = packMlskel(building, userEnv())
+  if (packed !== name) throw new Error(`npm pack wrote ${packed}, not ${name}`)
   // mlskel installed from the tarball, as a user's tool, and a project created with it
   writeFileSync(join(building, 'tool', 'package.json'), '{"private":true}')
   ok(run('npm', ['install', '--no-audit', '--no-fund', join(building, name)], { cwd: join(building, 'tool') }))
