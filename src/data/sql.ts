@@ -67,14 +67,14 @@ export function countsQuery(columns: readonly string[], read: ReadOptions, table
   const formats = ['iso', ...DATE_FORMATS] as const
   // per column: 8 counts, one per date format, then whether any value has a time of day
   const perColumn = 8 + formats.length + 1
-  // the subquery's columns for column i: its cell trimmed (t), whether it is missing (m), its number (n); the text
-  // readings below trim `t` again, which costs little
+  // the subquery's columns for column i: its cell trimmed (__t), whether it is missing (__m), its number (__n),
+  // named apart from the aggregates' aliases below; the text readings trim `__t` again, which costs little
   const inner = columns
-    .flatMap((c, i) => [`${cell(c)} AS t${i}`, `${isMissing(c, read)} AS m${i}`, `${asNumber(c, read)} AS n${i}`])
+    .flatMap((c, i) => [`${cell(c)} AS __t${i}`, `${isMissing(c, read)} AS __m${i}`, `${asNumber(c, read)} AS __n${i}`])
     .join(', ')
   const aggregates = columns
     .flatMap((_, i) => {
-      const [t, m, n] = [`t${i}`, `m${i}`, `n${i}`]
+      const [t, m, n] = [`__t${i}`, `__m${i}`, `__n${i}`]
       const present = `NOT ${m}`
       const notNumber = `${present} AND ${n} IS NULL`
       // a date reading of the cell when it is present and no number, else NULL

@@ -5,7 +5,7 @@
 // The clone is `git clone --shared --no-checkout`: it borrows the repository's objects (instant, nothing copied)
 // and, unlike `git worktree add`, leaves no trace in the user's .git (no worktree entry to prune after a crash,
 // no hooks of theirs run). Training runs through this mlskel's runPipeline with the clone as root, so it is the
-// project's own stage commands (tsx from node_modules/.bin) and the project's own mlskel library that train.
+// project's own stage commands (tsx from its node_modules) and the project's own mlskel library that train.
 import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path'

@@ -57,9 +57,9 @@ const LOCK_WAIT_MS = 900_000
 export function shared(): Shared {
   // dist/ built first when a source is newer (a file run alone after an edit): it is part of the key
   builtCli(userEnv())
-  const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }
+  const { version, files } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string; files: string[] }
   const name = `mlskel-${version}.tgz`
-  const home = join(tmpdir(), `mlskel-e2e-${packageDigest()}`)
+  const home = join(tmpdir(), `mlskel-e2e-${packageDigest(files)}`)
   const made: Shared = { tarball: join(home, name), mlskel: join(home, 'tool', 'node_modules', '.bin', 'mlskel'), pristine: join(home, 'iris-project') }
   const ready = join(home, 'ready')
   if (!existsSync(ready)) {
@@ -90,12 +90,11 @@ export function shared(): Shared {
 }
 
 /**
- * A digest of what `npm pack` puts in the tarball (package.json's files, package.json, README.md), read here: packing
+ * A digest of what `npm pack` puts in the tarball (package.json's `files`, package.json, README.md), read here: packing
  * only to name the cache cost every e2e file 1.9 s of CPU. A file that is not packed may be read too: a change to it
  * makes the project again, which is slow, never wrong.
  */
-function packageDigest(): string {
-  const { files } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { files: string[] }
+function packageDigest(files: readonly string[]): string {
   const paths: string[] = []
   for (const entry of ['package.json', 'README.md', ...files]) {
     const path = join(repo, entry)

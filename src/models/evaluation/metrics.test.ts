@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { MersenneTwister19937, integer, real } from 'random-js'
 import { describe, expect, it } from 'vitest'
 import { PYTHON, requireTool } from '../../../tests/require-tool.js'
-import { MlskelError } from '../../errors/index.js'
+import { errorOf } from '../../errors/test-errors.js'
 import {
   accuracy,
   averagePrecision,
@@ -256,7 +256,7 @@ describe('scores', () => {
   })
 
   it('rejects an unknown metric, quoting it and suggesting the closest name', () => {
-    const error = catchError(() => validateScores({ acuracy: { cv: 1 } }))
+    const error = errorOf(() => validateScores({ acuracy: { cv: 1 } }))
     expect(error.code).toBe('MLSKEL_METRIC_UNKNOWN')
     expect(error.message).toContain('"acuracy"')
     expect(error.message).toContain('Did you mean "accuracy"?')
@@ -264,8 +264,8 @@ describe('scores', () => {
   })
 
   it('rejects an unknown split and a value that is not a finite number', () => {
-    expect(catchError(() => validateScores({ accuracy: { test: 1 } })).message).toContain('"test"')
-    expect(catchError(() => validateScores({ accuracy: { cv: Number.NaN } })).code).toBe('MLSKEL_METRIC_UNKNOWN')
+    expect(errorOf(() => validateScores({ accuracy: { test: 1 } })).message).toContain('"test"')
+    expect(errorOf(() => validateScores({ accuracy: { cv: Number.NaN } })).code).toBe('MLSKEL_METRIC_UNKNOWN')
   })
 })
 
@@ -391,13 +391,3 @@ for case in json.load(sys.stdin):
     out['cases'].append({k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in scores.items()})
 json.dump(out, sys.stdout)
 `
-
-function catchError(fn: () => unknown): MlskelError {
-  try {
-    fn()
-  } catch (error) {
-    if (error instanceof MlskelError) return error
-    throw error
-  }
-  throw new Error('expected an MlskelError')
-}
