@@ -8,6 +8,7 @@
 // order, each block of gradients by one thread, and results are merged in a fixed order.
 import { type Worker } from 'node:worker_threads'
 import { instantiateKernels, type Kernels } from './arena.js'
+import { waitForChange } from './futex.js'
 import { GradientShard, histogramWidth, noCandidate, type Candidate, type GradientData, type NodeSums, type SplitRules } from './gradient-shard.js'
 import { bestOf, LocalTeam, type ChildJob, type HistogramTeam } from './gradient-tree.js'
 import { BLOCK, lossFor, totals, type GradientTotals, type Loss, type LossName } from './losses.js'
@@ -520,9 +521,7 @@ export function serveBoostingShard(setup: SharedSetup, reply: (message: WorkerRe
   reply({ type: 'ready' })
   for (;;) {
     // a command usually follows within microseconds: spin a little before sleeping (a futex wake costs ~50 µs)
-    for (let spin = 0; spin < SPIN && Atomics.load(control, GEN) === generation; spin++);
-    Atomics.wait(control, GEN, generation)
-    generation = Atomics.load(control, GEN)
+    generation = waitForChange(control, GEN, generation, SPIN)
     const op = args[0]
     if (op === OP_EXIT) break
     try {

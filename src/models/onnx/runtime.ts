@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { MlskelError } from '../../errors/index.js'
+import { waitForChange } from '../engine/futex.js'
 
 /** A tensor crossing between the threads: ONNX Runtime's type name, its data, its dimensions. */
 export interface HostTensor {
@@ -154,7 +155,7 @@ class WorkerHost implements OnnxHost {
     const signal = this.signal!
     Atomics.store(signal, 0, 0)
     worker.postMessage(request)
-    Atomics.wait(signal, 0, 0)
+    waitForChange(signal, 0, 0)
     const message = receiveMessageOnPort(this.port!)
     if (!message) throw new Error('the ONNX Runtime worker thread woke without an answer')
     return message.message as HostReply
