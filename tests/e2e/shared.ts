@@ -144,11 +144,14 @@ function make(home: string, name: string): void {
   renameSync(building, home)
 }
 
-/** Shared folders of earlier mlskel versions: each holds an installed project, hundreds of MB. */
+/**
+ * Shared folders of earlier mlskel versions (each holds an installed project, hundreds of MB), and what a killed run
+ * left half made (.building) or locked.
+ */
 function sweepOthers(keep: string): void {
   for (const entry of readdirSync(tmpdir())) {
     const path = join(tmpdir(), entry)
-    if (!/^mlskel-e2e-[0-9a-f]{16}$/.test(entry) || path === keep) continue
+    if (!/^mlskel-e2e-[0-9a-f]{16}(\.building|\.lock)?$/.test(entry) || path === keep) continue
     // only those no run has used for a day: another checkout's run may be using its own right now
     if (Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true })
   }
