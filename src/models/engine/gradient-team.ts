@@ -520,7 +520,8 @@ export function serveBoostingShard(setup: SharedSetup, reply: (message: WorkerRe
   let generation = Atomics.load(control, GEN)
   reply({ type: 'ready' })
   for (;;) {
-    // a command usually follows within microseconds: spin a little before sleeping (a futex wake costs ~50 µs)
+    // a command usually follows within microseconds: spin a little before sleeping (a futex wake costs ~50 µs). Only
+    // a new generation is a command: a wake alone may be the last command's notify, come late (futex.ts).
     generation = waitForChange(control, GEN, generation, SPIN)
     const op = args[0]
     if (op === OP_EXIT) break
