@@ -1,6 +1,6 @@
 // Vitest for mlskel's own suite: unit tests beside the code, end-to-end tests in tests/.
 import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { defineConfig } from 'vitest/config'
 
 /**
@@ -8,10 +8,11 @@ import { defineConfig } from 'vitest/config'
  * loaded already by a file before them, unmocked. Found by reading the files, so a new one needs no list kept.
  */
 function filesThatMock(): string[] {
-  return readdirSync('src', { recursive: true, withFileTypes: true })
+  return ['src', 'tests']
+    .flatMap((folder) => readdirSync(join(import.meta.dirname, folder), { recursive: true, withFileTypes: true }))
     .filter((entry) => entry.isFile() && entry.name.endsWith('.test.ts'))
-    .map((entry) => join(entry.parentPath, entry.name))
-    .filter((file) => /\bvi\.(mock|doMock)\(/.test(readFileSync(file, 'utf8')))
+    .map((entry) => relative(import.meta.dirname, join(entry.parentPath, entry.name)))
+    .filter((file) => !file.startsWith(join('tests', 'e2e')) && /\bvi\.(mock|doMock)\(/.test(readFileSync(join(import.meta.dirname, file), 'utf8')))
 }
 
 const mocking = filesThatMock()
@@ -33,8 +34,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'tests/*.test.ts'],
-          exclude: mocking,
+          include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
+          exclude: ['tests/e2e/**', ...mocking],
           // one process runs file after file: zod, DuckDB and mlskel's modules are loaded once, not once per file
           // (53 s of the unit files' 345 s of CPU). A file that changes process state (environment, working folder)
           // puts it back.
