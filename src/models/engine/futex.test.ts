@@ -1,40 +1,57 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import { waitForChange } from './futex.js'
 
 /**
- * A thread that wakes the waiters of word 0 without changing it (as a notify that comes late, for a change the waiter
- * saw already, does) as soon as one waits, notes that in word 1, then changes word 0 to 7 a little later.
+ * waitForChange(word 0 of `buffer`, from 0, spinning `spin` loads) on a thread of its own, so that a wait that never
+ * ends fails the test by its timeout rather than blocking the test's thread. The thread runs this module's function,
+ * as compiled here.
  */
-const WAKER = `
-const { workerData } = require('node:worker_threads')
-const words = new Int32Array(workerData)
-const nap = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
-while (Atomics.notify(words, 0) === 0) nap(1)
-Atomics.store(words, 1, 1)
-nap(20)
-Atomics.store(words, 0, 7)
-Atomics.notify(words, 0)
+function waitOnAThread(buffer: SharedArrayBuffer, spin = 0): { worker: Worker; result: Promise<number> } {
+  const code = `
+const { parentPort, workerData } = require('node:worker_threads')
+const waitForChange = ${waitForChange.toString()}
+parentPort.postMessage(waitForChange(new Int32Array(workerData.buffer), 0, 0, workerData.spin))
 `
+  const worker = new Worker(code, { eval: true, workerData: { buffer, spin } })
+  const result = new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve)
+    worker.once('error', reject)
+  })
+  return { worker, result }
+}
 
 describe('waitForChange', () => {
-  it('returns only once the word has changed, not on a wake that changed nothing', async () => {
-    const buffer = new SharedArrayBuffer(8)
+  it('returns only once the word has changed, not on a wake that changed nothing (a notify come late)', async () => {
+    const buffer = new SharedArrayBuffer(4)
     const words = new Int32Array(buffer)
-    const waker = new Worker(WAKER, { eval: true, workerData: buffer })
+    const { worker, result } = waitOnAThread(buffer)
     try {
-      expect(waitForChange(words, 0, 0)).toBe(7)
-      // the empty wake came while this thread waited
-      expect(Atomics.load(words, 1)).toBe(1)
+      // wake the waiter without changing the word, as soon as it waits
+      while (Atomics.notify(words, 0) === 0) await sleep(1)
+      let returned: number | undefined
+      void result.then((value) => (returned = value))
+      await sleep(50)
+      expect(returned).toBeUndefined()
+      Atomics.store(words, 0, 7)
+      Atomics.notify(words, 0)
+      expect(await result).toBe(7)
     } finally {
-      await waker.terminate()
+      await worker.terminate()
     }
   })
 
-  it('returns at once when the word differs already, spinning or not', () => {
-    const words = new Int32Array(new SharedArrayBuffer(4))
-    words[0] = 3
-    expect(waitForChange(words, 0, 0)).toBe(3)
-    expect(waitForChange(words, 0, 0, 1000)).toBe(3)
+  it('returns at once when the word differs already, spinning or not', async () => {
+    const buffer = new SharedArrayBuffer(4)
+    new Int32Array(buffer)[0] = 3
+    for (const spin of [0, 1000]) {
+      const { worker, result } = waitOnAThread(buffer, spin)
+      try {
+        expect(await result).toBe(3)
+      } finally {
+        await worker.terminate()
+      }
+    }
   })
 })
