@@ -3,7 +3,7 @@
 // 5-fold cross-validation and a final fit, predict). It must finish, and training must say how far it is as it goes.
 // `npx tsx bench/pipeline.ts [--rows N]` alone; bench/index.ts runs it after the others.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -20,7 +20,8 @@ export const TEMPLATE_STAMP = '.mlskel-template-hash'
  */
 export function sameTemplate(fixture: string, project: string): boolean {
   const stamp = (dir: string) => (existsSync(join(dir, TEMPLATE_STAMP)) ? readFileSync(join(dir, TEMPLATE_STAMP), 'utf8') : undefined)
-  return stamp(project) !== undefined && stamp(project) === stamp(fixture)
+  const made = stamp(project)
+  return made !== undefined && made === stamp(fixture)
 }
 
 export interface PipelineRow {
@@ -48,7 +49,7 @@ export async function pipelineBench(o: { fixture: string; work: string; rows?: n
     const made = spawnSync(process.execPath, [cli, 'new', project, '--no-git', '--no-install'], { cwd: repo, encoding: 'utf8' })
     if (made.status !== 0) throw new Error(`mlskel new failed:\n${made.stderr}`)
     symlinkSync(join(o.fixture, 'node_modules'), join(project, 'node_modules'), 'dir')
-    if (existsSync(join(o.fixture, TEMPLATE_STAMP))) writeFileSync(join(project, TEMPLATE_STAMP), readFileSync(join(o.fixture, TEMPLATE_STAMP)))
+    if (existsSync(join(o.fixture, TEMPLATE_STAMP))) copyFileSync(join(o.fixture, TEMPLATE_STAMP), join(project, TEMPLATE_STAMP))
   }
   const csv = join(project, 'data', 'raw', 'large.csv')
   if (!existsSync(csv)) {
