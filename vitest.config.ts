@@ -21,7 +21,7 @@ export default defineConfig({
   test: {
     // the CLI tests run dist/cli/index.js: built here when a source is newer
     globalSetup: ['tests/global-setup.ts'],
-    // MLSKEL_TEST_CPU_LOG=<file>: each file's CPU seconds (its own, its child processes') and wall seconds, a line each
+    // MLSKEL_TEST_CPU_LOG=<file>: each file's and each test's CPU seconds (its own, its child processes') and wall seconds
     setupFiles: process.env.MLSKEL_TEST_CPU_LOG ? ['tests/cpu-per-file.ts'] : [],
     testTimeout: 30_000,
     hookTimeout: 600_000,
