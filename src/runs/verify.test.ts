@@ -1,6 +1,7 @@
 // `mlskel runs` on a real project: the template, trained twice by the built CLI, then listed, diffed and verified
 // (also after its raw data changed, outside git, and with a commit that is not there). Slow: one project is built
-// and trained once for the whole file; each verify re-trains in a temporary checkout (a few seconds each).
+// and trained once for the whole file; each verify re-trains in a temporary checkout (a few seconds each). These are
+// classifications; tests/e2e/project.test.ts verifies a regression, in an installed project.
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -216,18 +217,6 @@ describe('mlskel runs on a project trained twice', { timeout: 60_000 }, () => {
     const result = mlskel(['runs', 'verify', 'latest'], copy)
     expect(result.code).toBe(2)
     expect(result.stderr).toContain('MLSKEL_VERIFY_NOT_GIT')
-  })
-
-  it('verifies a regression training too', () => {
-    setParams(project, (text) =>
-      text.replace('target: species', 'target: petal_length').replace('task: classification', 'task: regression').replace('features: []', 'features: [sepal_length, sepal_width, petal_width]'),
-    )
-    ok(mlskel(['run', 'train']))
-    const result = mlskel(['runs', 'verify', 'latest', '--json'])
-    expect(result.code, result.stderr).toBe(0)
-    const json = JSON.parse(result.stdout)
-    expect(json.verified).toBe(true)
-    expect(JSON.parse(readFileSync(recordFile(json.run_id), 'utf8')).task).toBe('regression')
   })
 
   it('trains from an external input that mlskel.yaml declares, reads it in place, and verifies that run', () => {
