@@ -4,18 +4,17 @@
 // (bench/tabular_baseline.py). Needs Rscript and /usr/bin/python3 with scikit-learn and pandas: CI installs them
 // (.ci/run), and there a missing one fails this file; elsewhere it skips, saying what to install.
 //
-// The project's generate-dataset and train run in this process, as its own tests run them (they take the project's
-// root): what is under test is how the template reads and learns these tables. `mlskel run` starting each stage as a
-// process is tested on the installed project (tests/e2e); here it cost 2.8 s of CPU per table, more than the work.
+// The project's generate-dataset and train run in this process (runTemplateStages): what is under test is how the
+// template reads and learns these tables, not `mlskel run` starting each stage as a process (2.8 s of CPU a table).
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PythonBatch } from '../bench/python-batch.js'
-import { createTemplateProject } from '../src/scaffold/test-project.js'
+import { createTemplateProject, runTemplateStages } from '../src/scaffold/test-project.js'
 import { requireTool } from './require-tool.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
@@ -75,20 +74,14 @@ describe.skipIf(tools.skip)("R's datasets, trained as they come", () => {
   // one Python process for the five baselines: scikit-learn and pandas imported once (~2.5 s of CPU each time)
   let python: PythonBatch | undefined
 
-  // the stages' logs (pino, on stderr) quiet, as the project's own tests have them; put back for the next file
-  const logLevel = process.env.LOG_LEVEL
-
   beforeAll(() => {
     tools.assert()
-    process.env.LOG_LEVEL = 'silent'
     work = mkdtempSync(join(tmpdir(), 'mlskel-r-datasets-'))
     // every table written by one R process
     run('Rscript', ['-e', TABLES.map((table) => `${table.r}; write.csv(t, "${join(work, `${table.name}.csv`)}", row.names = FALSE)`).join('\n')], work)
     python = new PythonBatch(join(repo, 'bench', 'tabular_baseline.py'))
   })
   afterAll(async () => {
-    if (logLevel === undefined) delete process.env.LOG_LEVEL
-    else process.env.LOG_LEVEL = logLevel
     await python?.close()
     if (results.length > 0) console.log(`hold-out scores, mlskel gradient_boosting beside HistGradientBoosting:\n${results.join('\n')}`)
     if (work) rmSync(work, { recursive: true, force: true })
@@ -108,12 +101,7 @@ describe.skipIf(tools.skip)("R's datasets, trained as they come", () => {
         // the hold-out is compared; the cross-validation scores are not, and 2 folds fit 3 models where 5 fit 6
         .replace(/cv_folds: \d+/, 'cv_folds: 2'),
     )
-    // the project's own modules, from its folder: they import mlskel as the project has it (node_modules/mlskel)
-    const stage = (file: string) => import(pathToFileURL(join(project, 'src', file)).href)
-    const { generateDataset } = (await stage('etl/generate-dataset.ts')) as { generateDataset: (o: { root: string }) => Promise<unknown> }
-    const { train } = (await stage('model/train.ts')) as { train: (o: { root: string }) => Promise<unknown> }
-    await generateDataset({ root: project })
-    await train({ root: project })
+    await runTemplateStages(project, ['generate-dataset', 'train'])
 
     const dataset = JSON.parse(readFileSync(join(project, 'data', 'transformed', 'dataset.json'), 'utf8')) as {
       columns: { name: string; type: string; missing: number }[]

@@ -8,8 +8,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM, requireTool } from '../../tests/require-tool.js'
-import { mlskel } from '../cli/test-cli.js'
-import { createTemplateProject } from '../scaffold/test-project.js'
+import { createTemplateProject, runTemplateStages } from '../scaffold/test-project.js'
 import { deliveryReport } from './delivery.js'
 import { exploreReport } from './explore.js'
 
@@ -24,8 +23,7 @@ describe.skipIf(chrome.skip)('in headless Chromium', () => {
     work = mkdtempSync(join(tmpdir(), 'mlskel-reports-'))
     project = join(work, 'iris')
     createTemplateProject(project)
-    const run = await mlskel(project, ['run'])
-    if (run.code !== 0) throw new Error(`the pipeline failed:\n${run.stdout}\n${run.stderr}`)
+    await runTemplateStages(project, ['generate-dataset', 'train', 'predict'])
     chrome.assert()
     browser = await chromium.launch({ executablePath: CHROMIUM })
     mkdirSync(screenshots, { recursive: true })
