@@ -124,8 +124,8 @@ describe('a 100,000-row data set, switched to through params.yaml alone', () => 
     ok(run(join(repo, 'node_modules', '.bin', 'tsx'), [join(repo, 'scripts', 'make-dataset.ts'), '--task', 'classification', '--rows', '100000', '--cols', '20', '--seed', '11', '--out', join(project, 'data', 'raw', 'large.csv')], { cwd: project }))
     setParams((text) => text.replace(/^ {2}raw: \S+/m, '  raw: large.csv').replace(/^ {2}target: \S+/m, '  target: label').replace(/^task: \S+/m, 'task: classification').replace(/cv_folds: \d+/, 'cv_folds: 2'))
     // A small model of the default kind: what is under test is 100,000 rows through every stage, not the models'
-    // quality. bench/training.ts trains both kinds at 200,000 and 1,000,000 rows beside scikit-learn, and the
-    // 3,000-row sets of project.test.ts switch kinds in a project; a random forest here too cost ~10 s of CPU more.
+    // quality. bench/training.ts trains both kinds at 200,000 rows (gradient boosting at 1,000,000 too) beside
+    // scikit-learn, and project.test.ts switches kinds on a 3,000-row set; a random forest here too cost ~10 s of CPU.
     setModel('type: gradient_boosting', 'max_iter: 15')
     const result = ok(run(mlskel, ['run', '--json'], { cwd: project }))
     expect(statusesOf(JSON.parse(result.stdout) as Summary)).toEqual({ 'generate-dataset': 'ran', train: 'ran', predict: 'ran' })
