@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTemplateProject } from '../scaffold/test-project.js'
+import { createTemplateProject, runTemplateStages } from '../scaffold/test-project.js'
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 const cli = join(repo, 'dist', 'cli', 'index.js')
@@ -77,7 +77,7 @@ function withRecord(runId: string, edit: (record: EditableRecord) => void, test:
   }
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build mlskel first (npm run build)`)
   work = mkdtempSync(join(tmpdir(), 'mlskel-runs-verify-'))
   project = join(work, 'iris')
@@ -86,10 +86,12 @@ beforeAll(() => {
   git(['init', '-q'])
   git(['add', '-A'])
   git(['commit', '-q', '-m', 'initial'])
-  // 1. a training from a clean tree; 2. one with max_iter changed and not committed (its diff is recorded)
-  ok(mlskel(['run', 'train']))
+  // 1. a training from a clean tree; 2. one with max_iter changed and not committed (its diff is recorded). The
+  // project's stages run in this process (what `mlskel run train` runs; verify reproduces with `mlskel run train`
+  // itself, in a checkout, and the test on an external input below trains with it)
+  await runTemplateStages(project, ['generate-dataset', 'train'])
   setParams(project, (text) => text.replace(/max_iter: \d+/, 'max_iter: 12'))
-  ok(mlskel(['run', 'train']))
+  await runTemplateStages(project, ['train'])
   runs.push(...readdirSync(join(project, 'models', 'metadata')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort())
 }, 120_000)
 
