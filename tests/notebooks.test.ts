@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTemplateProject } from '../src/scaffold/test-project.js'
+import { createTemplateProject, runTemplateStages } from '../src/scaffold/test-project.js'
 import { requireTool } from './require-tool.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
@@ -48,12 +48,13 @@ describe.skipIf(jupyter.skip)('the template notebooks', () => {
     if (work) rmSync(work, { recursive: true, force: true })
   })
 
-  it('run headless into reports/notebooks/explore.html and modelling-report.html, with their tables and charts', () => {
+  it('run headless into reports/notebooks/explore.html and modelling-report.html, with their tables and charts', async () => {
     const project = join(work, 'trained')
     createTemplateProject(project)
     const params = join(project, 'params.yaml')
     writeFileSync(params, readFileSync(params, 'utf8').replace(/n_estimators: \d+/, 'n_estimators: 8'))
-    ok(run(process.execPath, [cli, 'run'], project))
+    // the pipeline's stages, run in this process (what `mlskel run` runs: tested on the installed project, tests/e2e)
+    await runTemplateStages(project, ['generate-dataset', 'train', 'predict'])
 
     ok(run('npm', ['run', 'report:notebooks'], project))
 
