@@ -248,6 +248,40 @@ describe('the onnx kind, on graphs written here', () => {
     expect(unloadable.message).toContain('cannot be loaded')
   })
 
+  it('keeps the process alive only while it waits for an answer: a script that opened and ran a model ends', async () => {
+    // A listener added to a Worker refs it again: the host unref'd its worker before adding them, so a process that
+    // had opened an ONNX model lived on after its work (`mlskel models import x.onnx` and `mlskel report delivery` of
+    // an ONNX model ended 15 s late, when a collection released the model). A process of its own, with the built host:
+    // this one has other tests' hosts and workers.
+    const dir = await mkdtemp(join(tmpdir(), 'mlskel-onnx-exit-'))
+    try {
+      await writeFile(join(dir, 'linear.onnx'), linearModel())
+      const runtime = fileURLToPath(new URL('../../../dist/models/onnx/runtime.js', import.meta.url))
+      const script = `import { readFileSync } from 'node:fs'
+import { createOnnxHost } from ${JSON.stringify(runtime)}
+const session = createOnnxHost().open(readFileSync(${JSON.stringify(join(dir, 'linear.onnx'))}), {})
+const x = { type: 'float32', data: new Float32Array([1, 1, 1]), dims: [1, 3] }
+const sync = session.run({ x }, ['y']).y.data[0]
+const afterSync = process.getActiveResourcesInfo()
+const async = (await session.runAsync({ x }, ['y'])).y.data[0]
+console.log(JSON.stringify({ sync, async, afterSync, afterAsync: process.getActiveResourcesInfo() }))
+`
+      // it must end by itself: killed after 20 s, it prints what it had open all the same
+      // (a file: a worker thread inherits the process's execArgv, which for `node -e` holds the script)
+      await writeFile(join(dir, 'script.mjs'), script)
+      const ended = await run(process.execPath, [join(dir, 'script.mjs')], { timeout: 20_000 }).then(
+        ({ stdout }) => ({ stdout, killed: false }),
+        (error: { stdout?: string; killed?: boolean }) => ({ stdout: error.stdout ?? '', killed: error.killed ?? true }),
+      )
+      const seen = JSON.parse(ended.stdout) as { sync: number; async: number; afterSync: string[]; afterAsync: string[] }
+      expect([seen.sync, seen.async]).toEqual([6.5, 6.5])
+      for (const resources of [seen.afterSync, seen.afterAsync]) expect(resources.filter((kind) => kind === 'MessagePort' || kind === 'Worker')).toEqual([])
+      expect(ended.killed).toBe(false)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   describe('in the model store', () => {
     let dir = ''
     beforeAll(async () => {

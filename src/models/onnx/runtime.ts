@@ -125,8 +125,6 @@ class WorkerHost implements OnnxHost {
     const signal = new Int32Array(new SharedArrayBuffer(4))
     const { port1, port2 } = new MessageChannel()
     const worker = new Worker(url, { workerData: { runtime, signal, sync: port2, ...(entry ? { entry } : {}) }, transferList: [port2] })
-    worker.unref()
-    port1.unref()
     worker.on('message', (reply: HostReply & { seq: number }) => {
       const p = this.pending.get(reply.seq)
       if (!p) return
@@ -143,6 +141,11 @@ class WorkerHost implements OnnxHost {
     }
     worker.on('error', gone)
     worker.on('exit', (code) => gone(new Error(`the ONNX Runtime worker thread exited (code ${code})`)))
+    // The worker keeps the process alive only while an async call waits (callAsync refs it). Unref'd after the
+    // listeners: adding a 'message' listener refs a Worker again, and before, a process that had opened a model lived
+    // on until a collection released it (~15 s for `mlskel models import x.onnx`).
+    worker.unref()
+    port1.unref()
     this.worker = worker
     this.signal = signal
     this.port = port1
