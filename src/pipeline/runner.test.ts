@@ -419,7 +419,10 @@ writeFileSync('models/metadata/' + run_id + '.json', '{}')
   })
 
   it('names the running stage and its process group in the run lock, and leaves no watch behind', async () => {
-    const root = project({ 'mlskel.yaml': 'stages:\n  peek:\n    cmd: node -e "require(\'fs\').copyFileSync(\'.mlskel/run.lock\', \'seen.json\')" && true\n    outs: [seen.json]\n' })
+    // The runner names the stage once it has started it (its process group is known then): the stage reads the lock
+    // until it does, for up to 10 s. Copying it at once raced that write, and lost under load (CI at e87c001).
+    const peek = `const fs = require('fs'); const t = Date.now(); let lock; while (!(lock = fs.readFileSync('.mlskel/run.lock', 'utf8')).includes('"stage"') && Date.now() - t < 10000) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); fs.writeFileSync('seen.json', lock)`
+    const root = project({ 'src/peek.cjs': peek, 'mlskel.yaml': 'stages:\n  peek:\n    cmd: node src/peek.cjs && true\n    outs: [seen.json]\n' })
     const result = await run(root, { forwardSignals: true })
     expect(result.ok).toBe(true)
     const seen = JSON.parse(readFileSync(join(root, 'seen.json'), 'utf8')) as { pid: number; stage?: { name: string; pgid: number } }

@@ -23,7 +23,7 @@ function mlskel(args: string[], cwd = project) {
   return spawnSync(process.execPath, [cli, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 })
 }
 
-/** What `mlskel run train` does to the project: generate-dataset, then train. */
+/** generate-dataset, then train: what `mlskel run train` runs after params.yaml changed. */
 async function train(): Promise<void> {
   await runTemplateStages(project, ['generate-dataset', 'train'])
 }
