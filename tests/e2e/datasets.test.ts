@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { type CheckReport, copyProject, ok, projectSteps, repo, run, shared, startServe, type Summary } from './shared.js'
+import { type CheckReport, copyProject, ok, projectSteps, repo, run, shared, startServe, statuses } from './shared.js'
 
 // Each test here runs the user's commands on a real project, trainings among them: under a loaded CI runner a minute
 // or more, far from the 30 s that fits the unit tests
@@ -15,7 +15,6 @@ let mlskel: string
 let project: string
 
 const { mlskelRun, newestRecord, setParams, setModel } = projectSteps(() => ({ mlskel, project }))
-const statusesOf = (summary: Summary) => Object.fromEntries(summary.stages.map((s) => [s.name, s.status]))
 
 beforeAll(() => {
   const made = shared()
@@ -127,8 +126,7 @@ describe('a 100,000-row data set, switched to through params.yaml alone', () => 
     // quality. bench/training.ts trains both kinds at 200,000 rows (gradient boosting at 1,000,000 too) beside
     // scikit-learn, and project.test.ts switches kinds on a 3,000-row set; a random forest here too cost ~10 s of CPU.
     setModel('type: gradient_boosting', 'max_iter: 15')
-    const result = ok(run(mlskel, ['run', '--json'], { cwd: project }))
-    expect(statusesOf(JSON.parse(result.stdout) as Summary)).toEqual({ 'generate-dataset': 'ran', train: 'ran', predict: 'ran' })
+    expect(statuses(mlskelRun())).toEqual({ 'generate-dataset': 'ran', train: 'ran', predict: 'ran' })
     const record = newestRecord() as ReturnType<typeof newestRecord> & { model_type: string; data: { rows: number } }
     expect(record.model_type).toBe('gradient_boosting')
     expect(record.data.rows).toBe(100_000)

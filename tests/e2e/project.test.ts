@@ -7,13 +7,12 @@ import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { type CheckReport, copyProject, ok, projectSteps, repo, run, shared, startServe, type Summary, userEnv } from './shared.js'
+import { type CheckReport, copyProject, ok, projectSteps, repo, run, shared, startServe, statuses, userEnv } from './shared.js'
 
 // Each test here runs the user's commands on a real project, trainings among them: under a loaded CI runner a minute
 // or more, far from the 30 s that fits the unit tests
 vi.setConfig({ testTimeout: 300_000 })
 
-const statuses = (summary: Summary) => Object.fromEntries(summary.stages.map((s) => [s.name, s.status]))
 
 let work: string
 let tarball: string

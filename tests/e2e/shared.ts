@@ -211,6 +211,9 @@ export interface Summary {
   stages: { name: string; status: string; reasons: string[] }[]
 }
 
+/** Each stage's status in a summary, by name: ran, skipped, … */
+export const statuses = (summary: Summary): Record<string, string> => Object.fromEntries(summary.stages.map((s) => [s.name, s.status]))
+
 /** What `mlskel check --json` prints, as far as the tests read it. */
 export interface CheckReport {
   ok: boolean
