@@ -14,10 +14,11 @@ vi.setConfig({ testTimeout: 300_000 })
 let work: string
 let tarball: string
 let mlskel: string
+let pristine: string
 
 beforeAll(() => {
   const made = shared()
-  ;({ tarball, mlskel } = made)
+  ;({ tarball, mlskel, pristine } = made)
   work = mkdtempSync(join(tmpdir(), 'mlskel-e2e-'))
 })
 afterAll(() => {
@@ -46,7 +47,16 @@ describe('mlskel init in an existing TypeScript project', () => {
     expect(pkg.dependencies.mlskel).toMatch(/^file:vendor\/mlskel-.*\.tgz$/)
     expect(readFileSync(join(app, '.gitignore'), 'utf8')).toMatch(/^\.env$/m)
 
+    // npm install resolves the merged package.json against the registry and installs what its node_modules lacks or
+    // holds at another version. It starts from the shared project's install (hard links, as copyProject makes them):
+    // the same template dependencies, so npm finds them in place rather than unpacking ~360 MB again (~12 s of CPU).
+    // What it resolves, and the lockfile it writes, are as without them. Not the hidden lockfile: npm rewrites that
+    // file in place, which through a hard link would rewrite the shared project's too.
+    ok(run('cp', ['-al', join(pristine, 'node_modules'), join(app, 'node_modules')], { cwd: app }))
+    rmSync(join(app, 'node_modules', '.package-lock.json'))
     ok(run('npm', ['install', '--no-audit', '--no-fund'], { cwd: app }))
+    // the app's own dependency at the version its package.json asks for, beside mlskel's
+    expect(JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')).packages['node_modules/zod'].version).toMatch(/^4\./)
     expect((JSON.parse(ok(run(mlskel, ['run', '--json'], { cwd: app })).stdout) as Summary).ok).toBe(true)
     expect(existsSync(join(app, 'data', 'predictions', 'test.csv'))).toBe(true)
     // its own test script, with its own tests
