@@ -3,6 +3,7 @@
 // and trained once for the whole file; each verify re-trains in a temporary checkout (a few seconds each). These are
 // classifications; tests/e2e/project.test.ts verifies a regression, in an installed project.
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -144,36 +145,35 @@ describe('mlskel runs on a project trained twice', { timeout: 60_000 }, () => {
     rmSync(json.checkout, { recursive: true, force: true })
   })
 
-  it('says what differs, with exit code 1, when the reproduction does not match the record', () => {
-    withRecord(
-      runs[0]!,
-      (record) => {
-        record.model_hash = 'f'.repeat(64)
-        record.scores.accuracy!.hold_out = 0.5
-      },
-      () => {
-        const result = mlskel(['runs', 'verify', runs[0]!, '--json'])
-        expect(result.code).toBe(1)
-        const json = JSON.parse(result.stdout)
-        expect(json.verified).toBe(false)
-        // the stored model is not the (edited) recorded one either
-        expect(json.differences.map((d: { field: string }) => d.field)).toEqual(['model_hash', 'scores.accuracy.hold_out', expect.stringMatching(/^stored models\/[0-9a-f]+\/model\.json$/)])
-        expect(json.differences[0].recorded).toBe('f'.repeat(64))
-      },
-    )
-  })
-
-  it('says what differs when the stored model.json is not the recorded model, even if its manifest was edited to match', () => {
-    const record = JSON.parse(readFileSync(recordFile(runs[0]!), 'utf8')) as { model_location: string; model_hash: string }
+  it('says what differs, with exit code 1, when the reproduction does not match the record, and when the stored model.json is not the recorded model', () => {
+    const record = JSON.parse(readFileSync(recordFile(runs[0]!), 'utf8')) as { model_location: string }
     const modelFile = join(project, record.model_location, 'model.json')
     const original = readFileSync(modelFile)
+    // one reproduction for both: the record edited, and the stored model.json changed by a byte (its manifest not)
+    const changed = Buffer.concat([original, Buffer.from(' ')])
     try {
-      writeFileSync(modelFile, Buffer.concat([original, Buffer.from(' ')]))
-      const result = mlskel(['runs', 'verify', runs[0]!, '--json'])
-      expect(result.code).toBe(1)
-      const json = JSON.parse(result.stdout)
-      expect(json).toMatchObject({ verified: false, status: 'differs' })
-      expect(json.differences).toEqual([{ field: `stored ${record.model_location}/model.json`, recorded: record.model_hash, reproduced: expect.stringMatching(/^[0-9a-f]{64}$/) }])
+      writeFileSync(modelFile, changed)
+      withRecord(
+        runs[0]!,
+        (edited) => {
+          edited.model_hash = 'f'.repeat(64)
+          edited.scores.accuracy!.hold_out = 0.5
+        },
+        () => {
+          const result = mlskel(['runs', 'verify', runs[0]!, '--json'])
+          expect(result.code).toBe(1)
+          const json = JSON.parse(result.stdout)
+          expect(json).toMatchObject({ verified: false, status: 'differs' })
+          expect(json.differences).toEqual([
+            { field: 'model_hash', recorded: 'f'.repeat(64), reproduced: expect.stringMatching(/^[0-9a-f]{64}$/) },
+            { field: 'scores.accuracy.hold_out', recorded: 0.5, reproduced: expect.any(Number) },
+            // the stored file's own bytes hashed, not its manifest's word for them
+            { field: `stored ${record.model_location}/model.json`, recorded: 'f'.repeat(64), reproduced: createHash('sha256').update(changed).digest('hex') },
+          ])
+          // the reproduction itself is the model that was trained
+          expect(json.differences[0].reproduced).toBe(createHash('sha256').update(original).digest('hex'))
+        },
+      )
     } finally {
       writeFileSync(modelFile, original)
     }
