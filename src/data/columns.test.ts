@@ -2,7 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_READ, datetimePart, readBoolean, readDatetime, readNumber, type DateFormat } from './columns.js'
 import { inferColumnType } from './infer.js'
-import { asBoolean, asDatetime, asNumber, countsQuery, isMissing, sqlString } from './sql.js'
+import { asBoolean, asDatetime, asNumber, columnCounts, countsQuery, isMissing, sqlString } from './sql.js'
 
 let instance: DuckDBInstance
 let db: Awaited<ReturnType<DuckDBInstance['connect']>>
@@ -120,5 +120,49 @@ describe('countsQuery', () => {
     expect(gaps).toMatchObject({ missing: 3, distinct: 1 })
     expect(inferColumnType(stamp!)).toMatchObject({ type: 'datetime', format: '%d/%m/%Y' })
     expect(inferColumnType(num!).type).toBe('categorical')
+  })
+})
+
+describe('columnCounts', () => {
+  /** countsQuery's counts and columnCounts' of a table of `names`, and the queries columnCounts ran. */
+  async function both(names: string[], rows: string[][]) {
+    const values = rows.map((row, r) => `(${r + 2}, ${row.map(sqlString).join(', ')})`).join(', ')
+    const table = `(VALUES ${values}) AS t(__line, ${names.map((n) => `"${n}"`).join(', ')})`
+    const one = countsQuery(names, DEFAULT_READ, table)
+    const expected = one.parse((await db.runAndReadAll(one.sql)).getRowsJS()[0]!)
+    const queries: string[] = []
+    const counted = await columnCounts(async (sql) => (queries.push(sql), (await db.runAndReadAll(sql)).getRowsJS()), names, DEFAULT_READ, table)
+    return { expected, counted, queries }
+  }
+
+  it("gives countsQuery's counts, reading dates only in the columns that hold a present cell that is no number", async () => {
+    const rows = Array.from({ length: 30 }, (_, r) => [
+      String(r * 1.5),
+      r % 4 === 0 ? 'NA' : String(r),
+      `${r === 5 ? ' ' : ''}2024-${pad(1 + (r % 12))}-${pad(1 + (r % 28))}${r % 3 ? '' : ' 10:30'}${r === 5 ? ' ' : ''}`,
+      `${pad(1 + (r % 28))}/${pad(1 + (r % 12))}/2023`,
+      ['a', 'b', 'c'][r % 3]!,
+      r % 2 ? 'yes' : 'no',
+      r === 7 ? 'oops' : String(r % 5),
+      `id-${r}`,
+    ])
+    const names = ['x', 'gaps', 'day', 'european', 'cat', 'flag', 'mostly numbers', 'id']
+    const { expected, counted, queries } = await both(names, rows)
+    expect(counted).toEqual(expected)
+    expect(expected.find((c) => c.name === 'day')).toMatchObject({ dates: { iso: 30 }, hasTime: true })
+    expect(queries).toHaveLength(2)
+    // the date readings of day, european, cat, flag and mostly numbers (its one "oops"): none of x's nor gaps'
+    const dates = queries[1]!
+    expect(dates).toContain('__t2')
+    expect(dates).toContain('__t6')
+    expect(dates).not.toMatch(/__t[01]\b/)
+  })
+
+  it('runs one query when every present cell is a number', async () => {
+    const rows = Array.from({ length: 12 }, (_, r) => [String(r), r % 5 === 0 ? '' : `${r}.25`, 'NA'])
+    const { expected, counted, queries } = await both(['a', 'b', 'all missing'], rows)
+    expect(counted).toEqual(expected)
+    expect(queries).toHaveLength(1)
+    expect(counted[1]).toMatchObject({ rows: 12, missing: 3, numeric: 9, integral: false, hasTime: false })
   })
 })

@@ -64,9 +64,8 @@ export async function generateDataset(options: GenerateDatasetOptions = {}): Pro
     // type inference reads; the plan: each column's type, the target, the features
     const delimiter = await readRaw(db, rawFile, rawLabel, parquet, dataset.delimiter)
     const columns = (await query(db, 'SELECT * EXCLUDE (__line) FROM src LIMIT 0')).columns
-    const counts = dataSql.countsQuery(columns, read, 'src')
-    const [countRow] = (await query(db, counts.sql)).rows
-    const plan = planDataset(loaded, counts.parse(countRow!), rawLabel)
+    const counts = await dataSql.columnCounts(async (sql) => (await query(db, sql)).rows, columns, read, 'src')
+    const plan = planDataset(loaded, counts, rawLabel)
     const numericTarget = task === 'regression'
     const checked = numericTarget ? [...plan.features, plan.target] : plan.features
 
