@@ -9,8 +9,9 @@
 // - the base image is this machine (node, npm, /bin/sh): no Docker engine here;
 // - the build stage's `npm ci --no-audit --no-fund` links the clone's install, which that same command made from the
 //   same lockfile in the first test (a third install would add ~18 s of CPU and prove nothing new). So the build
-//   stage's training is the clone's pipeline at work on its teammate's install; project.test.ts runs the whole
-//   pipeline, predict included, on the same lockfile;
+//   stage's training is the clone's pipeline at work on its teammate's install (the host-only package that the
+//   deps stage must not see is there too, unused); project.test.ts runs the whole pipeline, predict included, on the
+//   same lockfile;
 // - the server listens on 127.0.0.1 and a free port instead of 0.0.0.0:5000, so parallel tests do not collide;
 //   the HEALTHCHECK command gets the same port.
 // Everything else runs as written, in order: `npm ci --omit=dev` (from npm's cache, else the registry), the COPY
