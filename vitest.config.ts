@@ -2,6 +2,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { defineConfig } from 'vitest/config'
+import { BaseSequencer, type TestSpecification } from 'vitest/node'
+import { apartFromSharedMaker } from './tests/sequence.js'
 
 /**
  * Test files that replace a module (vi.mock) run in a process of their own: in a shared one, the module may have been
@@ -17,6 +19,20 @@ function filesThatMock(): string[] {
 
 const mocking = filesThatMock()
 
+const e2e = (spec: TestSpecification) => spec.moduleId.startsWith(join(import.meta.dirname, 'tests', 'e2e'))
+const usesShared = (spec: TestSpecification) => e2e(spec) && /\bshared\(\)/.test(readFileSync(spec.moduleId, 'utf8'))
+
+/**
+ * Vitest's order (the longest files first, by the last run's durations; the listing's order in a clean clone, which
+ * has none), except that two end-to-end files waiting for the shared project do not start side by side
+ * (tests/sequence.ts): in a clean CI run, one worker sat idle ~40 s while the other made it.
+ */
+class Sequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    return apartFromSharedMaker(await super.sort(files), usesShared, (spec) => e2e(spec) && !usesShared(spec))
+  }
+}
+
 export default defineConfig({
   test: {
     // the CLI tests run dist/cli/index.js: built here when a source is newer
@@ -29,6 +45,7 @@ export default defineConfig({
     // Vitest's default is one worker less than the cores: one file at a time on a 2-core machine, the second core idle
     // whenever a file waits on an install, a disk or a server it started. Two files side by side fill those waits.
     maxWorkers: 2,
+    sequence: { sequencer: Sequencer },
     projects: [
       {
         extends: true,
