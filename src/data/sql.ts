@@ -82,15 +82,18 @@ function baseAggregates(i: number): string[] {
   ]
 }
 
+/** A text `value` read as a date in format `f` alone (the ISO reading for 'iso'), else NULL. */
+const dateIn = (value: string, f: (typeof FORMATS)[number]) => (f === 'iso' ? asDatetime(value, 'iso') : `try_strptime(${cell(value)}, ${list([`${f} %H:%M:%S`, `${f} %H:%M`, f])})`)
+
+/** Whether a text `value` holds a time of day. */
+const timeOfDay = (value: string) => `${hasClock(asDatetime(value, 'iso'))} OR regexp_matches(${value}, '\\d:\\d\\d')`
+
 /** A count per date format, then whether any has a time of day: read only on present cells that are no number. */
 function dateAggregates(i: number): string[] {
   const t = `__t${i}`
   // a date reading of the cell when it is present and no number, else NULL
   const dateOnly = (expression: string) => `CASE WHEN ${notNumber(i)} THEN ${expression} END`
-  return [
-    ...FORMATS.map((f, k) => `count(${dateOnly(f === 'iso' ? asDatetime(t, 'iso') : `try_strptime(${cell(t)}, ${list([`${f} %H:%M:%S`, `${f} %H:%M`, f])})`)}) AS d${i}_${k}`),
-    `coalesce(bool_or(${dateOnly(`${hasClock(asDatetime(t, 'iso'))} OR regexp_matches(${t}, '\\d:\\d\\d')`)}), false) AS h${i}`,
-  ]
+  return [...FORMATS.map((f, k) => `count(${dateOnly(dateIn(t, f))}) AS d${i}_${k}`), `coalesce(bool_or(${dateOnly(timeOfDay(t))}), false) AS h${i}`]
 }
 
 /** A column's counts from its BASE values in a result row, its date readings not yet known (none). */
@@ -148,10 +151,7 @@ export function countsQuery(columns: readonly string[], read: ReadOptions, table
 
 /** The date readings of dateAggregates, of the distinct values `v` of a column, each counted `c` times. */
 function distinctDateReadings(v: string): string[] {
-  return [
-    ...FORMATS.map((f) => `coalesce(sum(c) FILTER (WHERE (${f === 'iso' ? asDatetime(v, 'iso') : `try_strptime(${cell(v)}, ${list([`${f} %H:%M:%S`, `${f} %H:%M`, f])})`}) IS NOT NULL), 0)`),
-    `coalesce(bool_or(${hasClock(asDatetime(v, 'iso'))} OR regexp_matches(${v}, '\\d:\\d\\d')), false)`,
-  ]
+  return [...FORMATS.map((f) => `coalesce(sum(c) FILTER (WHERE (${dateIn(v, f)}) IS NOT NULL), 0)`), `coalesce(bool_or(${timeOfDay(v)}), false)`]
 }
 
 /**
@@ -164,7 +164,7 @@ function distinctDateReadings(v: string): string[] {
  */
 export async function columnCounts(rows: (sql: string) => Promise<readonly (readonly unknown[])[]>, columns: readonly string[], read: ReadOptions, table: string): Promise<ColumnCounts[]> {
   const all = columns.map((_, i) => i)
-  const [first] = await rows(`SELECT ${all.flatMap(baseAggregates).join(',\n')} FROM (SELECT __line, ${innerColumns(columns, read, all)} FROM ${table})`)
+  const [first] = await rows(`SELECT ${all.flatMap((i) => baseAggregates(i)).join(',\n')} FROM (SELECT __line, ${innerColumns(columns, read, all)} FROM ${table})`)
   const counts = columns.map((name, i) => parseBase(name, first!.slice(i * BASE, (i + 1) * BASE)))
   // a first present cell that is no number: that column may hold dates
   const dated = all.filter((i) => counts[i]!.example !== undefined)
