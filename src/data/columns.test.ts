@@ -140,7 +140,8 @@ describe('columnCounts', () => {
       String(r * 1.5),
       r % 4 === 0 ? 'NA' : String(r),
       `${r === 5 ? ' ' : ''}2024-${pad(1 + (r % 12))}-${pad(1 + (r % 28))}${r % 3 ? '' : ' 10:30'}${r === 5 ? ' ' : ''}`,
-      `${pad(1 + (r % 28))}/${pad(1 + (r % 12))}/2023`,
+      // four dates, each on several rows: read once per value, counted once per row
+      `${pad(1 + (r % 4))}/03/2023`,
       ['a', 'b', 'c'][r % 3]!,
       r % 2 ? 'yes' : 'no',
       r === 7 ? 'oops' : String(r % 5),
@@ -150,8 +151,9 @@ describe('columnCounts', () => {
     const { expected, counted, queries } = await both(names, rows)
     expect(counted).toEqual(expected)
     expect(expected.find((c) => c.name === 'day')).toMatchObject({ dates: { iso: 30 }, hasTime: true })
+    expect(expected.find((c) => c.name === 'european')).toMatchObject({ dates: { '%d/%m/%Y': 30 }, hasTime: false })
     expect(queries).toHaveLength(2)
-    // the date readings of day, european, cat, flag and mostly numbers (its one "oops"): none of x's nor gaps'
+    // the date readings of day, european, cat, flag, mostly numbers (its one "oops") and id: none of x's nor gaps'
     const dates = queries[1]!
     expect(dates).toContain('__t2')
     expect(dates).toContain('__t6')
