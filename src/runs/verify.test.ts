@@ -1,7 +1,7 @@
 // `mlskel runs` on a real project: the template, trained twice (its stages run in this process), then listed, diffed
-// and verified by the built CLI (also after its raw data changed, outside git, and with a commit that is not there). Slow: one project is built
-// and trained once for the whole file; each verify re-trains in a temporary checkout (a few seconds each). These are
-// classifications; tests/e2e/project.test.ts verifies a regression, in an installed project.
+// and verified by the built CLI (also after its raw data changed, outside git, and with a commit that is not there).
+// Slow: one project is built and trained once for the whole file; each verify re-trains in a temporary checkout (a few
+// seconds each). These are classifications; tests/e2e/project.test.ts verifies a regression, in an installed project.
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
