@@ -55,8 +55,9 @@ async function git(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Promis
  */
 export async function gitState(root: string, options: GitStateOptions = {}): Promise<GitState & { diff: WorkingTreeDiff | null }> {
   const none = { commit: null, branch: null, remote_url: null, dirty: null, diff: null }
-  const inside = await git(root, ['rev-parse', '--is-inside-work-tree'])
-  if (inside?.trim() !== 'true') return none
+  // one git for three answers: whether root is in a work tree, and where its index and objects are (for the diff)
+  const [inside, indexPath, objectsPath] = (await git(root, ['rev-parse', '--is-inside-work-tree', '--git-path', 'index', '--git-path', 'objects']))?.split('\n') ?? []
+  if (inside !== 'true') return none
   const [commit, branch] = await Promise.all([git(root, ['rev-parse', '--verify', '-q', 'HEAD^{commit}']), git(root, ['symbolic-ref', '--short', '-q', 'HEAD'])])
   const state = { commit: commit?.trim() || null, branch: branch?.trim() || null, remote_url: await remoteUrl(root, branch?.trim() || null) }
   const exclude = [...new Set(options.exclude ?? [])].filter((p) => p && p !== '.' && p !== '..' && !p.startsWith('../'))
@@ -65,7 +66,7 @@ export async function gitState(root: string, options: GitStateOptions = {}): Pro
     // `git add` refuses to be handed an ignored path, even to exclude it: those are ignored anyway
     const ignored = new Set((await git(root, ['check-ignore', '--', ...exclude]))?.split('\n') ?? [])
     const addPathspec = ['--', '.', ...exclude.filter((p) => !ignored.has(p)).map((p) => `:(exclude,literal)${p}`)]
-    const diff = await workingTreeDiff(root, addPathspec, pathspec, options.diffCapBytes ?? DEFAULT_DIFF_CAP_BYTES)
+    const diff = indexPath && objectsPath ? await workingTreeDiff(root, { indexPath, objectsPath }, addPathspec, pathspec, options.diffCapBytes ?? DEFAULT_DIFF_CAP_BYTES) : null
     if (diff) return { ...state, dirty: diff.bytes > 0, diff: diff.bytes > 0 ? diff : null }
   }
   // Before the first commit (nothing to diff against), or when the diff could not be made: git status alone.
@@ -76,22 +77,21 @@ export async function gitState(root: string, options: GitStateOptions = {}): Pro
 /**
  * HEAD → working tree as one binary patch: a copy of the index (so unchanged files are not re-hashed) gets every
  * change and untracked, non-ignored file under `pathspec` staged, then is diffed against HEAD. New blobs go to a
- * temporary object folder that borrows the repository's objects, so nothing in .git changes.
+ * temporary object folder that borrows the repository's objects, so nothing in .git changes. `paths` are the
+ * repository's index and object folder as `git rev-parse --git-path` gives them (relative to `root`, or absolute).
  */
-async function workingTreeDiff(root: string, addPathspec: string[], pathspec: string[], cap: number): Promise<WorkingTreeDiff | null> {
-  const [indexPath, objectsPath] = await Promise.all([git(root, ['rev-parse', '--git-path', 'index']), git(root, ['rev-parse', '--git-path', 'objects'])])
-  if (indexPath === null || objectsPath === null) return null
+async function workingTreeDiff(root: string, paths: { indexPath: string; objectsPath: string }, addPathspec: string[], pathspec: string[], cap: number): Promise<WorkingTreeDiff | null> {
   const temp = await mkdtemp(join(tmpdir(), 'mlskel-git-'))
   try {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       GIT_INDEX_FILE: join(temp, 'index'),
       GIT_OBJECT_DIRECTORY: join(temp, 'objects'),
-      GIT_ALTERNATE_OBJECT_DIRECTORIES: resolve(root, objectsPath.trim()),
+      GIT_ALTERNATE_OBJECT_DIRECTORIES: resolve(root, paths.objectsPath),
       GIT_OPTIONAL_LOCKS: '0',
     }
     await mkdir(env.GIT_OBJECT_DIRECTORY!)
-    const copied = await copyFile(resolve(root, indexPath.trim()), env.GIT_INDEX_FILE!).then(
+    const copied = await copyFile(resolve(root, paths.indexPath), env.GIT_INDEX_FILE!).then(
       () => true,
       () => false,
     )

@@ -249,11 +249,12 @@ function predictInFlight(base: string, record: Record<string, number>): Promise<
   })
 }
 
-describe('mlskel serve stopped through its wrappers (issue 14, item 18)', () => {
+describe.concurrent('mlskel serve stopped through its wrappers (issue 14, item 18)', () => {
   // Each starts the server as a user or a container does, in a process group of its own; SIGTERM goes to the
   // wrapper's pid alone (as a supervisor or `kill` sends it). The request in flight is answered, the server drains and
   // exits, and nothing of the group is left. `docker stop` is SIGTERM to the CMD's process as PID 1: unshare gives
-  // it a PID namespace of its own here (CI runs as root).
+  // it a PID namespace of its own here (CI runs as root). The four run side by side, each on a port of its own: each
+  // spends most of its ~4 s waiting (a start, a request sent in two parts 600 ms apart, the drain).
   const wrappers: [string, string, string[]][] = [
     ['npx mlskel serve', 'npx', ['mlskel', 'serve', '--host', '127.0.0.1', '--port', '0']],
     ['npm run serve', 'npm', ['run', 'serve', '--', '--host', '127.0.0.1', '--port', '0']],
