@@ -46,6 +46,8 @@ export interface StartOptions {
    * (below) stops the group if this process dies first.
    */
   ownGroup?: boolean
+  /** With ownGroup: seconds the watch leaves the group between SIGTERM and SIGKILL (default DEFAULT_STOP_GRACE_S). */
+  stopGraceS?: number
 }
 
 /**
@@ -70,8 +72,11 @@ const WATCH_SCRIPT = [
   'done',
 ].join('\n')
 
-/** Seconds the watch leaves the group between SIGTERM and SIGKILL: time for a stage to finish a write and exit. */
-export const DEFAULT_KILL_GRACE_S = 10
+/**
+ * Seconds the watch leaves the group between SIGTERM and SIGKILL, unless the stage says otherwise (mlskel.yaml's
+ * stop_grace_s): time for a stage to finish a write and exit.
+ */
+export const DEFAULT_STOP_GRACE_S = 10
 
 /** Start the watch over process group `pgid`; the returned function dismisses it (the command ended). */
 function watchGroup(pgid: number, graceS: number): () => void {
@@ -94,7 +99,7 @@ export function startCommand(cmd: string, options: StartOptions): StartedCommand
   const stdio = output === 'inherit' ? ([stdin, 'inherit', 'inherit'] as const) : output === 'stderr' ? ([stdin, 2, 'inherit'] as const) : (['ignore', 'pipe', 'pipe'] as const)
   const child = spawn('/bin/sh', ['-c', cmd], { cwd: options.cwd, env: options.env, stdio: [...stdio], detached: ownGroup })
   const pgid = ownGroup ? child.pid : undefined
-  const dismiss = pgid !== undefined ? watchGroup(pgid, DEFAULT_KILL_GRACE_S) : () => undefined
+  const dismiss = pgid !== undefined ? watchGroup(pgid, options.stopGraceS ?? DEFAULT_STOP_GRACE_S) : () => undefined
   // the shell's exit ends the watch; what the command left behind in its group is not the watch's business
   child.once('exit', dismiss)
   child.once('error', dismiss)

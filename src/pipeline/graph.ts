@@ -12,6 +12,8 @@ export interface Stage {
   deps: string[]
   params: string[]
   outs: string[]
+  /** Seconds between SIGTERM and SIGKILL for the stage outliving its run (mlskel.yaml's stop_grace_s); default when absent. */
+  stopGraceS?: number
 }
 
 /** `stage` depends on `on` because its dep `dep` equals, lies inside or contains the out `out` of `on`. */

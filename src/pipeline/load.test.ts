@@ -103,6 +103,15 @@ checks: { model_size_mb: 5 }
     expect(error.message).toContain('unknown key "dpes". Did you mean "deps"?')
   })
 
+  it('takes a stage\'s stop_grace_s in whole seconds, and refuses a fraction or a negative one with its line', async () => {
+    expect((await load('stages:\n  a:\n    cmd: x\n    stop_grace_s: 30\n')).byName.get('a')!.stopGraceS).toBe(30)
+    expect((await load('stages:\n  a:\n    cmd: x\n')).byName.get('a')!.stopGraceS).toBeUndefined()
+    for (const bad of ['1.5', '-1', 'ten']) {
+      const error = await failure(load(`stages:\n  a:\n    cmd: x\n    stop_grace_s: ${bad}\n`))
+      expect(error, bad).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { line: 4, field: 'stages.a.stop_grace_s' } })
+    }
+  })
+
   it('refuses a missing or empty cmd, a bad stage name, and paths outside the project', async () => {
     expect(await failure(load('stages:\n  a:\n    deps: [x]\n'))).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { field: 'stages.a.cmd' } })
     expect(await failure(load('stages:\n  a:\n    cmd: "  "\n'))).toMatchObject({ code: 'MLSKEL_PIPELINE_INVALID', where: { line: 3, field: 'stages.a.cmd' } })

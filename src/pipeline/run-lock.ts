@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { MlskelError } from '../errors/index.js'
 import { breakLock, tryLock, type LockOwner } from '../fs/index.js'
 import { isProcessAlive, isProcessGroupAlive } from '../process/index.js'
-import { DEFAULT_KILL_GRACE_S } from './execute.js'
+import { DEFAULT_STOP_GRACE_S } from './execute.js'
 import { RUN_LOCK_FILE } from '../project/files.js'
 
 export { RUN_LOCK_FILE }
@@ -20,6 +20,8 @@ export interface RunLockHolder extends LockOwner {
 export interface RunningStage {
   name: string
   pgid: number
+  /** Seconds its watch leaves it between SIGTERM and SIGKILL, when not the default. */
+  stop_grace_s?: number
 }
 
 export interface RunLock {
@@ -61,10 +63,10 @@ export async function acquireRunLock(root: string, argv: readonly string[] = pro
     }
     if (other?.stage && isProcessGroupAlive(other.stage.pgid)) {
       // the runner died (SIGKILL) but its stage did not (yet): a new run would write the same outputs beside it
-      const { name, pgid } = other.stage
+      const { name, pgid, stop_grace_s: grace = DEFAULT_STOP_GRACE_S } = other.stage
       throw new MlskelError('MLSKEL_RUN_LOCKED', `the mlskel run that holds the run lock ${RUN_LOCK_FILE} in ${root} is gone (${describeHolder(other)}), but its stage ${JSON.stringify(name)} still runs (process group ${pgid})`, {
         where: { file: RUN_LOCK_FILE },
-        fix: `Wait for the stage to end (a stage outliving its run is stopped: SIGTERM at once, SIGKILL ${DEFAULT_KILL_GRACE_S} s later), or stop it now with \`kill -TERM -${pgid}\`; then run again.`,
+        fix: `Wait for the stage to end (a stage outliving its run is stopped: SIGTERM at once, SIGKILL ${grace} s later), or stop it now with \`kill -TERM -${pgid}\`; then run again.`,
       })
     }
     // Stale: its process is gone (or it was left half-written long ago). breakLock removes it only if it still

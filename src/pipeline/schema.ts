@@ -3,6 +3,7 @@
 // time, so only validation imports this module; a no-op run whose files have not changed never does.
 import { isAbsolute, posix } from 'node:path'
 import { z } from 'zod'
+import { DEFAULT_STOP_GRACE_S } from './execute.js'
 
 /** Stage names: kebab-case or snake_case identifiers, so they read well on the command line. */
 export const STAGE_NAME = /^[A-Za-z][A-Za-z0-9]*([-_][A-Za-z0-9]+)*$/
@@ -55,6 +56,13 @@ export const stageSchema = z
       .optional()
       .describe('keys of params.yaml the stage uses; a change in their values makes it run again'),
     outs: z.array(projectPath('a file or folder the stage writes')).optional().describe('files and folders the stage writes, relative to the project root; each belongs to one stage only'),
+    stop_grace_s: z
+      .number()
+      .int({ message: 'must be a whole number of seconds' })
+      .min(0, { message: 'must be 0 seconds or more' })
+      .max(3600, { message: 'must be at most 3600 seconds (an hour)' })
+      .optional()
+      .describe(`seconds the stage has to end after SIGTERM, when its mlskel run was killed outright, before SIGKILL (default ${DEFAULT_STOP_GRACE_S}): time to finish a write`),
   })
   .describe('one step of the pipeline')
 

@@ -26,6 +26,7 @@ export async function validatePipeline(root: string, text: string, overrides: Ov
     deps: (stage.deps ?? []).map(normalizeProjectPath),
     params: stage.params ?? [],
     outs: (stage.outs ?? []).map(normalizeProjectPath),
+    ...(stage.stop_grace_s !== undefined ? { stopGraceS: stage.stop_grace_s } : {}),
   }))
   checkExternal(root, source, stages, (config.external ?? []).map(normalizeExternal))
   buildGraph(stages, (path) => source.lineOf(path))

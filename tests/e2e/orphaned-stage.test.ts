@@ -49,10 +49,12 @@ tick()
 `
 }
 
-function project(ignoreTerm: boolean): string {
+/** A project of that one stage; `stopGraceS`: its mlskel.yaml's stop_grace_s (the watch's default when absent). */
+function project(ignoreTerm: boolean, stopGraceS?: number): string {
   const root = mkdtempSync(join(tmpdir(), 'mlskel-orphan-'))
   roots.push(root)
-  writeFileSync(join(root, 'mlskel.yaml'), 'stages:\n  train:\n    cmd: node stage.mjs\n    deps: [stage.mjs]\n    outs: [out]\n')
+  const grace = stopGraceS === undefined ? '' : `    stop_grace_s: ${stopGraceS}\n`
+  writeFileSync(join(root, 'mlskel.yaml'), `stages:\n  train:\n    cmd: node stage.mjs\n    deps: [stage.mjs]\n    outs: [out]\n${grace}`)
   writeFileSync(join(root, 'stage.mjs'), stageScript(ignoreTerm))
   return root
 }
@@ -120,21 +122,27 @@ describe('a stage whose mlskel run is killed with SIGKILL', () => {
     expect(existsSync(join(root, '.mlskel/run.lock'))).toBe(false)
   }, 60_000)
 
-  it('blocks a new run while it lives on (it ignores SIGTERM), and is killed after the grace period', async () => {
-    const root = project(true)
+  it('blocks a new run while it lives on (it ignores SIGTERM), and is killed after its stop_grace_s', async () => {
+    // 2 s rather than the default 10: the setting under test, and 8 s less of this file waiting
+    const root = project(true, 2)
     const stage = await killRunnerMidStage(root)
     expect(await waitFor(() => existsSync(join(root, 'got-term')), 10_000)).toBe(true)
+    const termed = Date.now()
     expect(isProcessAlive(stage)).toBe(true)
 
     // the runner is dead, its lock stale, but its stage still writes: a new run must not start beside it
     const refused = await mlskelRun(root).exit
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/error MLSKEL_RUN_LOCKED: .*is gone \(pid \d+, .*\), but its stage "train" still runs \(process group \d+\)/)
-    expect(refused.stderr).toMatch(/fix: .*kill -TERM -\d+/)
+    expect(refused.stderr).toMatch(/fix: .*SIGKILL 2 s later.*kill -TERM -\d+/)
     expect(readFileSync(join(root, 'out/log'), 'utf8').length).toBeGreaterThan(0)
 
-    // SIGKILL follows SIGTERM after the watch's grace (10 s); then the lock is taken over
+    // SIGKILL follows SIGTERM after the stage's grace, not before it, and not after the default's 10 s; then the lock
+    // is taken over
     expect(await waitFor(() => !isProcessAlive(stage), 30_000)).toBe(true)
+    const killedAfter = Date.now() - termed
+    expect(killedAfter).toBeGreaterThanOrEqual(1_500)
+    expect(killedAfter).toBeLessThan(8_000)
     writeFileSync(join(root, 'stop'), '')
     const again = await mlskelRun(root, ['--json']).exit
     expect(again.code, again.stderr).toBe(0)
