@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-extractor'
+import { CompilerState, Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-extractor'
 
 const repo = resolve(import.meta.dirname, '..')
 
@@ -27,7 +27,7 @@ export function apiReport(local: boolean): ApiReportResult {
   const temp = mkdtempSync(join(tmpdir(), 'mlskel-api-'))
   const changed: string[] = []
   try {
-    for (const [name, entry] of Object.entries(ENTRIES)) {
+    const configs = Object.entries(ENTRIES).map(([name, entry]) => {
       const config = ExtractorConfig.prepare({
         configObject: {
           projectFolder: repo,
@@ -47,7 +47,12 @@ export function apiReport(local: boolean): ApiReportResult {
         configObjectFullPath: undefined,
         packageJsonFullPath: join(repo, 'package.json'),
       })
-      const result = Extractor.invoke(config, { localBuild: local, messageCallback: (message) => void (message.handled = true) })
+      return { name, config }
+    })
+    // one TypeScript program for the three entries, not one each (it is most of the time: ~7 -> ~3 s)
+    const compilerState = CompilerState.create(configs[0]!.config, { additionalEntryPoints: configs.map(({ config }) => config.mainEntryPointFilePath) })
+    for (const { name, config } of configs) {
+      const result = Extractor.invoke(config, { compilerState, localBuild: local, messageCallback: (message) => void (message.handled = true) })
       if (result.apiReportChanged) changed.push(name)
     }
     return { changed, folder: local ? join(repo, 'api') : temp }
