@@ -18,17 +18,18 @@ import { loadSavedModel, readXgboostModel, saveModel, xgboostMargins, type Predi
 import { classesOf, featureKinds, toProblem } from './common.js'
 import { xgbModel, type Node } from './test-xgboost.js'
 import { errorOf } from '../../errors/test-errors.js'
-import { PYTHON } from '../../../bench/python-batch.js'
+import { PYTHON, PythonBatch } from '../../../bench/python-batch.js'
 
 const SCRIPT = fileURLToPath(new URL('../../../scripts/fixtures/xgboost_models.py', import.meta.url))
 const INSTALL = 'apt-get install python3-xgboost'
 const run = promisify(execFile)
 
-/** Why XGBoost cannot be run here (with what to install), or undefined. */
+/** Why XGBoost cannot be run here (with what to install), or undefined. Finds the modules without importing them (~1 s). */
 function probeXgboost(): string | undefined {
-  const result = spawnSync(PYTHON, ['-c', 'import numpy, xgboost'], { encoding: 'utf8', timeout: 60_000 })
+  const find = "import importlib.util as u, sys; sys.exit(0 if u.find_spec('numpy') and u.find_spec('xgboost') else 1)"
+  const result = spawnSync(PYTHON, ['-c', find], { encoding: 'utf8', timeout: 60_000 })
   if (result.status === 0) return undefined
-  return `${result.error ? `${PYTHON} could not be run (${result.error.message})` : `${PYTHON} cannot import xgboost`}; install it with \`${INSTALL}\``
+  return `${result.error ? `${PYTHON} could not be run (${result.error.message})` : `${PYTHON} has no xgboost`}; install it with \`${INSTALL}\``
 }
 
 const missing = probeXgboost()
@@ -398,6 +399,11 @@ describe.skipIf(missing !== undefined && !onCi)('the xgboost kind against XGBoos
 // ---------------------------------------------------------------------------------------------------------------
 // The model contract, with XGBoost as the trainer
 
+/** The fixture script in batch mode, started on first use: XGBoost imported once for the suite's trainings, not each. */
+let batch: PythonBatch | undefined
+const trainer = () => (batch ??= new PythonBatch(SCRIPT))
+afterAll(() => batch?.close())
+
 /**
  * Train XGBoost in Python on the suite's data (the fixture script's --train), and read the model as
  * `models import` will: names, classes and categories from the signature. The rows are checked against the
@@ -421,7 +427,7 @@ async function trainWithXgboost(o: ContractTrainInput): Promise<Predictor> {
       nthread: o.nJobs,
     }
     await writeFile(join(work, 'spec.json'), JSON.stringify(spec))
-    await run(PYTHON, [SCRIPT, '--train', join(work, 'spec.json'), join(work, 'model.json')], { env: { ...process.env, OMP_NUM_THREADS: String(o.nJobs) } })
+    await trainer().run(['--train', join(work, 'spec.json'), join(work, 'model.json')])
     const categories = Object.fromEntries(o.signature.features.flatMap((f) => (f.type === 'category' ? [[f.name, f.categories]] : [])))
     const { predictor } = readXgboostModel(await readFile(join(work, 'model.json')), {
       featureNames: o.signature.features.map((f) => f.name),
