@@ -1,7 +1,7 @@
 // `kill -9` of `mlskel run` alone (issue 14, item 11): the stage, in a process group of its own, must not outlive
 // its runner, and no new run may start while it does. The built CLI runs a real stage, and the runner is killed.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -127,7 +127,8 @@ describe('a stage whose mlskel run is killed with SIGKILL', () => {
     const root = project(true, 2)
     const stage = await killRunnerMidStage(root)
     expect(await waitFor(() => existsSync(join(root, 'got-term')), 10_000)).toBe(true)
-    const termed = Date.now()
+    // when the stage got SIGTERM, as it noted it (not when this test saw the note)
+    const termed = statSync(join(root, 'got-term')).mtimeMs
     expect(isProcessAlive(stage)).toBe(true)
 
     // the runner is dead, its lock stale, but its stage still writes: a new run must not start beside it
