@@ -92,12 +92,26 @@ async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
   return condition()
 }
 
-/** Start a run, wait until its stage runs, and kill the runner alone with SIGKILL; returns the stage's pid. */
+/** Whether the run lock at `root` names its running stage (the lock is replaced whole, never written in place). */
+function lockNamesStage(root: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(root, '.mlskel/run.lock'), 'utf8')) as { stage?: { name?: string } }).stage?.name === 'train'
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Start a run, wait until its stage runs and the run lock names it, and kill the runner alone with SIGKILL; returns the
+ * stage's pid. The runner names the stage once it has started it (its process group is known only then): a stage
+ * quick to write its pid under a loaded machine's scheduler can be seen before that (a clean CI run was).
+ */
 async function killRunnerMidStage(root: string): Promise<number> {
   const run = mlskelRun(root)
   expect(await waitFor(() => existsSync(join(root, 'stage.pid')), 30_000)).toBe(true)
   const pid = Number(readFileSync(join(root, 'stage.pid'), 'utf8'))
   stagePids.push(pid)
+  expect(await waitFor(() => lockNamesStage(root), 10_000)).toBe(true)
   expect(isProcessAlive(pid)).toBe(true)
   run.child.kill('SIGKILL')
   expect(await run.exited).toBe('SIGKILL')
