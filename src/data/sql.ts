@@ -127,7 +127,8 @@ function parseDates(counts: ColumnCounts, v: readonly unknown[]): void {
 
 /**
  * One query (`sql`) of counts per column over `table` (text cells and __line), and how to read its one row back into
- * ColumnCounts. columnCounts gives the same counts, faster, in two queries.
+ * ColumnCounts. columnCounts gives the same counts, faster, in two queries; this one stays for the projects whose
+ * generate-dataset calls it (the template's did before columnCounts).
  *
  * Each cell is read once, in a subquery: trimmed, whether it is missing, its number. The dates are tried only on the
  * cells that are present and no number (no number reads as a date in any format: a date has two separators, a number

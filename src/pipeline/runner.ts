@@ -333,12 +333,11 @@ class StageRunner {
     let result
     try {
       // with signals forwarded, the stage gets a process group of its own so that they reach all of it
-      const started = startCommand(cmd, { cwd: root, env, output: this.options.output ?? 'inherit', ownGroup: this.forwarding, ...(stage.stopGraceS !== undefined ? { stopGraceS: stage.stopGraceS } : {}) })
+      const started = startCommand(cmd, { cwd: root, env, output: this.options.output ?? 'inherit', ownGroup: this.forwarding, stopGraceS: stage.stopGraceS })
       this.command = started
       // the lock names the stage's group, so that a run finding this one dead waits for its stage too; a failure to
       // say so leaves the watch (execute.ts) as the guard, and must not stop a stage already running
-      const grace = stage.stopGraceS !== undefined ? { stop_grace_s: stage.stopGraceS } : {}
-      if (started.pgid !== undefined) await this.runLock?.setStage({ name: stage.name, pgid: started.pgid, ...grace }).catch(() => undefined)
+      if (started.pgid !== undefined) await this.runLock?.setStage({ name: stage.name, pgid: started.pgid, stop_grace_s: stage.stopGraceS }).catch(() => undefined)
       result = await started.done
       if (started.pgid !== undefined) await this.runLock?.setStage(undefined).catch(() => undefined)
     } catch (cause) {
