@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks'
 
 const repo = resolve(import.meta.dirname, '..')
 const cli = join(repo, 'dist', 'cli', 'index.js')
-const hashing = pathToFileURL(join(repo, 'dist', 'hashing', 'index.js')).href
+const hashing = pathToFileURL(join(repo, 'dist', 'index.js')).href
 const work = join(repo, 'bench', '.data', 'hashing')
 const bigFile = join(work, 'big-2g.bin')
 const project = join(work, 'project')
@@ -123,7 +123,7 @@ function makeProject(): boolean {
 }
 
 export async function hashingBench(options: { keep?: boolean } = {}): Promise<HashingRow[]> {
-  if (!existsSync(join(repo, 'dist', 'hashing', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first')
+  if (!existsSync(join(repo, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first')
   const rows: HashingRow[] = []
   try {
     console.log(`\nhashing: preparing ${BIG_SIZE / GiB} GiB + ${FIXTURE_FILES} × 1 GiB of data in ${work} …`)

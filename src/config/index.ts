@@ -1,10 +1,16 @@
-// YAML files validated by zod schemas, with errors that point at the file, the line and the field.
+// YAML files validated by zod schemas, with errors that point at the file, the line and the field; and YAML written.
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml'
 import type { z } from 'zod'
 import { MlskelError, didYouMean, quote, type ErrorCode, fieldPath } from '../errors/index.js'
 import { MAX_YAML_BYTES, readYamlText, yamlTooLarge } from '../project/files.js'
 
 export type Path = readonly (string | number)[]
+
+/**
+ * YAML's stringify, for the modules that load this one lazily (mlskel.lock's writer): a dynamic import('yaml') of
+ * the bundled CommonJS package would give its default export only.
+ */
+export { stringify as stringifyYaml } from 'yaml'
 
 /** A parsed YAML file that remembers where each value came from. */
 export class YamlSource {

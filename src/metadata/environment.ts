@@ -3,8 +3,8 @@
 import { readFile, realpath, stat } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { hashFile } from '../hashing/index.js'
+import { PACKAGE_ROOT } from '../package/index.js'
 
 export const LOCKFILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock'] as const
 
@@ -19,13 +19,21 @@ export interface Environment {
   mlskel: string
 }
 
-/** This package's folder (dist/metadata/ or src/metadata/ → the package root). */
-const MLSKEL_DIR = fileURLToPath(new URL('../..', import.meta.url))
+/** This package's folder. */
+const MLSKEL_DIR = PACKAGE_ROOT
+
+/**
+ * The versions of the packages bundled into mlskel's build (scripts/build.ts defines them): those ran, whatever
+ * version of them is installed beside mlskel. Undefined when mlskel runs from its sources (its tests, tsx).
+ */
+declare const __MLSKEL_BUNDLED_VERSIONS__: Record<string, string> | undefined
+const BUNDLED_VERSIONS: Record<string, string> = typeof __MLSKEL_BUNDLED_VERSIONS__ === 'undefined' ? {} : __MLSKEL_BUNDLED_VERSIONS__
 
 /**
  * Each recorded dependency and where Node.js resolves it from: the project (mlskel, DuckDB) and mlskel (zod, and
- * random-js, whose generator draws the trees' rows and features), so the version recorded is the one that ran. The
- * tree engine is mlskel's own: its version is mlskel's. A package found nowhere is left out.
+ * random-js, whose generator draws the trees' rows and features), so the version recorded is the one that ran: for
+ * mlskel's own, the one bundled into the build that runs, else the one mlskel's folder resolves. The tree engine is
+ * mlskel's own: its version is mlskel's. A package found nowhere is left out.
  */
 const DEPENDENCIES: { name: string; from: 'project' | 'mlskel' }[] = [
   { name: 'mlskel', from: 'project' },
@@ -44,7 +52,8 @@ export async function environmentOf(root: string): Promise<Environment> {
   const fromProject = async (name: string) => (await findPackage(root, name)) ?? (await findPackage(process.cwd(), name))
   const mlskel = (await fromProject('mlskel')) ?? (own ? { dir: MLSKEL_DIR, version: own.version } : undefined)
   for (const { name, from } of DEPENDENCIES) {
-    const found = name === 'mlskel' ? mlskel : from === 'project' ? await fromProject(name) : await findPackage(mlskel?.dir ?? MLSKEL_DIR, name)
+    const bundled = from === 'mlskel' ? BUNDLED_VERSIONS[name] : undefined
+    const found = bundled !== undefined ? { version: bundled } : name === 'mlskel' ? mlskel : from === 'project' ? await fromProject(name) : await findPackage(mlskel?.dir ?? MLSKEL_DIR, name)
     if (found) dependencies[name] = found.version
   }
   return {

@@ -45,9 +45,9 @@ export async function writeLockFile(root: string, lock: LockFile, order: readonl
     const record = lock.stages[name]
     if (record) stages[name] = record
   }
-  const { stringify } = await import('yaml')
+  const { stringifyYaml } = await import('../config/index.js')
   const data: LockFile = { schema_version: 1, stages }
-  const text = `${HEADER}\n${stringify(data, { lineWidth: 0 })}`
+  const text = `${HEADER}\n${stringifyYaml(data, { lineWidth: 0 })}`
   await writeFileAtomic(join(root, LOCK_FILE), text)
   return { sha: hashBytes(text), data }
 }

@@ -3,7 +3,8 @@
 // model or diff without its record is left. The pipeline runner as built (dist/) runs a real training stage, killed
 // by SIGKILL from a preloaded module that counts the stage's file operations under models/. The runner and the check
 // run in this process, as `mlskel run` and `mlskel check` call them (a CLI start for each of the ~80 runs and checks
-// more than doubled this file's time; the commands themselves are tested in src/cli and src/check).
+// more than doubled this file's time; the commands themselves are tested in src/cli and src/check): the runner as
+// built, the check from its sources (the build bundles it into the CLI's chunks, with no entry point of its own).
 import { execFileSync } from 'node:child_process'
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,16 +12,15 @@ import { dirname, join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCheck } from '../../src/check/index.js'
 import { builtCli } from '../pack.js'
 
 const repo = resolve(import.meta.dirname, '../..')
 let work: string
-let runCheck: (options: { root: string; only: string[] }) => Promise<{ ok: boolean; rules: { findings: { level: string; message: string }[] }[] }>
 let runPipeline: (options: RunOptions) => Promise<{ ok: boolean; error?: { code: string; message: string } }>
 beforeAll(async () => {
   // built first when stale: the stage imports dist/index.js too
   builtCli()
-  ;({ runCheck } = await import(pathToFileURL(join(repo, 'dist/check/index.js')).href))
   ;({ runPipeline } = await import(pathToFileURL(join(repo, 'dist/index.js')).href))
   work = mkdtempSync(join(tmpdir(), 'mlskel-crash-'))
 })

@@ -68,6 +68,9 @@ describe('a project created from the packed tarball', () => {
     expect(record.scores.accuracy!.cv).toBeGreaterThan(0.8)
     expect(Object.keys(record.scores).sort()).toEqual(['accuracy', 'average_precision', 'balanced_accuracy', 'f1_macro', 'log_loss', 'roc_auc'])
     expect(existsSync(join(project, 'models', record.model_id, 'model.json'))).toBe(true)
+    // the versions of zod and random-js that ran: those bundled into mlskel's build (scripts/build.ts), this checkout's
+    const bundled = Object.fromEntries(['zod', 'random-js'].map((name) => [name, JSON.parse(readFileSync(join(repo, 'node_modules', name, 'package.json'), 'utf8')).version]))
+    expect((record as typeof record & { environment: { dependencies: Record<string, string> } }).environment.dependencies).toMatchObject(bundled)
     const predictions = readdirSync(join(project, 'data', 'predictions')).filter((f) => f.endsWith('.csv'))
     expect(predictions.length).toBeGreaterThan(0)
     // the model and its record pass the check

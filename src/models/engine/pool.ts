@@ -2,6 +2,7 @@
 // models in a row), and never keeping the process alive. A worker serves one job at a time; jobs talk to it through
 // request/expect (messages) and, while a job runs, through shared memory.
 import { Worker } from 'node:worker_threads'
+import { distScript } from '../../package/index.js'
 
 export type WorkerReply =
   | { type: 'ready' }
@@ -17,11 +18,14 @@ interface Waiter {
   reject: (error: Error) => void
 }
 
-/** From dist/, workers run worker.js; from the TypeScript sources (tests, tsx), worker.ts through worker-dev.mjs. */
+/**
+ * From the build, workers run dist/models/engine/worker.js (its own entry point: this module is bundled into a chunk
+ * elsewhere); from the TypeScript sources (tests, tsx), worker.ts through worker-dev.mjs.
+ */
 function workerEntry(): { url: URL; workerData?: { entry: string } } {
   const here = import.meta.url
   if (here.endsWith('.ts')) return { url: new URL('./worker-dev.mjs', here), workerData: { entry: new URL('./worker.ts', here).href } }
-  return { url: new URL('./worker.js', here) }
+  return { url: distScript('models/engine/worker.js') }
 }
 
 class WorkerPool {

@@ -251,12 +251,14 @@ describe('the onnx kind, on graphs written here', () => {
   it('keeps the process alive only while it waits for an answer: a script that opened and ran a model ends', async () => {
     // A listener added to a Worker refs it again: the host unref'd its worker before adding them, so a process that
     // had opened an ONNX model lived on after its work (`mlskel models import x.onnx` and `mlskel report delivery` of
-    // an ONNX model ended 15 s late, when a collection released the model). A process of its own, with the built host:
-    // this one has other tests' hosts and workers.
+    // an ONNX model ended 15 s late, when a collection released the model). A process of its own (this one has other
+    // tests' hosts and workers), with the host from the sources through tsx, as this file has it: the build bundles
+    // runtime.ts into a chunk with no entry point of its own.
     const dir = await mkdtemp(join(tmpdir(), 'mlskel-onnx-exit-'))
     try {
       await writeFile(join(dir, 'linear.onnx'), linearModel())
-      const runtime = fileURLToPath(new URL('../../../dist/models/onnx/runtime.js', import.meta.url))
+      const runtime = fileURLToPath(new URL('../onnx/runtime.ts', import.meta.url))
+      const tsx = new URL('../../../node_modules/tsx/dist/loader.mjs', import.meta.url).href
       const script = `import { readFileSync } from 'node:fs'
 import { createOnnxHost } from ${JSON.stringify(runtime)}
 const session = createOnnxHost().open(readFileSync(${JSON.stringify(join(dir, 'linear.onnx'))}), {})
@@ -269,7 +271,7 @@ console.log(JSON.stringify({ sync, async, afterSync, afterAsync: process.getActi
       // it must end by itself: killed after 20 s, it prints what it had open all the same
       // (a file: a worker thread inherits the process's execArgv, which for `node -e` holds the script)
       await writeFile(join(dir, 'script.mjs'), script)
-      const ended = await run(process.execPath, [join(dir, 'script.mjs')], { timeout: 20_000 }).then(
+      const ended = await run(process.execPath, ['--import', tsx, join(dir, 'script.mjs')], { timeout: 20_000 }).then(
         ({ stdout }) => ({ stdout, killed: false }),
         (error: { stdout?: string; killed?: boolean }) => ({ stdout: error.stdout ?? '', killed: error.killed ?? true }),
       )

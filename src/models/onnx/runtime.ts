@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { MlskelError } from '../../errors/index.js'
+import { distScript } from '../../package/index.js'
 import { waitForChange } from '../engine/futex.js'
 
 /** A tensor crossing between the threads: ONNX Runtime's type name, its data, its dimensions. */
@@ -34,11 +35,14 @@ export type HostReply = { ok: true; outputs?: Record<string, HostTensor> } | { o
 
 export const ONNX_RUNTIME_PACKAGE = 'onnxruntime-node'
 
-/** From dist/, the worker runs host.js; from the TypeScript sources (tests, tsx), host.ts through the engine's tsx shim. */
+/**
+ * From the build, the worker runs dist/models/onnx/host.js (an entry point of its own); from the TypeScript sources
+ * (tests, tsx), host.ts through the engine's tsx shim.
+ */
 function hostEntry(): { url: URL; entry?: string } {
   const here = import.meta.url
   if (here.endsWith('.ts')) return { url: new URL('../engine/worker-dev.mjs', here), entry: new URL('./host.ts', here).href }
-  return { url: new URL('./host.js', here) }
+  return { url: distScript('models/onnx/host.js') }
 }
 
 /**
