@@ -11,7 +11,7 @@ const built = join(repo, 'dist', 'cli', 'index.js')
 
 /** The newest modification time of what the build reads: src/, the build's script and tsconfig, package.json. */
 function newestSource(): number {
-  let newest = Math.max(...['tsconfig.build.json', 'package.json', 'scripts/build.ts'].map((file) => statSync(join(repo, file)).mtimeMs))
+  let newest = Math.max(...['tsconfig.json', 'package.json', 'scripts/build.ts'].map((file) => statSync(join(repo, file)).mtimeMs))
   for (const entry of readdirSync(join(repo, 'src'), { recursive: true, withFileTypes: true })) {
     if (entry.isFile() && entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs)
   }
