@@ -10,7 +10,7 @@
 // Why bundled: Node.js 20 loads ES modules one by one, ~1–2 ms each, and a project's stages load mlskel through tsx,
 // whose loader hooks add as much again for every module. `import 'mlskel'` was ~200 modules (mlskel's ~110, zod's
 // 95): 0.4 s of CPU in plain Node and 0.9 s under tsx, paid by every stage and every `mlskel` command. Bundled, the
-// template's train stage takes ~0.8 s of CPU less and a CLI command ~0.2 s less (measured on the iris project).
+// template's stages take 0.4–0.7 s of CPU less each and a CLI command 0.2–0.3 s less (measured on the iris project).
 //
 // - Entry points: the package's exports (mlskel, mlskel/serve, mlskel/report), the CLI, and the two worker threads'
 //   scripts. Code they share is split into dist/chunks/, so one process holds one copy of each module and its state
@@ -32,7 +32,7 @@ const repo = fileURLToPath(new URL('..', import.meta.url))
 const dist = join(repo, 'dist')
 
 /** Packages bundled into dist/ (their own dependencies with them). */
-export const BUNDLED = ['commander', 'pino', 'random-js', 'secure-json-parse', 'validate-npm-package-name', 'yaml', 'zod'] as const
+const BUNDLED = ['commander', 'pino', 'random-js', 'secure-json-parse', 'validate-npm-package-name', 'yaml', 'zod'] as const
 
 /** Bundled packages whose version a training records (src/metadata/environment.ts): the one that ran is the bundled one. */
 const RECORDED = ['random-js', 'zod'] as const
@@ -75,10 +75,6 @@ export async function buildDist(): Promise<void> {
   chmodSync(join(dist, 'cli', 'index.js'), 0o755)
 }
 
-/**
- * The files that `import 'mlskel'` (or mlskel/serve, mlskel/report) loads: none over the limit may hold a dynamic
- * import(). (The CLI's entry may: tsx never loads it.)
- */
 /** Type-check the repository and write src/'s declarations into dist/. */
 function declarations(): void {
   const cache = join(repo, 'node_modules', '.cache', 'mlskel')
@@ -99,12 +95,17 @@ function declarations(): void {
   }
 }
 
-function checkDynamicImports(metafile: Metafile): void {
+/**
+ * The files that `import 'mlskel'` (or mlskel/serve, mlskel/report) loads: none over the limit may hold a dynamic
+ * import(). (The CLI's entry may: tsx never loads it.)
+ */
+export function checkDynamicImports(metafile: Metafile): void {
   const loaded = new Set<string>()
   const visit = (file: string): void => {
-    if (loaded.has(file)) return
+    const output = metafile.outputs[file]
+    if (loaded.has(file) || !output) return
     loaded.add(file)
-    for (const i of metafile.outputs[file]?.imports ?? []) if (i.kind === 'import-statement' && !i.external) visit(i.path)
+    for (const i of output.imports) if (i.kind === 'import-statement' && !i.external) visit(i.path)
   }
   for (const entry of ['dist/index.js', 'dist/serve/index.js', 'dist/report/index.js']) visit(entry)
   const offending = [...loaded].filter((file) => metafile.outputs[file]!.bytes > DYNAMIC_IMPORT_LIMIT && metafile.outputs[file]!.imports.some((i) => i.kind === 'dynamic-import'))

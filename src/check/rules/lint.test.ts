@@ -20,6 +20,10 @@ beforeEach(async () => {
   createTemplateProject(project)
 })
 
+afterEach(async () => {
+  await rm(work, { recursive: true, force: true })
+})
+
 /**
  * The template with src/settings.ts as its only TypeScript (its other modules, its tests and scripts gone): the tests
  * whose findings are in files they write lint two files rather than a dozen (~0.3 s of CPU a lint). The first test
@@ -29,9 +33,6 @@ async function slim(dir: string): Promise<void> {
   for (const folder of ['src/etl', 'src/helpers', 'src/model', 'tests', 'scripts']) await rm(join(dir, folder), { recursive: true, force: true })
   await mkdir(join(dir, 'tests'))
 }
-afterEach(async () => {
-  await rm(work, { recursive: true, force: true })
-})
 
 /** Date the project's own files 10 s back, past the racy window, so that the lint cache may vouch for them. */
 function age(dir: string): void {

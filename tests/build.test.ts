@@ -1,0 +1,51 @@
+// The build (scripts/build.ts) as it left dist/: bundles and declarations, the licences of what it bundled, and its
+// guard against dynamic imports in the large files a stage loads.
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Metafile } from 'esbuild'
+import { describe, expect, it } from 'vitest'
+import { checkDynamicImports } from '../scripts/build.js'
+
+const dist = fileURLToPath(new URL('../dist/', import.meta.url))
+
+describe('dist/', () => {
+  it('holds a bundle per entry point, shared chunks, and the declarations of every module', () => {
+    for (const entry of ['index.js', 'serve/index.js', 'report/index.js', 'cli/index.js', 'models/engine/worker.js', 'models/onnx/host.js']) expect(existsSync(join(dist, entry)), entry).toBe(true)
+    // a module bundled into a chunk has its declarations only, and no test helper's are shipped
+    expect(existsSync(join(dist, 'models', 'index.d.ts'))).toBe(true)
+    expect(existsSync(join(dist, 'models', 'index.js'))).toBe(false)
+    expect(existsSync(join(dist, 'scaffold', 'test-project.d.ts'))).toBe(false)
+    expect(readFileSync(join(dist, 'cli', 'index.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/)
+  })
+
+  it('carries the licence of each package it bundles', () => {
+    const licences = readFileSync(join(dist, 'THIRD-PARTY-LICENSES'), 'utf8')
+    for (const name of ['zod', 'yaml', 'pino', 'commander', 'random-js']) {
+      const { version, license } = JSON.parse(readFileSync(fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url)), 'utf8')) as { version: string; license: string }
+      expect(licences).toContain(`${name}@${version} (${license})`)
+    }
+    expect(licences).toContain('Permission is hereby granted, free of charge')
+  })
+})
+
+describe('the guard against dynamic imports', () => {
+  const metafile = (outputs: Record<string, { bytes: number; imports: { path: string; kind: string; external?: boolean }[] }>) => ({ inputs: {}, outputs }) as unknown as Metafile
+  const index = { bytes: 5_000, imports: [{ path: 'dist/chunks/big.js', kind: 'import-statement' }] }
+
+  it('refuses a large file that import \'mlskel\' loads and that holds an import()', () => {
+    const built = metafile({ 'dist/index.js': index, 'dist/chunks/big.js': { bytes: 700_000, imports: [{ path: 'dist/chunks/lazy.js', kind: 'dynamic-import' }] }, 'dist/chunks/lazy.js': { bytes: 100, imports: [] } })
+    expect(() => checkDynamicImports(built)).toThrow(/dist\/chunks\/big\.js \(684 kB\): import\(dist\/chunks\/lazy\.js\)/)
+  })
+
+  it('lets a small file hold one, and the CLI, which tsx never loads', () => {
+    const built = metafile({
+      'dist/index.js': { bytes: 5_000, imports: [{ path: 'dist/chunks/small.js', kind: 'import-statement' }, { path: 'dist/chunks/big.js', kind: 'import-statement' }] },
+      'dist/chunks/small.js': { bytes: 4_000, imports: [{ path: 'dist/chunks/lazy.js', kind: 'dynamic-import' }] },
+      'dist/chunks/big.js': { bytes: 700_000, imports: [] },
+      'dist/cli/index.js': { bytes: 140_000, imports: [{ path: 'dist/chunks/lazy.js', kind: 'dynamic-import' }] },
+      'dist/chunks/lazy.js': { bytes: 100, imports: [] },
+    })
+    expect(() => checkDynamicImports(built)).not.toThrow()
+  })
+})
