@@ -83,7 +83,11 @@ function declarations(): void {
   // tsc's state says which declarations it has written: without them, it must write them all again
   if (!existsSync(types)) rmSync(state, { force: true })
   const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc')
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--noEmit', 'false', '--emitDeclarationOnly', '--declarationDir', types, '--incremental', '--tsBuildInfoFile', state], { cwd: repo, stdio: 'inherit' })
+  try {
+    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--noEmit', 'false', '--emitDeclarationOnly', '--declarationDir', types, '--incremental', '--tsBuildInfoFile', state], { cwd: repo, stdio: 'inherit' })
+  } catch {
+    throw new Error('build: the type-check failed (its errors are above)')
+  }
   const written = join(types, 'src')
   for (const entry of readdirSync(written, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.d.ts') || entry.name.endsWith('.test.d.ts') || entry.name.startsWith('test-')) continue
@@ -136,4 +140,9 @@ function thirdPartyLicenses(metafile: Metafile): string {
   return `The packages bundled into mlskel's dist/, and their licences.\n\n${sections.join(`\n${'-'.repeat(80)}\n\n`)}`
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildDist()
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await buildDist().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  })
+}
