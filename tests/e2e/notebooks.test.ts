@@ -1,16 +1,18 @@
 // The template's notebooks, run headless as `npm run report:notebooks` runs them (Jupyter's nbconvert, Deno's
 // kernel from the deno dev dependency) on a trained project: both reports written, with every table and chart.
 // Needs Jupyter: CI installs it from Debian (.ci/run), and there a missing Jupyter fails this file; elsewhere it skips.
+// Among the end-to-end files (a process of its own, started with them): as a unit file, a clean clone's run (no
+// durations yet, so files in order of size) started it last, and one core worked ~25 s on it alone.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTemplateProject, runTemplateStages } from '../src/scaffold/test-project.js'
-import { requireTool } from './require-tool.js'
+import { createTemplateProject, runTemplateStages } from '../../src/scaffold/test-project.js'
+import { requireTool } from '../require-tool.js'
 
-const repo = fileURLToPath(new URL('..', import.meta.url))
+const repo = fileURLToPath(new URL('../..', import.meta.url))
 const cli = join(repo, 'dist', 'cli', 'index.js')
 const jupyter = requireTool('jupyter')
 
