@@ -4,7 +4,7 @@ import { readFile, realpath, stat } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { hashFile } from '../hashing/index.js'
-import { PACKAGE_ROOT } from '../package/index.js'
+import { mlskelVersion, PACKAGE_ROOT } from '../package/index.js'
 
 export const LOCKFILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock'] as const
 
@@ -18,9 +18,6 @@ export interface Environment {
   dependencies: Record<string, string>
   mlskel: string
 }
-
-/** This package's folder. */
-const MLSKEL_DIR = PACKAGE_ROOT
 
 /**
  * The versions of the packages bundled into mlskel's build (scripts/build.ts defines them): those ran, whatever
@@ -45,15 +42,16 @@ const DEPENDENCIES: { name: string; from: 'project' | 'mlskel' }[] = [
 /** The environment of this process, for a project at `root`. */
 export async function environmentOf(root: string): Promise<Environment> {
   const cpu = cpus()
-  const own = await packageAt(MLSKEL_DIR)
+  // the running mlskel's version, as its package.json says ('unknown' when it could not be read)
+  const own = mlskelVersion()
   const dependencies: Record<string, string> = {}
   // The project's packages from its root, else from the current folder (a test may train a copy of the project
   // elsewhere); mlskel, when the project has none installed, is the one running.
   const fromProject = async (name: string) => (await findPackage(root, name)) ?? (await findPackage(process.cwd(), name))
-  const mlskel = (await fromProject('mlskel')) ?? (own ? { dir: MLSKEL_DIR, version: own.version } : undefined)
+  const mlskel = (await fromProject('mlskel')) ?? (own !== 'unknown' ? { dir: PACKAGE_ROOT, version: own } : undefined)
   for (const { name, from } of DEPENDENCIES) {
     const bundled = from === 'mlskel' ? BUNDLED_VERSIONS[name] : undefined
-    const found = bundled !== undefined ? { version: bundled } : name === 'mlskel' ? mlskel : from === 'project' ? await fromProject(name) : await findPackage(mlskel?.dir ?? MLSKEL_DIR, name)
+    const found = bundled !== undefined ? { version: bundled } : name === 'mlskel' ? mlskel : from === 'project' ? await fromProject(name) : await findPackage(mlskel?.dir ?? PACKAGE_ROOT, name)
     if (found) dependencies[name] = found.version
   }
   return {
@@ -64,7 +62,7 @@ export async function environmentOf(root: string): Promise<Environment> {
     cpus: cpu.length,
     lockfile: await lockfileOf(root),
     dependencies,
-    mlskel: own?.version ?? 'unknown',
+    mlskel: own,
   }
 }
 

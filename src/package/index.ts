@@ -5,20 +5,24 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
-/** The folder of mlskel's package.json (its template/, schema/ and docs/ are there), with a trailing separator. */
-export const PACKAGE_ROOT = join(findPackageRoot(dirname(fileURLToPath(import.meta.url))), '/')
+const own = findPackage(dirname(fileURLToPath(import.meta.url)))
 
-function findPackageRoot(from: string): string {
+/** The folder of mlskel's package.json (its template/, schema/ and docs/ are there), with a trailing separator. */
+export const PACKAGE_ROOT = join(own.dir, '/')
+
+/** mlskel's folder and the version its package.json says, from the first package.json of mlskel above `from`. */
+function findPackage(from: string): { dir: string; version: string | undefined } {
   for (let dir = from; ; dir = dirname(dir)) {
-    if (packageName(join(dir, 'package.json')) === 'mlskel') return dir
+    const json = readPackageJson(join(dir, 'package.json'))
+    if (json?.name === 'mlskel') return { dir, version: typeof json.version === 'string' ? json.version : undefined }
     // not found (never so in an installed package or a checkout): where src/ and dist/'s own folders put it
-    if (dirname(dir) === dir) return join(from, '..', '..')
+    if (dirname(dir) === dir) return { dir: join(from, '..', '..'), version: undefined }
   }
 }
 
-function packageName(file: string): string | undefined {
+function readPackageJson(file: string): { name?: unknown; version?: unknown } | undefined {
   try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name
+    return JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown }
   } catch {
     return undefined
   }
@@ -29,16 +33,7 @@ export function distScript(path: string): URL {
   return pathToFileURL(join(PACKAGE_ROOT, 'dist', path))
 }
 
-let version: string | undefined
-
 /** mlskel's version, as its package.json says ('unknown' if it cannot be read). */
 export function mlskelVersion(): string {
-  if (version === undefined) {
-    try {
-      version = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown'
-    } catch {
-      version = 'unknown'
-    }
-  }
-  return version
+  return own.version ?? 'unknown'
 }
