@@ -172,6 +172,29 @@ describe('the git state in a training record', () => {
     expect((await record()).git.remote_url).toBe('https://git.example.com/team/model.git')
   })
 
+  it("takes the branch's own remote over origin, and origin over the others; a rewritten URL as git rewrites it", async () => {
+    await committedProject()
+    git(root, 'remote', 'add', 'archive', 'https://git.example.com/archive/model.git')
+    expect((await gitState(root)).remote_url).toBe('https://git.example.com/archive/model.git')
+    git(root, 'remote', 'add', 'origin', 'https://git.example.com/team/model.git')
+    expect((await gitState(root)).remote_url).toBe('https://git.example.com/team/model.git')
+    git(root, 'remote', 'add', 'fork.of.it', 'gh:alice/model.git')
+    git(root, 'config', 'branch.main.remote', 'fork.of.it')
+    git(root, 'config', 'url.https://github.com/.insteadOf', 'gh:')
+    expect((await gitState(root)).remote_url).toBe('https://github.com/alice/model.git')
+  })
+
+  it('names the commit but no branch when HEAD is detached, and is not misled by a file named HEAD', async () => {
+    await committedProject()
+    await writeFile(join(root, 'HEAD'), 'a file, not the revision\n')
+    git(root, 'add', 'HEAD')
+    git(root, 'commit', '-q', '-m', 'a file named HEAD')
+    const commit = git(root, 'rev-parse', 'HEAD')
+    expect(await gitState(root)).toMatchObject({ commit, branch: 'main', dirty: false, diff: null })
+    git(root, 'checkout', '-q', '--detach')
+    expect(await gitState(root)).toMatchObject({ commit, branch: null, dirty: false, diff: null })
+  })
+
   it('says dirty, with no diff, before the first commit', async () => {
     git(root, 'init', '-q')
     await writeFile(join(root, 'train.ts'), '// code\n')
