@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 import { z } from 'zod'
-import { sql } from '../data/index.js'
+import { duckdb, sql } from '../data/index.js'
 import { MlskelError, quote } from '../errors/index.js'
 import { signatureSchema, type Signature } from '../models/index.js'
 
@@ -30,7 +30,7 @@ function tableSource(file: string): string {
  * cannot read is MLSKEL_IMPORT_DATA_MISMATCH, with DuckDB's first line: the import cannot score on it.
  */
 export async function readTable(file: string, shown: string, columns?: readonly string[]): Promise<Table> {
-  const { DuckDBInstance } = await import('@duckdb/node-api')
+  const { DuckDBInstance } = duckdb()
   const instance = await DuckDBInstance.create(':memory:')
   const db = await instance.connect()
   try {

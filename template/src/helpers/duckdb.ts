@@ -1,9 +1,14 @@
 // DuckDB for the scripts: an in-memory database per use, SQL quoting, and tables read into plain rows.
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import type * as DuckDB from '@duckdb/node-api'
+import { createRequire } from 'node:module'
 import { extname } from 'node:path'
 import { dataSql } from 'mlskel'
 
-export type Db = DuckDBConnection
+// DuckDB's Node API is a CommonJS package: required rather than imported, every stage starts ~0.15 s of CPU sooner
+// (Node's import of CommonJS first scans each module the package re-exports for its names)
+const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDB
+
+export type Db = DuckDB.DuckDBConnection
 
 /** Run `fn` with a fresh in-memory DuckDB connection, closed afterwards whatever happens. */
 export async function withDuckDB<T>(fn: (db: Db) => Promise<T>): Promise<T> {
