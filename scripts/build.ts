@@ -22,7 +22,7 @@
 // - No large file that `import 'mlskel'` loads may hold a dynamic import(): tsx rewrites every module that does
 //   (es-module-lexer, then MagicString with a source map) on every load, ~0.3 s of CPU for a 750 kB chunk.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -95,8 +95,35 @@ function declarations(): void {
     // a declaration left from a source since deleted stays out
     if (!existsSync(join(repo, 'src', path.replace(/\.d\.ts$/, '.ts')))) continue
     mkdirSync(dirname(join(dist, path)), { recursive: true })
-    copyFileSync(join(written, path), join(dist, path))
+    writeFileSync(join(dist, path), canonicalDeclarations(readFileSync(join(written, path), 'utf8')))
   }
+}
+
+const ENUM_ENTRY = /^\s*(?:"([^"\n]*)"|([A-Za-z_$][\w$]*)): "([^"\n]*)";$/
+const LITERAL_UNION = /"[^"\n]*"(?: \| "[^"\n]*")+(?!\[)/g
+
+/**
+ * Declarations whose text does not depend on the order tsc met their string literals in. tsc prints the members of a
+ * union (`"a" | "b"`, and a zod enum's `{ a: "a"; b: "b"; }`) in the order it first created each literal type, which
+ * differs between a check from nothing and an incremental one that re-checks only what an edit touched: the same code
+ * gave two API reports (tests/api.test.ts). Both kinds of runs are sorted, which changes no type.
+ */
+export function canonicalDeclarations(text: string): string {
+  const lines = text.split('\n').map((line) => line.replace(LITERAL_UNION, (union) => union.match(/"[^"\n]*"/g)!.sort().join(' | ')))
+  const enumEntry = (line: string) => {
+    const match = ENUM_ENTRY.exec(line)
+    return match !== null && (match[1] ?? match[2]) === match[3]
+  }
+  for (let start = 0; start < lines.length; start++) {
+    if (!enumEntry(lines[start]!)) continue
+    let end = start
+    while (end + 1 < lines.length && enumEntry(lines[end + 1]!)) end++
+    const value = (line: string) => ENUM_ENTRY.exec(line)![3]!
+    const run = lines.slice(start, end + 1).sort((a, b) => (value(a) < value(b) ? -1 : value(a) > value(b) ? 1 : 0))
+    lines.splice(start, run.length, ...run)
+    start = end
+  }
+  return lines.join('\n')
 }
 
 /**

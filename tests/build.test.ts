@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Metafile } from 'esbuild'
 import { describe, expect, it } from 'vitest'
-import { checkDynamicImports } from '../scripts/build.js'
+import { canonicalDeclarations, checkDynamicImports } from '../scripts/build.js'
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url))
 
@@ -47,5 +47,24 @@ describe('the guard against dynamic imports', () => {
       'dist/chunks/lazy.js': { bytes: 100, imports: [] },
     })
     expect(() => checkDynamicImports(built)).not.toThrow()
+  })
+})
+
+describe('the declarations', () => {
+  it('list the members of string unions and enums sorted, whichever order tsc met them in', () => {
+    const written = ['type Kind = "regression" | "classification";', 'format: z.ZodEnum<{', '    iso: "iso";', '    "%d/%m/%Y": "%d/%m/%Y";', '    hour: "hour";', '}>;', 'let a: "b | c" | "a"[] | "z" | "y";', '    label: "name";', '    other: "other";'].join('\n')
+    expect(canonicalDeclarations(written).split('\n')).toEqual([
+      'type Kind = "classification" | "regression";',
+      'format: z.ZodEnum<{',
+      '    "%d/%m/%Y": "%d/%m/%Y";',
+      '    hour: "hour";',
+      '    iso: "iso";',
+      '}>;',
+      // a literal holding " | " stays whole; an array of a literal is not a member to move
+      'let a: "b | c" | "a"[] | "y" | "z";',
+      // an object type's properties keep their order: only an enum's entries (key and value alike) move
+      '    label: "name";',
+      '    other: "other";',
+    ])
   })
 })
