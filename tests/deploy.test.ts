@@ -3,8 +3,7 @@
 // e2e/image.test.ts), the YAML validated against the Compose and Kubernetes schemas, shell snippets through shellcheck and YAML through
 // yamllint (both from Debian: .ci/run installs them).
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { Ajv2019 } from 'ajv/dist/2019.js'
 import type { Instruction } from 'dockerfile-ast'
@@ -17,6 +16,7 @@ import { DEFAULT_DRAIN_MS } from '../src/serve/start.js'
 import { settingsSchema } from '../src/settings/index.js'
 import { filesBelow, parseDockerfile, run } from './deploy/dockerfile.js'
 import { requireTool } from './require-tool.js'
+import { tempDir } from './temp-dir.js'
 
 const repo = resolve(import.meta.dirname, '..')
 const template = join(repo, 'template')
@@ -115,7 +115,7 @@ describe("Dockerfile.api's training step", () => {
   const trainStep = parseDockerfile(join(template, 'Dockerfile.api')).filter((i) => i.getKeyword() === 'RUN').find((i) => args(i).includes('npm run train'))!
 
   it('keeps a model that models/ already holds, and trains only when there is none', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mlskel-docker-train-'))
+    const dir = await tempDir('mlskel-docker-train-')
     // npm stands in as a stub that says it was called: the step must not reach it when a model is there
     mkdirSync(join(dir, 'bin'))
     writeFileSync(join(dir, 'bin', 'npm'), '#!/bin/sh\necho "npm $*"\n', { mode: 0o755 })
@@ -308,8 +308,8 @@ describe.skipIf(shellcheckTool.skip)('shellcheck', () => {
 describe.skipIf(yamllintTool.skip)('yamllint', () => {
   beforeAll(() => yamllintTool.assert())
 
-  it('yamllint passes every YAML file of the template, with the config it ships', () => {
-    const project = mkdtempSync(join(tmpdir(), 'mlskel-yamllint-'))
+  it('yamllint passes every YAML file of the template, with the config it ships', async () => {
+    const project = await tempDir('mlskel-yamllint-')
     cpSync(template, project, { recursive: true })
     const renamed = [
       ['_yamllint.yml', '.yamllint.yml'],

@@ -1,10 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadParams } from '../params/index.js'
 import { inferColumnType, invalidCells, type ColumnCounts } from './infer.js'
 import { planDataset } from './plan.js'
+import { tempDir } from '../../tests/temp-dir.js'
 
 const params = `# params.yaml
 dataset:
@@ -15,7 +15,7 @@ task: classification
 `
 
 async function loaded(text = params) {
-  const dir = await mkdtemp(join(tmpdir(), 'mlskel-plan-'))
+  const dir = await tempDir('mlskel-plan-')
   await writeFile(join(dir, 'params.yaml'), text)
   return loadParams(dir, { overrides: {} })
 }

@@ -1,10 +1,10 @@
-import { chmod, mkdtemp, readFile, readdir, writeFile, mkdir } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { chmod, readFile, readdir, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { sweepStaleTemps, tempOwner, tempPathFor, writeDirAtomic, writeFileAtomic } from './index.js'
+import { tempDir } from '../../tests/temp-dir.js'
 
-const temp = () => mkdtemp(join(tmpdir(), 'mlskel-fs-'))
+const temp = () => tempDir('mlskel-fs-')
 
 describe('writeFileAtomic', () => {
   it('writes the file and leaves no temp file behind', async () => {

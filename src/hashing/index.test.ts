@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CHUNK_SIZE, Hasher, hashFile, listFileEntries, listFiles } from './index.js'
 import { CACHE_FORMAT, CACHE_VERSION, readCache } from './stat-cache.js'
+import { tempDir } from '../../tests/temp-dir.js'
 
-const temp = () => mkdtemp(join(tmpdir(), 'mlskel-hash-'))
+const temp = () => tempDir('mlskel-hash-')
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex')
 /** A clock `s` seconds ahead: files written by a test are then old enough to be trusted from the cache. */
 const later = (s = 10) => () => (BigInt(Date.now()) + BigInt(s * 1000)) * 1_000_000n

@@ -1,9 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_MISSING_VALUES } from '../data/columns.js'
 import { loadParams, parseOverrides } from './index.js'
+import { tempDir } from '../../tests/temp-dir.js'
 
 const iris = `# params.yaml
 dataset:
@@ -16,7 +16,7 @@ model: { type: random_forest, n_estimators: 100 }
 `
 
 async function project(text: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'mlskel-params-'))
+  const dir = await tempDir('mlskel-params-')
   await writeFile(join(dir, 'params.yaml'), text)
   return dir
 }
@@ -115,7 +115,7 @@ describe('loadParams', () => {
   })
 
   it('reports a missing params.yaml', async () => {
-    await expect(loadParams(await mkdtemp(join(tmpdir(), 'mlskel-params-')), { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_FILE_MISSING' })
+    await expect(loadParams(await tempDir('mlskel-params-'), { overrides: {} })).rejects.toMatchObject({ code: 'MLSKEL_FILE_MISSING' })
   })
 
   it('applies the overrides it is given, and validates them; it reads none from the environment', async () => {

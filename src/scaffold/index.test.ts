@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { RENAMES, adoptProject, createProject, detectPackageManager, initGit, projectDependency, projectNameFor, projectPathOf, resolveMlskelSpec, runCommand, templateDir } from './index.js'
+import { tempDir } from '../../tests/temp-dir.js'
 
-const temp = () => mkdtemp(join(tmpdir(), 'mlskel-new-'))
+const temp = () => tempDir('mlskel-new-')
 
 describe('createProject', () => {
   it('creates the layout of DESIGN.md with dotfiles renamed and package.json edited', async () => {

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { findProjectRoot, loadSettings, projectPaths, settingsSchema } from './index.js'
+import { tempDir } from '../../tests/temp-dir.js'
 
 async function root(env = ''): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'mlskel-settings-'))
+  const dir = await tempDir('mlskel-settings-')
   await writeFile(join(dir, 'mlskel.yaml'), 'stages: {}\n')
   if (env) await writeFile(join(dir, '.env'), env)
   return dir
@@ -62,7 +62,7 @@ describe('findProjectRoot', () => {
   })
 
   it('says so when there is no project', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'none-'))
+    const dir = await tempDir('mlskel-settings-none-')
     expect(() => findProjectRoot(dir)).toThrow(expect.objectContaining({ code: 'MLSKEL_PROJECT_NOT_FOUND' }))
   })
 
