@@ -18,9 +18,9 @@ const { mlskelRun, newestRecord, setParams, setModel } = projectSteps(() => ({ m
 
 beforeAll(() => {
   const made = shared()
-  mlskel = made.mlskel
   work = mkdtempSync(join(tmpdir(), 'mlskel-e2e-'))
   project = copyProject(made.pristine, join(work, 'iris-project'))
+  mlskel = join(project, 'node_modules', '.bin', 'mlskel')
 })
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true })

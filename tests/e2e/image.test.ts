@@ -48,7 +48,7 @@ const log: string[] = []
 beforeAll(() => {
   const made = shared()
   pristine = made.pristine
-  // the tarball and the tool it was installed from stay (other files share them); that the clone needs neither is
+  // the tarball and the project cloned here stay (other files share them); that the clone needs neither is
   // what its files must show: no path of theirs or of this checkout in them
   outside = [repo, dirname(made.tarball)]
   elsewhere = mkdtempSync(join(tmpdir(), 'mlskel-elsewhere-'))

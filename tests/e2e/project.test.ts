@@ -1,5 +1,5 @@
-// End to end, as a user gets it: mlskel packed, installed as a tool, a project created with `mlskel new` (made once
-// and shared by the e2e files: ./shared.ts), then its own npm test, its pipeline, the skip rules, the runs, serving and
+// End to end, as a user gets it: mlskel packed, a project created with `mlskel new` and installed, mlskel from the
+// tarball it vendors (made once and shared by the e2e files: ./shared.ts), then its own npm test, its pipeline, the skip rules, the runs, serving and
 // stopping the server through its wrappers. datasets.test.ts and adopt.test.ts run beside this file.
 import { spawn, spawnSync } from 'node:child_process'
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -23,9 +23,11 @@ const { mlskelRun, newestRecord, setParams, setModel } = projectSteps(() => ({ m
 
 beforeAll(() => {
   const made = shared()
-  ;({ tarball, mlskel } = made)
+  tarball = made.tarball
   work = mkdtempSync(join(tmpdir(), 'mlskel-e2e-'))
   project = copyProject(made.pristine, join(work, 'iris-project'))
+  // the project's own mlskel, as `npx mlskel` runs it there
+  mlskel = join(project, 'node_modules', '.bin', 'mlskel')
 })
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true })

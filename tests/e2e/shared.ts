@@ -1,6 +1,6 @@
-// What the end-to-end files share, made once per version of mlskel and reused: mlskel packed as published, installed
-// as a user's tool, and a project created from it with its dependencies installed (`mlskel new`). Each file gets a
-// copy of that project of its own: its files copied, its node_modules hard-linked (an install is what every file
+// What the end-to-end files share, made once per version of mlskel and reused: mlskel packed as published, and a
+// project created with its dependencies installed (`mlskel new`), mlskel among them from the tarball it vendors. Each
+// file gets a copy of that project of its own: its files copied, its node_modules hard-linked (an install is what every file
 // would otherwise repeat; the files run side by side). The cache is keyed by the content of what `npm pack` puts in
 // the tarball, under the system's temp folder, so a re-run after no change to mlskel reuses it too.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process'
@@ -45,7 +45,10 @@ export function ok(result: Run): Run {
 export interface Shared {
   /** The packed tarball. */
   tarball: string
-  /** The `mlskel` command of the tool installed from it. */
+  /**
+   * The `mlskel` command the project installed from its vendored tarball, for commands run outside a copy of it (a
+   * copy's own is its node_modules/.bin/mlskel, as `npx mlskel` runs it).
+   */
   mlskel: string
   /** The project `mlskel new` made, installed and committed: copy it (copyProject), never change it. */
   pristine: string
@@ -53,14 +56,14 @@ export interface Shared {
 
 const LOCK_WAIT_MS = 900_000
 
-/** The shared tool and project, made now if no file made them for this mlskel yet. */
+/** The shared tarball and project, made now if no file made them for this mlskel yet. */
 export function shared(): Shared {
   // dist/ built first when a source is newer (a file run alone after an edit): it is part of the key
   builtCli(userEnv())
   const { version, files } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string; files: string[] }
   const name = `mlskel-${version}.tgz`
   const home = join(tmpdir(), `mlskel-e2e-${packageDigest(files)}`)
-  const made: Shared = { tarball: join(home, name), mlskel: join(home, 'tool', 'node_modules', '.bin', 'mlskel'), pristine: join(home, 'iris-project') }
+  const made: Shared = { tarball: join(home, name), mlskel: join(home, 'iris-project', 'node_modules', '.bin', 'mlskel'), pristine: join(home, 'iris-project') }
   const ready = join(home, 'ready')
   if (!existsSync(ready)) {
     // one maker at a time: the files that start together wait for the first (a lock folder, made atomically, that
@@ -142,13 +145,14 @@ function abandoned(lock: string): boolean {
 function make(home: string, name: string): void {
   const building = `${home}.building`
   rmSync(building, { recursive: true, force: true })
-  mkdirSync(join(building, 'tool'), { recursive: true })
+  mkdirSync(building, { recursive: true })
   const packed = packMlskel(building, userEnv())
   if (packed !== name) throw new Error(`npm pack wrote ${packed}, not ${name}`)
-  // mlskel installed from the tarball, as a user's tool, and a project created with it
-  writeFileSync(join(building, 'tool', 'package.json'), '{"private":true}')
-  ok(run('npm', ['install', '--no-audit', '--no-fund', join(building, name)], { cwd: join(building, 'tool') }))
-  const created = ok(run(join(building, 'tool', 'node_modules', '.bin', 'mlskel'), ['new', 'iris-project', '--pm', 'npm'], { cwd: building }))
+  // The project, made by the CLI as built here: run from a checkout, `mlskel new` vendors mlskel packed from it, the
+  // same bytes as the tarball (project.test.ts compares them), and the project installs it. (No tool is installed
+  // from the tarball first to run it: ~9 s of CPU for nothing the tests use; adopt.test.ts runs `npm create mlskel`,
+  // which installs the tarball as a tool.)
+  const created = ok(run(process.execPath, [builtCli(userEnv()), 'new', 'iris-project', '--pm', 'npm'], { cwd: building }))
   if (!created.stdout.includes('iris-project is ready')) throw new Error(`mlskel new did not say the project is ready:\n${created.stdout}`)
   writeFileSync(join(building, 'ready'), '')
   rmSync(home, { recursive: true, force: true })
