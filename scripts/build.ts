@@ -26,7 +26,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, wr
 import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build, type Metafile } from 'esbuild'
+import { build, type Metafile, type Plugin } from 'esbuild'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const dist = join(repo, 'dist')
@@ -67,12 +67,28 @@ export async function buildDist(): Promise<void> {
     metafile: true,
     logLevel: 'warning',
     define: { __MLSKEL_BUNDLED_VERSIONS__: JSON.stringify(Object.fromEntries(RECORDED.map((name) => [name, versionOf(name)]))) },
+    plugins: [zodEnglishOnly],
     // the bundled CommonJS packages (yaml, pino) call require(): in an ES module it must be made
     banner: { js: "import { createRequire as __mlskelCreateRequire } from 'node:module'; const require = __mlskelCreateRequire(import.meta.url);" },
   })
   checkDynamicImports(result.metafile)
   writeFileSync(join(dist, 'THIRD-PARTY-LICENSES'), thirdPartyLicenses(result.metafile))
   chmodSync(join(dist, 'cli', 'index.js'), 0o755)
+}
+
+/**
+ * zod's messages in English only. zod exports its ~45 translations as `z.locales`, which the bundle kept whole: half
+ * of the bundled zod (370 of 760 kB), in many scripts, and so a chunk every process that imports mlskel decodes and
+ * parses as two-byte text. mlskel's zod is its own (bundled, never handed to a project's code), and zod itself
+ * configures English (classic/schemas.js imports locales/en.js): the other locales are unreachable. A test
+ * (tests/build.test.ts) says when a zod update loads them another way.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    // `z.locales` and `z.core.locales`: this file of the bundled zod, loaded as its English export alone
+    b.onLoad({ filter: /[/\\]node_modules[/\\]zod[/\\]v4[/\\]locales[/\\]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js"\n', loader: 'js' }))
+  },
 }
 
 /** Type-check the repository and write src/'s declarations into dist/. */

@@ -1,8 +1,8 @@
 // The build (scripts/build.ts) as it left dist/: bundles and declarations, the licences of what it bundled, and its
 // guard against dynamic imports in the large files a stage loads.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Metafile } from 'esbuild'
 import { describe, expect, it } from 'vitest'
 import { canonicalDeclarations, checkDynamicImports } from '../scripts/build.js'
@@ -26,6 +26,15 @@ describe('dist/', () => {
       expect(licences).toContain(`${name}@${version} (${license})`)
     }
     expect(licences).toContain('Permission is hereby granted, free of charge')
+  })
+
+  it("bundles zod's English messages and none of its other locales, and zod still speaks English", async () => {
+    const bundled = readdirSync(join(dist, 'chunks')).filter((f) => f.endsWith('.js')).flatMap((f) => [...readFileSync(join(dist, 'chunks', f), 'utf8').matchAll(/^\/\/ node_modules\/zod\/v4\/locales\/(\S+)$/gm)].map((m) => m[1]))
+    expect(bundled.sort()).toEqual(['en.js', 'index.js'])
+    const { paramsSchema } = (await import(pathToFileURL(join(dist, 'index.js')).href)) as typeof import('../src/index.js')
+    const parsed = paramsSchema().safeParse({ task: 'clustering' })
+    expect(parsed.success).toBe(false)
+    expect(parsed.error!.issues.map((issue) => issue.message).join('\n')).toMatch(/^Invalid option: expected one of/m)
   })
 })
 
