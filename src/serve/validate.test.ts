@@ -1,3 +1,4 @@
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import { describe, expect, it } from 'vitest'
 import { inputSchemaOf } from '../data/encode.js'
 import type { Signature } from '../models/index.js'
@@ -208,6 +209,14 @@ describe('requestReader', () => {
   it('compiles a model\'s validators once, for its input schema and row limit', () => {
     expect(requestReader(typed, 10)).toBe(requestReader(typed, 10))
     expect(requestReader(typed, 20)).not.toBe(requestReader(typed, 10))
+  })
+
+  it("makes schemas that draft 2020-12's meta-schema accepts, for inputs of every type (the readers compile them unchecked)", () => {
+    const meta = new Ajv2020({ strict: true, allowUnionTypes: true })
+    expect(new Set(typed.fields.map((field) => field.type))).toEqual(new Set(['number', 'boolean', 'category', 'datetime']))
+    for (const [id, made] of Object.entries(requestSchemas(typed, 10))) expect(meta.validateSchema(made), `${id}: ${meta.errorsText()}`).toBe(true)
+    // what the check would catch
+    expect(meta.validateSchema({ type: 'array', prefixItems: [{ type: 'nmber' }] })).toBe(false)
   })
 
   it('validates each value against its input\'s JSON Schema, in rows of the inputs\' width and number', () => {
