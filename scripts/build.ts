@@ -17,8 +17,9 @@
 //   (the model kinds registered, the worker pool) whichever entries it imports.
 // - Bundled with mlskel: the small pure-JavaScript packages every stage or command loads (BUNDLED). The others stay
 //   imports of the installed packages: native ones (DuckDB, ONNX Runtime), those loaded only to serve or to write a
-//   report (Fastify and its plugins, which read files of their own package, Vega, Playwright), and the peers. All
-//   stay in package.json's dependencies: the declarations use their types. Their licences: dist/THIRD-PARTY-LICENSES.
+//   report (Fastify and its plugins, which read files of their own package, Vega, Playwright), pino (required by the
+//   first logger: logging/index.ts), and the peers. All stay in package.json's dependencies: the declarations use
+//   their types. Their licences: dist/THIRD-PARTY-LICENSES.
 // - No large file that `import 'mlskel'` loads may hold a dynamic import(): tsx rewrites every module that does
 //   (es-module-lexer, then MagicString with a source map) on every load, ~0.3 s of CPU for a 750 kB chunk.
 import { execFileSync } from 'node:child_process'
@@ -32,7 +33,7 @@ const repo = fileURLToPath(new URL('..', import.meta.url))
 const dist = join(repo, 'dist')
 
 /** Packages bundled into dist/ (their own dependencies with them). */
-const BUNDLED = ['commander', 'pino', 'random-js', 'secure-json-parse', 'validate-npm-package-name', 'yaml', 'zod'] as const
+const BUNDLED = ['commander', 'random-js', 'secure-json-parse', 'validate-npm-package-name', 'yaml', 'zod'] as const
 
 /** Bundled packages whose version a training records (src/metadata/environment.ts): the one that ran is the bundled one. */
 const RECORDED = ['random-js', 'zod'] as const
@@ -68,7 +69,7 @@ export async function buildDist(): Promise<void> {
     logLevel: 'warning',
     define: { __MLSKEL_BUNDLED_VERSIONS__: JSON.stringify(Object.fromEntries(RECORDED.map((name) => [name, versionOf(name)]))) },
     plugins: [zodEnglishOnly],
-    // the bundled CommonJS packages (yaml, pino) call require(): in an ES module it must be made
+    // the bundled CommonJS packages (yaml) call require(): in an ES module it must be made
     banner: { js: "import { createRequire as __mlskelCreateRequire } from 'node:module'; const require = __mlskelCreateRequire(import.meta.url);" },
   })
   checkDynamicImports(result.metafile)

@@ -2,9 +2,22 @@
 // line reads `generate-dataset warn: dropped 3 of 154 rows (file=data/raw/x.csv raw=154)`; for machines (not a
 // terminal, or LOG_FORMAT=json) it is pino's JSON line, as log collectors expect. A small formatter of our own
 // rather than pino-pretty: it is one function, and pino-pretty brings a worker thread and five dependencies.
-import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino'
+import { createRequire } from 'node:module'
+import type * as Pino from 'pino'
+import type { DestinationStream, Logger, LevelWithSilent } from 'pino'
 
 export type { Logger }
+
+let pinoModule: typeof Pino | undefined
+
+/**
+ * pino, loaded by the first logger made: a process that logs nothing (most stages and commands) never evaluates it,
+ * ~35 ms of CPU at each start when `import 'mlskel'` loaded it. Required, as the CommonJS package it is (an import
+ * would first scan its modules for their names); the server's Fastify requires the same copy.
+ */
+export function loadPino(): typeof Pino {
+  return (pinoModule ??= createRequire(import.meta.url)('pino') as typeof Pino)
+}
 
 export const LOG_FORMATS = ['text', 'json'] as const
 export type LogFormat = (typeof LOG_FORMATS)[number]
@@ -15,6 +28,7 @@ export function logFormatFor(format: LogFormat | undefined, isTTY = Boolean(proc
 }
 
 export function createLogger(name: string, level: LevelWithSilent = 'warn', format?: LogFormat, fd = 2): Logger {
+  const { pino } = loadPino()
   const destination = pino.destination({ fd, sync: true })
   const stream = logFormatFor(format, fd === 2 ? Boolean(process.stderr.isTTY) : Boolean(process.stdout.isTTY)) === 'json' ? destination : textStream(destination)
   return pino({ name, level, base: { name } }, stream)

@@ -7,9 +7,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import { pino } from 'pino'
 import type { UnseenCategory } from '../data/index.js'
-import type { Logger } from '../logging/index.js'
+import { loadPino, type Logger } from '../logging/index.js'
 import { portableCommand } from '../metadata/index.js'
 import { checkedRowsPredictor, type CheckedRows, type CheckedRowsPredictor } from '../models/index.js'
 import { BodyBudget, bodyLimitsOf, busy, csvText, declaredLength, DEFAULT_BODY_BUDGET, DEFAULT_BODY_LIMIT, parseJsonBody, readBody, tooLarge, type BodyLimits } from './body.js'
@@ -448,5 +447,5 @@ function digest(text: string): Buffer {
 
 
 function silentLogger(): Logger {
-  return pino({ level: 'silent' })
+  return loadPino().pino({ level: 'silent' })
 }

@@ -4,8 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { pino } from 'pino'
-import { logFormatFor, textStream, type Logger } from '../logging/index.js'
+import { loadPino, logFormatFor, textStream, type Logger } from '../logging/index.js'
 import { findProjectRoot, loadSettings, projectPaths, settingsSchema } from '../settings/index.js'
 import type { ServedModel } from './model-holder.js'
 import { buildServer, servedModelOf, serverConnections } from './server.js'
@@ -54,6 +53,7 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
   const settings = loadSettings(settingsSchema, { root, ...(o.env ? { env: o.env } : {}) })
   const paths = projectPaths(root, settings)
   const env = o.env ?? process.env
+  const { pino } = loadPino()
   const out = pino.destination({ fd: 1, sync: true })
   const logger = o.logger ?? pino({ name: 'mlskel-serve', level: settings.LOG_LEVEL, base: { name: 'mlskel-serve' }, timestamp: pino.stdTimeFunctions.isoTime }, logFormatFor(settings.LOG_FORMAT, Boolean(process.stdout.isTTY)) === 'json' ? out : textStream(out))
   const drainMs = o.drainMs ?? DEFAULT_DRAIN_MS
