@@ -1,8 +1,8 @@
 // What the end-to-end files share, made once per version of mlskel and reused: mlskel packed as published, and a
 // project created with its dependencies installed (`mlskel new`), mlskel among them from the tarball it vendors. Each
-// file gets a copy of that project of its own: its files copied, its node_modules hard-linked (an install is what every file
-// would otherwise repeat; the files run side by side). The cache is keyed by the content of what `npm pack` puts in
-// the tarball, under the system's temp folder, so a re-run after no change to mlskel reuses it too.
+// file gets a copy of that project of its own: its files copied, its node_modules hard-linked (an install is what
+// every file would otherwise repeat; the files run side by side). The cache is keyed by the content of what `npm pack`
+// puts in the tarball, under the system's temp folder, so a re-run after no change to mlskel reuses it too.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
