@@ -11,8 +11,8 @@ export type { Logger }
 let pinoModule: typeof Pino | undefined
 
 /**
- * pino, loaded by the first logger made: a process that logs nothing (most stages and commands) never evaluates it,
- * ~35 ms of CPU at each start when `import 'mlskel'` loaded it. Required, as the CommonJS package it is (an import
+ * pino, loaded by the first logger made: a process that logs nothing (most stages and commands) never loads it, ~18 ms
+ * of CPU at each start when `import 'mlskel'` loaded it bundled. Required, as the CommonJS package it is (an import
  * would first scan its modules for their names); the server's Fastify requires the same copy.
  */
 export function loadPino(): typeof Pino {
