@@ -76,17 +76,18 @@ export async function gitState(root: string, options: GitStateOptions = {}): Pro
 /**
  * Whether `root` is in a work tree and, when it is, where its index and objects are (for the diff), the commit HEAD
  * names and its branch (null when detached). One git for all of it: a training spends ~15 ms of CPU on each git it
- * starts. Before the first commit, when `HEAD^{commit}` names nothing, two more say what there is.
+ * starts. Before the first commit `HEAD^{commit}` names nothing: git has printed the rest and fails there, and a
+ * second git names the branch to be.
  */
 async function repository(root: string): Promise<{ indexPath: string; objectsPath: string; commit: string | null; branch: string | null } | null> {
-  const paths = ['rev-parse', '--is-inside-work-tree', '--git-path', 'index', '--git-path', 'objects']
   // `--` after the revisions: they are not paths, whatever files there are
-  const [inside, indexPath, objectsPath, commit, ref] = (await git(root, [...paths, 'HEAD^{commit}', '--symbolic-full-name', 'HEAD', '--']))?.split('\n') ?? []
-  if (inside === 'true' && indexPath && objectsPath && commit && ref) return { indexPath, objectsPath, commit, branch: ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null }
-  const [insideToo, index, objects] = (await git(root, paths))?.split('\n') ?? []
-  if (insideToo !== 'true' || !index || !objects) return null
+  const args = ['rev-parse', '--is-inside-work-tree', '--git-path', 'index', '--git-path', 'objects', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD', '--']
+  const result = await runText('git', args, { cwd: root, timeoutMs: GIT_TIMEOUT_MS, maxBytes: 16 << 20 })
+  const [inside, indexPath, objectsPath, commit, ref] = result.truncated ? [] : result.stdout.split('\n')
+  if (inside !== 'true' || !indexPath || !objectsPath) return null
+  if (result.code === 0 && commit && ref) return { indexPath, objectsPath, commit, branch: ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null }
   const branch = (await git(root, ['symbolic-ref', '--short', '-q', 'HEAD']))?.trim() || null
-  return { indexPath: index, objectsPath: objects, commit: null, branch }
+  return { indexPath, objectsPath, commit: null, branch }
 }
 
 /**

@@ -59,7 +59,7 @@ const LOCK_WAIT_MS = 900_000
 /** The shared tarball and project, made now if no file made them for this mlskel yet. */
 export function shared(): Shared {
   // dist/ built first when a source is newer (a file run alone after an edit): it is part of the key
-  builtCli(userEnv())
+  const cli = builtCli(userEnv())
   const { version, files } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string; files: string[] }
   const name = `mlskel-${version}.tgz`
   const home = join(tmpdir(), `mlskel-e2e-${packageDigest(files)}`)
@@ -83,7 +83,7 @@ export function shared(): Shared {
       }
     }
     try {
-      if (!existsSync(ready)) make(home, name)
+      if (!existsSync(ready)) make(home, name, cli)
     } finally {
       rmSync(lock, { recursive: true, force: true })
     }
@@ -142,7 +142,8 @@ function abandoned(lock: string): boolean {
   return Date.now() - since.mtimeMs > LOCK_WAIT_MS
 }
 
-function make(home: string, name: string): void {
+/** The tarball and the project, made in `<home>.building` and moved to `home` once whole; `cli` is dist/cli/index.js. */
+function make(home: string, name: string, cli: string): void {
   const building = `${home}.building`
   rmSync(building, { recursive: true, force: true })
   mkdirSync(building, { recursive: true })
@@ -152,7 +153,7 @@ function make(home: string, name: string): void {
   // same bytes as the tarball (project.test.ts compares them), and the project installs it. (No tool is installed
   // from the tarball first to run it: ~9 s of CPU for nothing the tests use; adopt.test.ts runs `npm create mlskel`,
   // which installs the tarball as a tool.)
-  const created = ok(run(process.execPath, [builtCli(userEnv()), 'new', 'iris-project', '--pm', 'npm'], { cwd: building }))
+  const created = ok(run(process.execPath, [cli, 'new', 'iris-project', '--pm', 'npm'], { cwd: building }))
   if (!created.stdout.includes('iris-project is ready')) throw new Error(`mlskel new did not say the project is ready:\n${created.stdout}`)
   writeFileSync(join(building, 'ready'), '')
   rmSync(home, { recursive: true, force: true })
