@@ -1,10 +1,10 @@
 // Batch prediction on several threads: the rows are cut into ranges, each thread walks every tree for its range
-// (tree by tree, addLeafValues), this thread included. A row's sum over the trees is made by one thread in tree
+// (block by block of rows, tree by tree: addFlatLeafValues), this thread included. A row's sum over the trees is made by one thread in tree
 // order, so the answers are those of one thread, to the bit. Walking a tree is bound by memory latency and branch
 // misses (WebAssembly was only 20% faster than JavaScript here), so threads are what makes big batches faster.
 import { type Worker } from 'node:worker_threads'
 import { workerPool } from './pool.js'
-import { addLeafValues, type TreeEnsemble } from './tree.js'
+import { addFlatLeafValues, addLeafValues, type TreeEnsemble } from './tree.js'
 
 /** Below this many rows a batch is predicted on this thread alone: a round of messages costs ~0.2 ms. */
 export const PARALLEL_PREDICT_ROWS = 5_000
@@ -89,10 +89,8 @@ function ensembleOf(s: SharedEnsemble): TreeEnsemble {
 export function predictRange(job: PredictJob): void {
   const e = ensembleOf(job.ensemble)
   const F = job.ensemble.features
-  const all = new Float64Array(job.rows)
-  const X: Float64Array[] = []
-  for (let r = job.from; r < job.to; r++) X.push(all.subarray(r * F, (r + 1) * F))
-  addLeafValues(e, X, new Float64Array(job.out, job.from * job.width * 8, (job.to - job.from) * job.width), job.width)
+  const rows = new Float64Array(job.rows, job.from * F * 8, (job.to - job.from) * F)
+  addFlatLeafValues(e, rows, new Float64Array(job.out, job.from * job.width * 8, (job.to - job.from) * job.width), job.width)
 }
 
 /**
@@ -121,8 +119,8 @@ export async function addLeafValuesInParallel(e: TreeEnsemble, X: readonly (read
   try {
     const cut = (i: number) => Math.floor((i * n) / (workers + 1))
     const replies = taken.map((worker, i) => pool.request(worker, { type: 'predict-rows', job: { ensemble, rows, from: cut(i + 1), to: cut(i + 2), out: sums, width } satisfies PredictJob }, 'predicted'))
-    // this thread's share meanwhile, the first range, from the ensemble and rows as they are
-    addLeafValues(e, X.slice(0, cut(1)), new Float64Array(sums, 0, cut(1) * width), width)
+    // this thread's share meanwhile, the first range
+    addFlatLeafValues(e, flat.subarray(0, cut(1) * F), new Float64Array(sums, 0, cut(1) * width), width)
     await Promise.all(replies)
   } finally {
     pool.give(taken)

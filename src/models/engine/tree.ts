@@ -244,12 +244,17 @@ export function concatTrees(trees: readonly FlatTree[], o: { features: number; o
  * training (not a whole number in [0, categories), or not in the training data) take the node's default direction.
  */
 export function leafOf(e: TreeEnsemble, t: number, row: ArrayLike<number>): number {
+  return leafAt(e, t, row, 0)
+}
+
+/** leafOf for the row whose first feature is rows[base]. */
+function leafAt(e: TreeEnsemble, t: number, rows: ArrayLike<number>, base: number): number {
   const { node, info } = e
   let n = e.roots[t]!
   let fv = info[4 * n + 2]!
   while (fv >= 0) {
     const f = fv & 0xffffff
-    const x = row[f]!
+    const x = rows[base + f]!
     if (fv < CATEGORICAL << 24) {
       // a numeric split: NaN fails both comparisons and takes the default way
       const th = node[2 * n]!
@@ -298,18 +303,56 @@ function categoryGoesLeft(e: TreeEnsemble, n: number, f: number, x: number, fl: 
 }
 
 /**
+ * Rows per pass of the trees: ~1 MB of them side by side, which stay in a core's cache while every tree goes through
+ * them. Measured on 16,000 rows × 20 features: with blocks of 256 kB a forest of deep trees predicted ~30% slower
+ * than in one pass over the rows (each block fetches the trees from memory again); from 1 MB up, within the noise.
+ */
+const BLOCK_BYTES = 1 << 20
+const blockRows = (features: number) => Math.max(256, Math.floor(BLOCK_BYTES / (8 * Math.max(1, features))))
+
+/**
  * For every row of X and tree: out[r * width + …] += the leaf's values. A leaf of `width` values adds them all
  * (a forest's class distributions); a leaf of one value adds it to output t % width (boosting: tree t is class
- * t % K's). Tree by tree, so that a tree's nodes stay in cache while all the rows go through it: a forest of deep
- * trees is ~100 MB, far more than a cache, and row by row every tree would come from memory again for every row.
+ * t % K's). Block by block of rows, copied side by side into one typed array, and tree by tree within a block: a
+ * tree's nodes stay in cache while the block's rows go through it (a forest of deep trees is ~100 MB, far more than a
+ * cache: row by row, every tree would come from memory again for every row), and so do the block's rows while every
+ * tree goes through them. Tree by tree over all the rows at once, rows as they came, walked 16,000 rows picked out of a
+ * larger table (a cross-validation fold) 1.5–4 times slower than the same rows copied: every tree fetched every row's
+ * array, scattered over the heap, from memory again.
  */
 export function addLeafValues(e: TreeEnsemble, X: readonly ArrayLike<number>[], out: Float64Array, width: number): void {
+  const F = e.features
+  const block = blockRows(F)
+  const rows = new Float64Array(Math.min(block, X.length) * F)
+  for (let from = 0; from < X.length; from += block) {
+    const n = Math.min(block, X.length - from)
+    // a row shorter than F reads undefined, as the tree walk would have: NaN, a missing value
+    for (let r = 0; r < n; r++) {
+      const row = X[from + r]!
+      for (let f = 0; f < F; f++) rows[r * F + f] = row[f]!
+    }
+    addBlockLeafValues(e, rows, n, out.subarray(from * width, (from + n) * width), width)
+  }
+}
+
+/** addLeafValues for rows side by side in one array (row r's features from rows[r * features]). */
+export function addFlatLeafValues(e: TreeEnsemble, rows: Float64Array, out: Float64Array, width: number): void {
+  const F = e.features
+  const total = F === 0 ? out.length / width : rows.length / F
+  const block = blockRows(F)
+  for (let from = 0; from < total; from += block) {
+    const n = Math.min(block, total - from)
+    addBlockLeafValues(e, rows.subarray(from * F, (from + n) * F), n, out.subarray(from * width, (from + n) * width), width)
+  }
+}
+
+function addBlockLeafValues(e: TreeEnsemble, rows: Float64Array, n: number, out: Float64Array, width: number): void {
   const { values } = e
-  const n = X.length
+  const F = e.features
   if (e.outputs === width && width > 1) {
     for (let t = 0; t < e.trees; t++) {
       for (let r = 0; r < n; r++) {
-        const at = leafOf(e, t, X[r]!) * width
+        const at = leafAt(e, t, rows, r * F) * width
         const o = r * width
         for (let k = 0; k < width; k++) out[o + k]! += values[at + k]!
       }
@@ -318,6 +361,6 @@ export function addLeafValues(e: TreeEnsemble, X: readonly ArrayLike<number>[], 
   }
   for (let t = 0; t < e.trees; t++) {
     const k = t % width
-    for (let r = 0; r < n; r++) out[r * width + k]! += values[leafOf(e, t, X[r]!)]!
+    for (let r = 0; r < n; r++) out[r * width + k]! += values[leafAt(e, t, rows, r * F)]!
   }
 }
