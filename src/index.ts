@@ -64,6 +64,7 @@ export {
   exportSavedModel,
   evaluate,
   summarizeHoldOut,
+  scoreHoldOut,
   crossValidate,
   combineScores,
   saveModel,

@@ -9,7 +9,7 @@ import { emptyRow, encodeText, encodeValue, inputSchemaOf, readBoolean, readNumb
 import { MlskelError, quote } from '../errors/index.js'
 import { hashBytes } from '../hashing/index.js'
 import { recordImport, type ImportedFile, type MetadataRecord, type RecordImportOptions } from '../metadata/index.js'
-import { describeKind, evaluate, modelFileFormat, ONNX, readOnnxModel, readXgboostModel, saveModel, summarizeHoldOut, type Dataset, type ModelFileFormat, type Predictor, type RawValue, type SavedModel, type Signature } from '../models/index.js'
+import { describeKind, modelFileFormat, ONNX, readOnnxModel, readXgboostModel, saveModel, scoreHoldOut, type Dataset, type ModelFileFormat, type Predictor, type RawValue, type SavedModel, type Signature } from '../models/index.js'
 import type { Task } from '../params/index.js'
 import { loadSettings, projectPaths, settingsSchema } from '../settings/index.js'
 import { readProjectDataset, readTable, type Cell, type ProjectDataset, type Table } from './data.js'
@@ -97,15 +97,16 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
 
   // score on the hold-out rows: those whose target is there and whose values the signature reads
   const scored = resolved.holdOut && holdOutSet(resolved.holdOut.rows, signature, task, display(root, resolved.holdOut.file))
+  const assessed = scored && (await scoreHoldOut(task, predictor, scored.data))
   const holdOut: RecordImportOptions['holdOut'] =
-    resolved.holdOut && scored
+    resolved.holdOut && scored && assessed
       ? {
           path: display(root, resolved.holdOut.file),
           sha256: hashBytes(await readFile(resolved.holdOut.file)),
           from: resolved.holdOut.from,
           dropped: scored.dropped,
-          summary: summarizeHoldOut(task, predictor, scored.data),
-          scores: evaluate(task, predictor, scored.data),
+          summary: assessed.summary,
+          scores: assessed.scores,
         }
       : undefined
   const evaluated = performance.now()

@@ -282,7 +282,7 @@ export interface RecordTrainingOptions {
   }
   /** The rows the model was fit on: the feature schema's ranges and the target's classes or range come from them. */
   trainingData: Dataset
-  /** The hold-out summary: `{ hold_out: summarizeHoldOut(task, predictor, testSet) }`. */
+  /** The hold-out summary: `{ hold_out: summary }` of `scoreHoldOut(task, predictor, testSet)` (or summarizeHoldOut's). */
   evaluation: Evaluation
   /** The model's feature importances (predictor.importances()), when its kind gives them. */
   importances?: FeatureImportance[]

@@ -4,7 +4,7 @@ import { MersenneTwister19937, shuffle } from 'random-js'
 import { MlskelError } from '../../errors/index.js'
 import type { Task } from '../../params/index.js'
 import type { Dataset, Predictor } from '../contract/types.js'
-import { evaluate } from './evaluate.js'
+import { evaluateOnce } from './evaluate.js'
 
 /**
  * The rows of each of `folds` test folds, as sorted row indexes. Rows are shuffled with `seed`; for
@@ -114,7 +114,7 @@ export async function crossValidate(o: {
   for (const [fold, { train: trainRows, test }] of folds.entries()) {
     o.onFold?.(fold + 1, folds.length)
     const predictor = await o.train(pick(o.data, trainRows), fold + 1)
-    const scores = evaluate(o.task, predictor, pick(o.data, test))
+    const scores = await evaluateOnce(o.task, predictor, pick(o.data, test))
     for (const [metric, value] of Object.entries(scores)) {
       if (!Number.isFinite(value)) continue
       const entry = (sums[metric] ??= { sum: 0, folds: 0 })

@@ -20,6 +20,6 @@ export {
   SPLIT_NAME_PATTERN,
   type Scores,
 } from './metrics.js'
-export { evaluate } from './evaluate.js'
+export { evaluate, scoreHoldOut } from './evaluate.js'
 export { crossValidate, splitFolds, foldsOf, type FoldStrategy, type Fold } from './cross-validation.js'
 export { summarizeHoldOut, summarizeFeatures, summarizeTarget, type FeatureSummary, type TargetSummary, type HoldOutSummary, type ResidualSummary, type Evaluation } from './summary.js'

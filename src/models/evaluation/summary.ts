@@ -110,10 +110,19 @@ export function summarizeTarget(signature: Signature, data: Dataset): TargetSumm
  * residuals (actual − predicted): mean, standard deviation, range, 5th/50th/95th percentiles, mean absolute.
  */
 export function summarizeHoldOut(task: Task, predictor: Predictor, data: Dataset): HoldOutSummary {
+  checkHoldOut(data)
+  return holdOutSummaryOf(task, predictor.signature, data, predictor.predict(data.X))
+}
+
+/** Throws unless the hold-out data has rows, and a target per row. */
+export function checkHoldOut(data: Dataset): void {
   nonEmpty(data, 'hold-out data')
-  const predicted = predictor.predict(data.X)
+}
+
+/** summarizeHoldOut from the rows' predictions (checked by checkHoldOut before they were made). */
+export function holdOutSummaryOf(task: Task, signature: Signature, data: Dataset, predicted: readonly (string | number)[]): HoldOutSummary {
   if (task === 'classification') {
-    const target = predictor.signature.target
+    const target = signature.target
     const labels: (string | number)[] = target.type === 'category' ? [...target.classes] : []
     const index = new Map<string | number, number>(labels.map((label, i) => [label, i]))
     for (const label of [...data.y, ...predicted]) {

@@ -7,14 +7,13 @@ import {
   combineScores,
   crossValidate,
   describeKind,
-  evaluate,
   loadParams,
   MlskelError,
   recordTraining,
   runScript,
   saveModel,
+  scoreHoldOut,
   stageContext,
-  summarizeHoldOut,
   trainModel,
   trainingProgress,
   type Dataset,
@@ -78,7 +77,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const cv = await timed('cross_validation', () => crossValidate({ task, folds: params.split.cv_folds, seed: params.split.seed, data: trainSet, strategy, train: (data, fold) => fit(data, fold) }))
   const predictor = await timed('fit', () => fit(trainSet, null))
   for (const warning of predictor.warnings ?? []) if (options.print) console.error(`train: warning: ${warning}`)
-  const { holdOut, holdOutSummary } = await timed('evaluate', () => ({ holdOut: evaluate(task, predictor, testSet), holdOutSummary: summarizeHoldOut(task, predictor, testSet) }))
+  const { scores: holdOut, summary: holdOutSummary } = await timed('evaluate', () => scoreHoldOut(task, predictor, testSet))
   const scores = combineScores({ cv, hold_out: holdOut })
 
   // 3. save the model, then the record that links it to the code, data, params and scores
