@@ -50,6 +50,14 @@ describe('scoreHoldOut', () => {
     expect(assessed).toEqual({ scores: evaluate('classification', forest, cs.test), summary: summarizeHoldOut('classification', forest, cs.test) })
   })
 
+  it('asks predictProba for the probabilities a kind leaves out of its batch', async () => {
+    const forest = await trainRandomForest({ task: 'classification', hyperParameters: { n_estimators: 5 }, seed: 1, signature: c.signature, data: cs.train })
+    const { wrapped, calls } = counted({ ...forest, predictBatch: async (X) => ({ predictions: forest.predict(X) }) })
+    const assessed = await scoreHoldOut('classification', wrapped, cs.test)
+    expect(calls).toEqual({ predict: 0, predictProba: 1, predictBatch: [{ probabilities: true, threads: 1 }] })
+    expect(assessed.scores).toEqual(evaluate('classification', forest, cs.test))
+  })
+
   it('refuses an empty hold-out before predicting', async () => {
     const forest = await trainRandomForest({ task: 'regression', hyperParameters: { n_estimators: 2 }, seed: 1, signature: l.signature, data: ls.train })
     const predictBatch = vi.spyOn(forest, 'predictBatch')

@@ -43,7 +43,8 @@ async function predictOnce(task: Task, predictor: Predictor, data: Dataset): Pro
   const probabilities = task === 'classification' && withProbabilities(predictor)
   if (predictor.predictBatch) {
     const batch = await predictor.predictBatch(data.X, { probabilities, threads: 1 })
-    return { predicted: batch.predictions, proba: probabilities ? batch.probabilities : undefined }
+    // a kind that leaves the probabilities out of its batch is asked for them as evaluate asks
+    return { predicted: batch.predictions, proba: probabilities ? (batch.probabilities ?? predictor.predictProba!(data.X)) : undefined }
   }
   return { predicted: predictor.predict(data.X), proba: probabilities ? predictor.predictProba!(data.X) : undefined }
 }
