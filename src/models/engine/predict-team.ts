@@ -1,7 +1,8 @@
 // Batch prediction on several threads: the rows are cut into ranges, each thread walks every tree for its range
-// (block by block of rows, tree by tree: addFlatLeafValues), this thread included. A row's sum over the trees is made by one thread in tree
-// order, so the answers are those of one thread, to the bit. Walking a tree is bound by memory latency and branch
-// misses (WebAssembly was only 20% faster than JavaScript here), so threads are what makes big batches faster.
+// (block by block of rows, tree by tree: addFlatLeafValues), this thread included. A row's sum over the trees is made
+// by one thread in tree order, so the answers are those of one thread, to the bit. Walking a tree is bound by memory
+// latency and branch misses (WebAssembly was only 20% faster than JavaScript here), so threads are what makes big
+// batches faster.
 import { type Worker } from 'node:worker_threads'
 import { workerPool } from './pool.js'
 import { addFlatLeafValues, addLeafValues, type TreeEnsemble } from './tree.js'
