@@ -188,11 +188,13 @@ describe('resolveMlskelSpec', () => {
 
 describe('projectDependency', () => {
   it('puts the tarball mlskel was installed from in vendor/, and depends on it by a relative path', async () => {
-    const installRoot = await temp()
+    // the install and the tarball side by side in a temp folder (the lock file names it ../pkgs/…)
+    const base = await temp()
+    const installRoot = join(base, 'app')
     const pkgRoot = join(installRoot, 'node_modules', 'mlskel')
     await mkdir(pkgRoot, { recursive: true })
-    await mkdir(join(installRoot, '..', 'pkgs'), { recursive: true })
-    const tarball = join(installRoot, '..', 'pkgs', 'mlskel-1.2.3.tgz')
+    await mkdir(join(base, 'pkgs'), { recursive: true })
+    const tarball = join(base, 'pkgs', 'mlskel-1.2.3.tgz')
     await writeFile(tarball, 'the package')
     await writeFile(join(pkgRoot, 'package.json'), '{"version":"1.2.3"}')
     await writeFile(join(installRoot, 'package-lock.json'), JSON.stringify({ packages: { 'node_modules/mlskel': { resolved: 'file:../pkgs/mlskel-1.2.3.tgz' } } }))
