@@ -67,8 +67,11 @@ export async function buildDist(): Promise<void> {
     sourcesContent: false,
     metafile: true,
     logLevel: 'warning',
-    define: { __MLSKEL_BUNDLED_VERSIONS__: JSON.stringify(Object.fromEntries(RECORDED.map((name) => [name, versionOf(name)]))) },
-    plugins: [zodEnglishOnly],
+    // a string, parsed where it is used: an object would be a module of its own in the source map, `<define:…>`, which
+    // is no file
+    define: { __MLSKEL_BUNDLED_VERSIONS__: JSON.stringify(JSON.stringify(Object.fromEntries(RECORDED.map((name) => [name, versionOf(name)])))) },
+    // zodEnglishOnly first: the first plugin that loads a file loads it
+    plugins: [zodEnglishOnly, ownSourceMapsOnly],
     // the bundled CommonJS packages (yaml) call require(): in an ES module it must be made
     banner: { js: "import { createRequire as __mlskelCreateRequire } from 'node:module'; const require = __mlskelCreateRequire(import.meta.url);" },
   })
@@ -89,6 +92,27 @@ const zodEnglishOnly: Plugin = {
   setup(b) {
     // `z.locales` and `z.core.locales`: this file of the bundled zod, loaded as its English export alone
     b.onLoad({ filter: /[/\\]node_modules[/\\]zod[/\\]v4[/\\]locales[/\\]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js"\n', loader: 'js' }))
+  },
+}
+
+/**
+ * A bundled package's own source map, only when the files it names are there. esbuild maps dist/ back through the
+ * source maps the bundled files carry; random-js's names its TypeScript sources, which its package does not ship, so
+ * dist/'s map pointed at missing files and vitest said so twice a run ("Sourcemap … points to missing source files").
+ * Without its comment, the file maps to itself.
+ */
+const ownSourceMapsOnly: Plugin = {
+  name: 'own-source-maps-only',
+  setup(b) {
+    b.onLoad({ filter: /[/\\]node_modules[/\\].*\.[cm]?js$/ }, ({ path }) => {
+      const contents = readFileSync(path, 'utf8')
+      const comment = /^\/\/# sourceMappingURL=(?!data:)(\S+)\s*$/m.exec(contents)
+      if (!comment) return undefined
+      const mapFile = join(dirname(path), comment[1]!)
+      const map = existsSync(mapFile) ? (JSON.parse(readFileSync(mapFile, 'utf8')) as { sourceRoot?: string; sources?: string[] }) : undefined
+      const whole = map?.sources?.every((source) => existsSync(join(dirname(mapFile), map.sourceRoot ?? '', source))) ?? false
+      return whole ? undefined : { contents: contents.replace(comment[0], ''), loader: 'js' }
+    })
   },
 }
 

@@ -1,7 +1,7 @@
 // The build (scripts/build.ts) as it left dist/: bundles and declarations, the licences of what it bundled, and its
 // guard against dynamic imports in the large files a stage loads.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Metafile } from 'esbuild'
 import { describe, expect, it } from 'vitest'
@@ -35,6 +35,16 @@ describe('dist/', () => {
     const parsed = paramsSchema().safeParse({ task: 'clustering' })
     expect(parsed.success).toBe(false)
     expect(parsed.error!.issues.map((issue) => issue.message).join('\n')).toMatch(/^Invalid option: expected one of/m)
+  })
+
+  it('maps every bundle back to files that are there (vitest warns of a source map that names missing ones)', () => {
+    const maps = readdirSync(dist, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile() && entry.name.endsWith('.js.map'))
+    expect(maps.map((entry) => entry.name)).toContain('index.js.map')
+    const missing = maps.flatMap((entry) => {
+      const map = JSON.parse(readFileSync(join(entry.parentPath, entry.name), 'utf8')) as { sourceRoot?: string; sources: string[] }
+      return map.sources.filter((source) => !existsSync(resolve(entry.parentPath, map.sourceRoot ?? '', source))).map((source) => `${entry.name}: ${source}`)
+    })
+    expect(missing).toEqual([])
   })
 })
 

@@ -23,8 +23,8 @@ export interface Environment {
  * The versions of the packages bundled into mlskel's build (scripts/build.ts defines them): those ran, whatever
  * version of them is installed beside mlskel. Undefined when mlskel runs from its sources (its tests, tsx).
  */
-declare const __MLSKEL_BUNDLED_VERSIONS__: Record<string, string> | undefined
-const BUNDLED_VERSIONS: Record<string, string> = typeof __MLSKEL_BUNDLED_VERSIONS__ === 'undefined' ? {} : __MLSKEL_BUNDLED_VERSIONS__
+declare const __MLSKEL_BUNDLED_VERSIONS__: string | undefined
+const BUNDLED_VERSIONS = (typeof __MLSKEL_BUNDLED_VERSIONS__ === 'undefined' ? {} : JSON.parse(__MLSKEL_BUNDLED_VERSIONS__)) as Record<string, string>
 
 /**
  * Each recorded dependency and where Node.js resolves it from: the project (mlskel, DuckDB) and mlskel (zod, and
