@@ -98,7 +98,7 @@ const zodEnglishOnly: Plugin = {
 /**
  * A bundled package's own source map, only when the files it names are there. esbuild maps dist/ back through the
  * source maps the bundled files carry; random-js's names its TypeScript sources, which its package does not ship, so
- * dist/'s map pointed at missing files and vitest said so twice a run ("Sourcemap … points to missing source files").
+ * dist/'s map pointed at missing files and vitest said so in every run ("Sourcemap … points to missing source files").
  * Without its comment, the file maps to itself.
  */
 const ownSourceMapsOnly: Plugin = {
