@@ -12,7 +12,7 @@ import { checkHoldOut, holdOutSummaryOf, type HoldOutSummary } from './summary.j
  */
 export function evaluate(task: Task, predictor: Predictor, data: Dataset): Record<string, number> {
   const predicted = predictor.predict(data.X)
-  const proba = task === 'classification' && withProbabilities(predictor) ? predictor.predictProba!(data.X) : undefined
+  const proba = withProbabilities(task, predictor) ? predictor.predictProba!(data.X) : undefined
   return scoresOf(task, predictor.signature, data.y, predicted, proba)
 }
 
@@ -33,14 +33,15 @@ export async function evaluateOnce(task: Task, predictor: Predictor, data: Datas
   return scoresOf(task, predictor.signature, data.y, predicted, proba)
 }
 
-const withProbabilities = (predictor: Predictor) => predictor.predictProba !== undefined && predictor.signature.target.type === 'category'
+/** Whether the scores include those from probabilities: a classifier that gives them, for its signature's classes. */
+const withProbabilities = (task: Task, predictor: Predictor) => task === 'classification' && predictor.predictProba !== undefined && predictor.signature.target.type === 'category'
 
 /**
  * Labels, and a classifier's probabilities, in one call when the kind can (predictBatch gives what predict and
  * predictProba give, to the bit). One thread: the scores cost no more cores than the training's `n_jobs` allowed.
  */
 async function predictOnce(task: Task, predictor: Predictor, data: Dataset): Promise<{ predicted: (string | number)[]; proba: number[][] | undefined }> {
-  const probabilities = task === 'classification' && withProbabilities(predictor)
+  const probabilities = withProbabilities(task, predictor)
   if (predictor.predictBatch) {
     const batch = await predictor.predictBatch(data.X, { probabilities, threads: 1 })
     // a kind that leaves the probabilities out of its batch is asked for them as evaluate asks
